@@ -1,0 +1,15 @@
+// Rank fusion of several ranked lists over the same document ordinals.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "index/scored.h"
+
+namespace rlm {
+
+// Reciprocal rank fusion (Cormack et al. 2009): score(d) = sum over lists containing d of 1 / (k + rank),
+// rank starting at 1. Returns every document of any list, ordered by RanksBefore (ties: lower ordinal).
+std::vector<ScoredDoc> ReciprocalRankFusion(std::span<const std::vector<ScoredDoc>> lists, double k = 60.0);
+
+}  // namespace rlm
