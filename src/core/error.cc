@@ -7,14 +7,14 @@ namespace rlm {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidInput: return "invalid_input";
-    case ErrorKind::kNotFound: return "not_found";
-    case ErrorKind::kIo: return "io_error";
-    case ErrorKind::kStorage: return "storage_error";
-    case ErrorKind::kConflict: return "conflict";
-    case ErrorKind::kInternal: return "internal_error";
+    case ErrorKind::kInvalidInput: return "InvalidArgument";
+    case ErrorKind::kNotFound: return "NotFound";
+    case ErrorKind::kIo: return "IoError";
+    case ErrorKind::kStorage: return "DatabaseError";
+    case ErrorKind::kConflict: return "Conflict";
+    case ErrorKind::kInternal: return "InternalError";
   }
-  return "internal_error";
+  return "InternalError";
 }
 
 void ThrowErrno(const std::string& what) {

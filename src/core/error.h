@@ -17,36 +17,39 @@ enum class ErrorKind {
   kInternal,      // a bug: an invariant did not hold
 };
 
-// Returns the stable snake_case name used as the "type" of JSON errors, e.g. "invalid_input".
+// The default "type" of JSON errors of a kind, in rlm-rs's CamelCase style, e.g. "InvalidArgument".
 const char* ErrorKindName(ErrorKind kind);
 
+// `type` names the error precisely for machines (the JSON "type"); rlm-rs's names are reused where one
+// fits ("BufferNotFound", "InvalidUtf8", "OverlapTooLarge", ...). Empty means ErrorKindName(kind).
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string message, std::string suggestion = "")
-      : std::runtime_error(std::move(message)), kind_(kind), suggestion_(std::move(suggestion)) {}
+  Error(ErrorKind kind, std::string message, std::string suggestion = "", std::string type = "")
+      : std::runtime_error(std::move(message)),
+        kind_(kind),
+        suggestion_(std::move(suggestion)),
+        type_(std::move(type)) {}
   ErrorKind kind() const { return kind_; }
   const std::string& suggestion() const { return suggestion_; }
+  std::string type() const { return type_.empty() ? ErrorKindName(kind_) : type_; }
 
  private:
   ErrorKind kind_;
   std::string suggestion_;
+  std::string type_;
 };
 
-struct InvalidInput : Error {
-  explicit InvalidInput(std::string m, std::string s = "") : Error(ErrorKind::kInvalidInput, std::move(m), std::move(s)) {}
-};
-struct NotFound : Error {
-  explicit NotFound(std::string m, std::string s = "") : Error(ErrorKind::kNotFound, std::move(m), std::move(s)) {}
-};
-struct IoError : Error {
-  explicit IoError(std::string m, std::string s = "") : Error(ErrorKind::kIo, std::move(m), std::move(s)) {}
-};
-struct StorageError : Error {
-  explicit StorageError(std::string m, std::string s = "") : Error(ErrorKind::kStorage, std::move(m), std::move(s)) {}
-};
-struct Conflict : Error {
-  explicit Conflict(std::string m, std::string s = "") : Error(ErrorKind::kConflict, std::move(m), std::move(s)) {}
-};
+#define RLM_ERROR_TYPE(Name, Kind)                                                       \
+  struct Name : Error {                                                                  \
+    explicit Name(std::string m, std::string s = "", std::string t = "")                 \
+        : Error(ErrorKind::Kind, std::move(m), std::move(s), std::move(t)) {}            \
+  }
+RLM_ERROR_TYPE(InvalidInput, kInvalidInput);
+RLM_ERROR_TYPE(NotFound, kNotFound);
+RLM_ERROR_TYPE(IoError, kIo);
+RLM_ERROR_TYPE(StorageError, kStorage);
+RLM_ERROR_TYPE(Conflict, kConflict);
+#undef RLM_ERROR_TYPE
 struct InternalError : Error {
   explicit InternalError(std::string m) : Error(ErrorKind::kInternal, std::move(m)) {}
 };

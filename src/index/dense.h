@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "index/scored.h"
@@ -15,8 +16,13 @@ struct DenseMatrixView {
   size_t dims = 0;
 };
 
+// The inner product DenseTopK uses (sixteen interleaved partial sums, added pairwise at the end), so a caller
+// can reproduce its scores bit for bit.
+float InnerProduct(const float* a, const float* b, size_t dims);
+
 // The top `k` rows by inner product with `query` (dims floats), ordered by RanksBefore, keeping only rows
-// with score >= min_score and allowed by `filter` (applied before ranking).
+// with score >= min_score (a NaN score never qualifies) and allowed by `filter` (applied before ranking;
+// filter->size() must equal rows, else InvalidInput). The result does not depend on the thread count.
 std::vector<ScoredDoc> DenseTopK(const DenseMatrixView& matrix, const float* query, size_t k, float min_score,
                                  const DocFilter* filter = nullptr, SearchStats* stats = nullptr);
 

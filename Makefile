@@ -1,0 +1,35 @@
+# Entry points. `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo):
+# each installs missing packages (scripts/setup), builds, and runs.
+.PHONY: all deps build test test-asan demo bench install clean
+
+JOBS ?= $(shell nproc)
+
+all: build
+
+deps:
+	@scripts/setup
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+test: build
+	@ctest --preset release
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
+test-asan: deps
+	@cmake --preset asan-ubsan >/dev/null
+	@cmake --build --preset asan-ubsan -j $(JOBS)
+	@ctest --preset asan-ubsan
+
+demo: build
+	@scripts/demo
+
+bench: build
+	@bench/run_all.sh
+
+install: build
+	@cmake --install build --prefix $${PREFIX:-/usr/local}
+
+clean:
+	@rm -rf build build-debug build-asan

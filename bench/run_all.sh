@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the three benchmarks of docs/benchmarks.md one after the other and prints their tables (Markdown):
+#   bench/chunk.sh   semantic chunking, rlm vs LangChain's RecursiveCharacterTextSplitter
+#   bench/load.sh    `rlm load` MB/s on the largest shared file, peak RSS on a generated 1 GB file
+#   bench/search.sh  `rlm search` latency in a fresh process on ~100k chunks, beside SQLite FTS5
+# `make bench` builds first and then runs this. A benchmark whose input data is absent says SKIPPED.
+# Nothing here asserts a timing. Pass --quick to skip the 1 GB load.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+LOAD_ARGS=()
+[ "${1:-}" = "--quick" ] && LOAD_ARGS=(--skip-large)
+
+echo "# rlm benchmarks"
+echo
+machine_info | sed 's/^/    /'
+echo
+"$REPO/bench/chunk.sh"
+echo
+"$REPO/bench/load.sh" "${LOAD_ARGS[@]}"
+echo
+"$REPO/bench/search.sh"

@@ -1,0 +1,383 @@
+// `chunk get|list|embed|status`: chunks by id, a buffer's chunk table, embedding a buffer's chunks with the
+// workspace embedder, and the embedding coverage per buffer. Text and JSON as rlm-rs prints them.
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cli/context.h"
+#include "core/error.h"
+#include "core/utf8.h"
+#include "embed/embedder.h"
+#include "engine/ingest.h"
+
+namespace rlm::cli {
+
+namespace {
+
+// Left-aligns `s` in `width` columns counting code points, as Rust's `{:<width}` does.
+std::string Pad(std::string s, size_t width) {
+  size_t chars = 0;
+  for (unsigned char c : s) chars += !utf8::IsContinuation(c);
+  if (chars < width) s.append(width - chars, ' ');
+  return s;
+}
+std::string Pad(int64_t n, size_t width) { return Pad(std::to_string(n), width); }
+
+// rlm-rs's truncate_str (at most `max` bytes, "..." when cut), cut on a code-point boundary.
+std::string TruncateStr(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  if (max <= 3) return std::string(utf8::Truncate(s, max));
+  return std::string(utf8::Truncate(s, max - 3)) + "...";
+}
+
+// The first `n` code points of `s`; *cut tells whether anything was left out.
+std::string_view FirstChars(std::string_view s, size_t n, bool* cut) {
+  size_t pos = 0;
+  for (size_t i = 0; i < n && pos < s.size(); ++i) pos += utf8::SequenceLength(static_cast<unsigned char>(s[pos]));
+  pos = std::min(pos, s.size());
+  *cut = pos < s.size();
+  return s.substr(0, pos);
+}
+
+// Streams a buffer's text once and calls fn(i, text) with the first `max_bytes` bytes of each chunk (the
+// whole chunk when shorter). `chunks` must be ordered by start, as a buffer's chunks are. Memory stays
+// bounded by a text block plus one chunk, however large the buffer.
+void ForEachChunkText(Workspace& ws, int64_t buffer_id, const std::vector<ChunkRecord>& chunks, uint64_t max_bytes,
+                      const std::function<void(size_t, std::string_view)>& fn) {
+  std::string window;        // text bytes [window_start, window_start + window.size())
+  uint64_t window_start = 0;
+  size_t next = 0;
+  auto drain = [&](bool at_end) {
+    for (; next < chunks.size(); ++next) {
+      const ChunkRecord& c = chunks[next];
+      uint64_t want_end = c.start + std::min(c.end - c.start, max_bytes);
+      uint64_t have_end = window_start + window.size();
+      if (!at_end && want_end > have_end) return;
+      uint64_t from = std::clamp(c.start, window_start, have_end);
+      uint64_t to = std::clamp(want_end, from, have_end);
+      fn(next, std::string_view(window).substr(from - window_start, to - from));
+    }
+  };
+  ws.ForEachTextBlock(buffer_id, [&](std::string_view block) {
+    if (next < chunks.size() && chunks[next].start > window_start) {  // drop text no chunk still needs
+      uint64_t drop = std::min<uint64_t>(chunks[next].start - window_start, window.size());
+      window.erase(0, drop);
+      window_start += drop;
+    }
+    window.append(block);
+    drain(false);
+  });
+  drain(true);
+}
+
+json RangeJson(uint64_t start, uint64_t end) {
+  json r;
+  r["end"] = end;
+  r["start"] = start;
+  return r;
+}
+
+// ---- chunk get ------------------------------------------------------------------------------------------
+
+void RunGet(Context& ctx, int64_t id, bool metadata) {
+  auto ws = ctx.OpenWorkspace();
+  auto c = ws->GetChunk(id);
+  if (!c) {
+    throw NotFound("chunk not found: " + std::to_string(id),
+                   "Run 'rlm chunk list <buffer>' to see valid chunk IDs", "ChunkNotFound");
+  }
+  std::string content = ws->ReadText(c->buffer_id, c->start, c->end);
+  if (ctx.json_mode()) {
+    json doc;  // rlm-rs's keys (sorted) plus line_range (1-based, inclusive)
+    doc["buffer_id"] = c->buffer_id;
+    doc["byte_range"] = RangeJson(c->start, c->end);
+    doc["chunk_id"] = c->id;
+    doc["content"] = content;
+    doc["index"] = c->index;
+    doc["line_range"] = RangeJson(c->line_start, c->line_end);
+    doc["size"] = content.size();
+    ctx.Emit(doc);
+    return;
+  }
+  if (!metadata) {
+    ctx.Print(content);
+    return;
+  }
+  std::string out = "Chunk ID: " + std::to_string(c->id) + "\nBuffer ID: " + std::to_string(c->buffer_id) +
+                    "\nIndex: " + std::to_string(c->index) + "\nByte range: " + std::to_string(c->start) + ".." +
+                    std::to_string(c->end) + "\nSize: " + std::to_string(content.size()) + " bytes\n---\n" + content;
+  if (content.empty() || content.back() != '\n') out += "\n";
+  ctx.Print(out);
+}
+
+// ---- chunk list -----------------------------------------------------------------------------------------
+
+struct ListArgs {
+  std::string buffer;
+  bool preview = false;
+  size_t preview_len = 100;
+};
+
+void RunList(Context& ctx, const ListArgs& a) {
+  auto ws = ctx.OpenWorkspace();
+  BufferInfo b;
+  std::vector<ChunkRecord> chunks;
+  std::vector<std::string> previews;
+  std::vector<bool> cut;
+  {
+    Workspace::ReadTransaction snapshot(*ws);
+    b = ws->GetBuffer(a.buffer);
+    chunks = ws->ListChunks(b.id);
+    if (a.preview) {
+      previews.resize(chunks.size());
+      cut.resize(chunks.size());
+      // A code point is at most 4 bytes, so preview_len characters lie within 4 * preview_len bytes.
+      ForEachChunkText(*ws, b.id, chunks, 4 * uint64_t{a.preview_len} + 4, [&](size_t i, std::string_view t) {
+        bool was_cut = false;
+        previews[i] = FirstChars(t, a.preview_len, &was_cut);
+        cut[i] = was_cut || chunks[i].end - chunks[i].start > t.size();
+      });
+    }
+  }
+  if (ctx.json_mode()) {
+    json list = json::array();
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const ChunkRecord& c = chunks[i];
+      json o;
+      o["byte_range"] = RangeJson(c.start, c.end);
+      o["id"] = c.id;
+      o["index"] = c.index;
+      o["line_range"] = RangeJson(c.line_start, c.line_end);
+      if (a.preview) o["preview"] = previews[i];
+      o["size"] = c.end - c.start;
+      list.push_back(std::move(o));
+    }
+    json doc;
+    doc["buffer_id"] = b.id;
+    doc["buffer_name"] = b.name;
+    doc["chunk_count"] = chunks.size();
+    doc["chunks"] = std::move(list);
+    ctx.Emit(doc);
+    return;
+  }
+  if (chunks.empty()) {
+    ctx.Print("No chunks found for buffer: " + b.name + "\n");
+    return;
+  }
+  std::string out = "Chunks for buffer '" + b.name + "' (" + std::to_string(chunks.size()) + " chunks):\n\n";
+  if (a.preview) {
+    out += Pad("ID", 8) + " " + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("Size", 12) + " Preview\n";
+    out += std::string(70, '-') + "\n";
+  } else {
+    out += Pad("ID", 8) + " " + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("Size", 12) + "\n";
+    out += std::string(40, '-') + "\n";
+  }
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const ChunkRecord& c = chunks[i];
+    out += Pad(c.id, 8) + " " + Pad(c.index, 6) + " " + Pad(static_cast<int64_t>(c.start), 12) + " " +
+           Pad(static_cast<int64_t>(c.end - c.start), 12);
+    if (a.preview) {
+      std::string p = previews[i];
+      std::replace(p.begin(), p.end(), '\n', ' ');
+      std::replace(p.begin(), p.end(), '\r', ' ');
+      out += " " + p + (cut[i] ? "..." : "");
+    }
+    out += "\n";
+    if (out.size() > (1 << 16)) {
+      ctx.Print(out);
+      out.clear();
+    }
+  }
+  ctx.Print(out);
+}
+
+// ---- chunk embed ----------------------------------------------------------------------------------------
+
+struct Hash128Hasher {
+  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
+};
+
+void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
+  constexpr size_t kBatch = 64;          // texts per embedding task
+  constexpr size_t kFlush = 64 * kBatch;  // texts held before they are embedded and stored
+  auto ws = ctx.OpenWorkspace();
+  Workspace::WriteTransaction tx(*ws);
+  BufferInfo b = ws->GetBuffer(buffer);
+  auto embedder = WorkspaceEmbedder(*ws);
+  const std::string fp = embedder->Fingerprint();
+  const size_t dims = embedder->Dims();
+  std::vector<ChunkRecord> chunks = ws->ListChunks(b.id);
+  std::vector<Hash128> hashes;
+  for (const ChunkRecord& c : chunks) hashes.push_back(c.hash);
+  std::vector<bool> have = ws->HasEmbeddings(fp, hashes);
+
+  // One vector per distinct content hash: the first chunk with that hash supplies the text.
+  size_t embedded = 0, replaced = 0;
+  std::vector<ChunkRecord> todo;
+  std::unordered_map<Hash128, bool, Hash128Hasher> queued;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (have[i] && !force) continue;
+    (have[i] ? replaced : embedded) += 1;
+    if (queued.emplace(chunks[i].hash, true).second) todo.push_back(chunks[i]);
+  }
+
+  ProgressFn progress = todo.empty() ? ProgressFn{} : ctx.Progress();
+  std::vector<std::string> texts;
+  std::vector<Hash128> batch_hashes;
+  size_t done = 0;
+  auto flush = [&] {
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::vector<float> vectors(views.size() * dims);
+    tbb::parallel_for(size_t{0}, (views.size() + kBatch - 1) / kBatch, [&](size_t k) {
+      size_t from = k * kBatch, to = std::min(views.size(), from + kBatch);
+      embedder->Embed(std::span(views).subspan(from, to - from), EmbedRole::kDocument, vectors.data() + from * dims);
+    });
+    ws->PutEmbeddings(fp, batch_hashes, vectors.data(), dims);
+    done += texts.size();
+    if (progress) progress("embed", done, todo.size());
+    texts.clear();
+    batch_hashes.clear();
+  };
+  ForEachChunkText(*ws, b.id, todo, UINT64_MAX, [&](size_t i, std::string_view t) {
+    texts.emplace_back(t);
+    batch_hashes.push_back(todo[i].hash);
+    if (texts.size() >= kFlush) flush();
+  });
+  if (!texts.empty()) flush();
+  if (!todo.empty()) tx.Commit();
+
+  const size_t total = chunks.size();
+  const size_t skipped = total - embedded - replaced;
+  const bool changed = embedded > 0 || replaced > 0;
+  if (ctx.json_mode()) {
+    json doc;
+    doc["buffer_id"] = b.id;
+    doc["buffer_name"] = b.name;
+    doc["completion_percentage"] =
+        total == 0 ? 100.0 : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
+    doc["embedded_count"] = embedded;
+    doc["had_changes"] = changed;
+    doc["model"] = fp;
+    doc["model_warning"] = nullptr;  // vectors are keyed by model: other models' vectors are never mixed in
+    doc["replaced_count"] = replaced;
+    doc["skipped_count"] = skipped;
+    doc["total_chunks"] = total;
+    ctx.Emit(doc);
+    return;
+  }
+  std::string out;
+  if (!changed) {
+    out = "Buffer '" + b.name + "' already fully embedded (" + std::to_string(total) +
+          " chunks). Use --force to re-embed.\n";
+  } else {
+    if (embedded > 0) {
+      out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + b.name + "' using model '" + fp +
+             "'.\n";
+    }
+    if (replaced > 0) out += "Re-embedded " + std::to_string(replaced) + " chunks with updated model.\n";
+    if (skipped > 0) {
+      out += "Skipped " + std::to_string(skipped) + " chunks (already embedded with current model).\n";
+    }
+  }
+  ctx.Print(out);
+}
+
+// ---- chunk status ---------------------------------------------------------------------------------------
+
+void RunStatus(Context& ctx) {
+  auto ws = ctx.OpenWorkspace();
+  std::vector<BufferInfo> buffers;
+  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> counts;  // buffer -> (chunks, embedded)
+  std::string fp;
+  {
+    Workspace::ReadTransaction snapshot(*ws);
+    buffers = ws->ListBuffers();
+    fp = ws->GetMeta("embedder_fingerprint").value_or("");
+    std::vector<ChunkRecord> all = ws->AllChunks();
+    std::vector<Hash128> hashes;
+    for (const ChunkRecord& c : all) hashes.push_back(c.hash);
+    std::vector<bool> have = fp.empty() ? std::vector<bool>(all.size()) : ws->HasEmbeddings(fp, hashes);
+    for (size_t i = 0; i < all.size(); ++i) {
+      auto& [n, e] = counts[all[i].buffer_id];
+      ++n;
+      e += have[i];
+    }
+  }
+  int64_t total = 0, total_embedded = 0;
+  for (const auto& [id, ce] : counts) {
+    total += ce.first;
+    total_embedded += ce.second;
+  }
+  if (ctx.json_mode()) {
+    json list = json::array();
+    for (const BufferInfo& b : buffers) {
+      auto [n, e] = counts[b.id];
+      json o;
+      o["buffer_id"] = b.id;
+      o["chunk_count"] = n;
+      o["embedded_count"] = e;
+      o["fully_embedded"] = n == e;
+      o["name"] = b.name;
+      list.push_back(std::move(o));
+    }
+    json doc;
+    doc["buffers"] = std::move(list);
+    doc["model"] = fp.empty() ? json(nullptr) : json(fp);
+    doc["total_chunks"] = total;
+    doc["total_embedded"] = total_embedded;
+    ctx.Emit(doc);
+    return;
+  }
+  std::string out = "Embedding Status\n================\n\nTotal: " + std::to_string(total_embedded) + "/" +
+                    std::to_string(total) + " chunks embedded\n\n";
+  if (!buffers.empty()) {
+    out += Pad("ID", 6) + " " + Pad("Name", 20) + " " + Pad("Chunks", 10) + " " + Pad("Embedded", 10) + " Status\n";
+    out += std::string(60, '-') + "\n";
+    for (const BufferInfo& b : buffers) {
+      auto [n, e] = counts[b.id];
+      const char* status = n == e ? "✓ complete" : e > 0 ? "◐ partial" : "○ none";
+      out += Pad(b.id, 6) + " " + Pad(TruncateStr(b.name, 20), 20) + " " + Pad(n, 10) + " " + Pad(e, 10) + " " +
+             status + "\n";
+    }
+  }
+  ctx.Print(out);
+}
+
+}  // namespace
+
+void RegisterChunkCommands(CLI::App& app, Context& ctx) {
+  CLI::App* chunk = app.add_subcommand("chunk", "Chunk operations: get, list, embed, status");
+  chunk->require_subcommand(1);
+
+  auto get_id = std::make_shared<int64_t>(0);
+  auto get_meta = std::make_shared<bool>(false);
+  CLI::App* get = chunk->add_subcommand("get", "Print a chunk's content by id");
+  get->add_option("id", *get_id, "Chunk id")->required();
+  get->add_flag("-m,--metadata", *get_meta, "Text mode: print the chunk's metadata before its content");
+  OnRun(get, ctx, [&ctx, get_id, get_meta] { RunGet(ctx, *get_id, *get_meta); });
+
+  auto list_args = std::make_shared<ListArgs>();
+  CLI::App* list = chunk->add_subcommand("list", "List a buffer's chunks");
+  list->add_option("buffer", list_args->buffer, "Buffer id or name")->required();
+  list->add_flag("-p,--preview", list_args->preview, "Show the start of each chunk");
+  list->add_option("--preview-len", list_args->preview_len, "Preview length in characters")->capture_default_str();
+  OnRun(list, ctx, [&ctx, list_args] { RunList(ctx, *list_args); });
+
+  auto embed_buffer = std::make_shared<std::string>();
+  auto embed_force = std::make_shared<bool>(false);
+  CLI::App* embed = chunk->add_subcommand("embed", "Embed a buffer's chunks that have no vector yet");
+  embed->add_option("buffer", *embed_buffer, "Buffer id or name")->required();
+  embed->add_flag("-f,--force", *embed_force, "Recompute every vector of the buffer");
+  OnRun(embed, ctx, [&ctx, embed_buffer, embed_force] { RunEmbed(ctx, *embed_buffer, *embed_force); });
+
+  CLI::App* status = chunk->add_subcommand("status", "Embedding coverage per buffer");
+  OnRun(status, ctx, [&ctx] { RunStatus(ctx); });
+}
+
+}  // namespace rlm::cli

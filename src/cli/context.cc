@@ -1,0 +1,115 @@
+#include "cli/context.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace rlm::cli {
+
+Format Context::format() const {
+  const std::string& f = global.format;
+  if (f == "json") return Format::kJson;
+  if (f == "ndjson" || f == "jsonl" || f == "stream") return Format::kNdjson;
+  return Format::kText;
+}
+
+std::string Context::DbPath() const {
+  if (!global.db_path.empty()) return global.db_path;
+  if (const char* env = std::getenv("RLM_DB_PATH"); env && *env) return env;
+  return ".rlm/rlm-state.db";
+}
+
+std::unique_ptr<Workspace> Context::OpenWorkspace(Workspace::Mode mode) const {
+  return Workspace::Open(DbPath(), mode);
+}
+
+void Context::Print(std::string_view s) const {
+  if (s.empty()) return;
+  if (std::fwrite(s.data(), 1, s.size(), stdout) != s.size() || std::fflush(stdout) != 0) {
+    if (errno == EPIPE) throw ClosedPipe{};
+    ThrowErrno("cannot write to stdout");
+  }
+}
+
+void Context::Emit(const json& doc) const {
+  if (format() == Format::kNdjson) {
+    Print(doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+  } else {
+    Print(doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  }
+}
+
+void Context::EmitList(const json& array) const {
+  if (format() == Format::kNdjson) {
+    for (const auto& e : array) Print(e.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+  } else {
+    Emit(array);
+  }
+}
+
+void Context::Note(std::string_view s) const {
+  if (global.quiet) return;
+  std::string line = std::string(s) + "\n";
+  (void)!std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+namespace {
+// A one-line bar on stderr: phase, percent, bytes, rate and ETA, redrawn at most ten times a second.
+class ProgressBar {
+ public:
+  void Update(std::string_view phase, uint64_t done, uint64_t total) {
+    auto now = std::chrono::steady_clock::now();
+    if (!started_) {
+      start_ = now;
+      started_ = true;
+    }
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+    double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    int width = 30, filled = static_cast<int>(frac * width);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(width - filled), '-');
+    double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    std::fprintf(stderr, "\r%.*s [%s] %5.1f%% %s/%s %s/s ETA %.0fs ", static_cast<int>(phase.size()), phase.data(),
+                 bar.c_str(), frac * 100, HumanBytes(done).c_str(), HumanBytes(total).c_str(),
+                 HumanBytes(static_cast<uint64_t>(rate)).c_str(), eta);
+    if (done >= total) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  bool started_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+}  // namespace
+
+ProgressFn Context::Progress() const {
+  if (global.quiet || !::isatty(STDERR_FILENO)) return {};
+  auto bar = std::make_shared<ProgressBar>();
+  return [bar](std::string_view phase, uint64_t done, uint64_t total) { bar->Update(phase, done, total); };
+}
+
+std::string HumanBytes(uint64_t n) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  }
+  return buf;
+}
+
+}  // namespace rlm::cli

@@ -1,0 +1,86 @@
+// What every command handler shares: the global options, the output (text / JSON / NDJSON on stdout, with a
+// closed pipe treated as success), the workspace opener and the progress bar. Command families live in
+// cmd_*.cc and are listed once in main.cc.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/progress.h"
+#include "store/workspace.h"
+
+namespace rlm::cli {
+
+using json = nlohmann::ordered_json;
+
+enum class Format { kText, kJson, kNdjson };
+
+struct GlobalOptions {
+  std::string db_path;
+  std::string format = "text";
+  bool quiet = false;
+  int verbose = 0;
+  int threads = 0;
+};
+
+// Thrown when stdout is a closed pipe (`rlm ... | head`): the command stops and exits 0.
+struct ClosedPipe {};
+
+// Usage errors (bad flag values found after parsing) exit with code 2 like CLI11's own parse errors.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Context {
+ public:
+  GlobalOptions global;
+
+  Format format() const;
+  bool json_mode() const { return format() != Format::kText; }
+  // The workspace path: -d/--db-path, else $RLM_DB_PATH, else .rlm/rlm-state.db.
+  std::string DbPath() const;
+  std::unique_ptr<Workspace> OpenWorkspace(Workspace::Mode mode = Workspace::Mode::kMustExist) const;
+
+  // Writes raw text to stdout (text mode). Throws ClosedPipe on EPIPE.
+  void Print(std::string_view s) const;
+  // Text mode: a line to stdout.
+  void Line(std::string_view s) const { Print(std::string(s) + "\n"); }
+  // JSON mode: one document, pretty-printed; NDJSON mode: compact on one line.
+  void Emit(const json& doc) const;
+  // NDJSON-aware list output: JSON mode prints the whole array; NDJSON prints one element per line,
+  // flushing after each so a reader sees results as they come.
+  void EmitList(const json& array) const;
+  // A note for the user on stderr (suppressed by -q; also in JSON modes, where stdout stays parseable).
+  void Note(std::string_view s) const;
+  // A progress callback drawing a bar on stderr when it is a terminal and not -q; empty otherwise.
+  ProgressFn Progress() const;
+
+  // The handler chosen by parsing; main runs it once the global options are applied.
+  std::function<void()> run;
+};
+
+// Makes `fn` the handler of subcommand `sub`.
+inline void OnRun(CLI::App* sub, Context& ctx, std::function<void()> fn) {
+  sub->callback([&ctx, fn = std::move(fn)] { ctx.run = fn; });
+}
+
+// Command families: each adds its subcommands to `app`; handlers run after parsing via the callback.
+using CommandRegistrar = void (*)(CLI::App& app, Context& ctx);
+void RegisterWorkspaceCommands(CLI::App& app, Context& ctx);
+void RegisterLoadCommands(CLI::App& app, Context& ctx);
+void RegisterBufferCommands(CLI::App& app, Context& ctx);
+void RegisterVarCommands(CLI::App& app, Context& ctx);
+void RegisterSearchCommands(CLI::App& app, Context& ctx);
+void RegisterChunkCommands(CLI::App& app, Context& ctx);
+void RegisterAgentCommands(CLI::App& app, Context& ctx);
+
+// Shared formatting helpers.
+std::string HumanBytes(uint64_t n);
+json BufferJson(const BufferInfo& b);
+
+}  // namespace rlm::cli

@@ -1,0 +1,61 @@
+// Ingest: turns a text into a buffer's stored content: validates UTF-8 (the error names the byte offset),
+// chunks it, hashes and line-numbers the chunks, embeds the chunks whose vectors are not stored yet, and
+// writes text blocks, chunk rows and vectors. Runs inside the caller's write transaction, so a failure
+// leaves nothing behind.
+//
+// Large texts are processed in segments (seams at paragraph/line boundaries, see chunk/segmented.h), and
+// the pages of a memory-mapped source are released after each segment, so a multi-gigabyte file is never
+// resident twice. For texts longer than one segment, chunks do not cross segment seams (the same relation
+// as the `parallel` chunker to `semantic`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chunk/chunker.h"
+#include "core/file.h"
+#include "core/progress.h"
+#include "store/workspace.h"
+
+namespace rlm {
+
+class Embedder;
+
+inline constexpr size_t kIngestSegmentBytes = 64ull << 20;
+
+struct IngestOptions {
+  std::string chunker = "semantic";
+  ChunkOptions chunk;
+  ProgressFn progress;  // phase "load", bytes
+  size_t source_offset = 0;  // bytes of the source before `text` (a dropped BOM), for error offsets
+  size_t segment_bytes = kIngestSegmentBytes;  // texts longer than this are processed in segments
+};
+
+struct IngestStats {
+  uint64_t bytes = 0;
+  uint64_t lines = 0;
+  size_t chunks = 0;    // chunks of the new content
+  size_t kept = 0;      // chunks whose id was kept (same content as before)
+  size_t added = 0;     // chunks inserted with a new id
+  size_t removed = 0;   // old chunks deleted
+  size_t embedded = 0;  // vectors computed
+  size_t embeddings_reused = 0;  // vectors found already stored
+};
+
+// Throws InvalidInput naming `source` and the byte offset (offset_base + position in `text`) of the first
+// invalid UTF-8 sequence or NUL byte of `text`.
+void CheckText(std::string_view text, size_t offset_base, const std::string& source);
+
+// Replaces the content of buffer `info` (already inserted) with `text` (a BOM already removed; validated
+// here, segment by segment, with CheckText). Chunks of the old content with the same bytes keep their ids.
+// `map`, when given,
+// is the mapping `text` lives in and has its pages released as segments are done. Updates `info`
+// (size, lines, hash, chunker settings) in the workspace. Call inside a WriteTransaction.
+IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info, std::string_view text,
+                       const IngestOptions& options, const MappedFile* map = nullptr);
+
+// The workspace's embedder (meta "embedder", default "hash"); records it on first use.
+std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws);
+
+}  // namespace rlm

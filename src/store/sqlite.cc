@@ -1,0 +1,90 @@
+#include "store/sqlite.h"
+
+#include "core/error.h"
+
+namespace rlm::sql {
+
+void Check(sqlite3* db, int rc, std::string_view what) {
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    throw StorageError(msg, "another rlm process held the workspace too long; retry");
+  }
+  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+    throw StorageError(msg, "the workspace file is damaged or not an rlm workspace");
+  }
+  throw StorageError(msg);
+}
+
+void Exec(sqlite3* db, std::string_view sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    if (rc == SQLITE_BUSY) throw StorageError("database busy: " + msg, "retry");
+    throw StorageError(msg);
+  }
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  Check(db, sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr), "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int i, int64_t v) {
+  Check(db_, sqlite3_bind_int64(stmt_, i, v), "bind");
+  return *this;
+}
+Statement& Statement::Bind(int i, double v) {
+  Check(db_, sqlite3_bind_double(stmt_, i, v), "bind");
+  return *this;
+}
+Statement& Statement::BindText(int i, std::string_view v, bool copy) {
+  Check(db_, sqlite3_bind_text64(stmt_, i, v.data(), v.size(), copy ? SQLITE_TRANSIENT : SQLITE_STATIC,
+                                 SQLITE_UTF8),
+        "bind");
+  return *this;
+}
+Statement& Statement::BindBlob(int i, std::string_view v, bool copy) {
+  Check(db_, sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), copy ? SQLITE_TRANSIENT : SQLITE_STATIC), "bind");
+  return *this;
+}
+Statement& Statement::BindNull(int i) {
+  Check(db_, sqlite3_bind_null(stmt_, i), "bind");
+  return *this;
+}
+
+bool Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Check(db_, rc, "step");
+  return false;
+}
+
+void Statement::Run() {
+  while (Step()) {
+  }
+  Reset();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+double Statement::Double(int col) const { return sqlite3_column_double(stmt_, col); }
+std::string Statement::Text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+std::string_view Statement::Blob(int col) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string_view();
+}
+bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+}  // namespace rlm::sql

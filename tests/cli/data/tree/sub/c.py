@@ -1,0 +1,2 @@
+def cherry():
+    return "cherry"
