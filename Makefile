@@ -1,6 +1,6 @@
 # Entry points. `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo):
 # each installs missing packages (scripts/setup), builds, and runs.
-.PHONY: all deps build test test-asan demo bench install clean
+.PHONY: all deps build test test-asan fuzz demo bench install clean
 
 JOBS ?= $(shell nproc)
 
@@ -21,6 +21,12 @@ test-asan: deps
 	@cmake --preset asan-ubsan >/dev/null
 	@cmake --build --preset asan-ubsan -j $(JOBS)
 	@ctest --preset asan-ubsan
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+fuzz:
+	@scripts/setup fuzz
+	@scripts/fuzz $(FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo

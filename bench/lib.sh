@@ -36,6 +36,18 @@ need_bench_tool() {
   need_binary "$tool"
 }
 
+# text_copy SRC DST: copies a file or folder, removing NUL bytes from files that have them. rlm refuses
+# text with NUL bytes (as binary); python3.11.info, the largest shared file, has 14 (Info index markers).
+text_copy() {
+  cp -r "$1" "$2"
+  chmod -R u+w "$2"
+  find "$2" -type f -print0 | while IFS= read -r -d '' f; do
+    if [ "$(tr -cd '\000' <"$f" | head -c1 | wc -c)" -gt 0 ]; then
+      tr -d '\000' <"$f" >"$f.nonul" && mv "$f.nonul" "$f"
+    fi
+  done
+}
+
 # skip MESSAGE: a benchmark whose inputs are absent says why and succeeds (so run_all goes on).
 skip() {
   echo "SKIPPED: $*"

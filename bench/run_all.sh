@@ -4,9 +4,12 @@
 #   bench/load.sh    `rlm load` MB/s on the largest shared file, peak RSS on a generated 1 GB file
 #   bench/search.sh  `rlm search` latency in a fresh process on ~100k chunks, beside SQLite FTS5
 # `make bench` builds first and then runs this. A benchmark whose input data is absent says SKIPPED.
-# Nothing here asserts a timing. Pass --quick to skip the 1 GB load.
+# Nothing here asserts a timing. Pass --quick to skip the 1 GB load. The output is also saved to
+# $BUILD/bench-results.md (build/ by default) for pasting into docs/benchmarks.md.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+mkdir -p "$BUILD"
+exec > >(tee "$BUILD/bench-results.md") 2>&1
 
 LOAD_ARGS=()
 [ "${1:-}" = "--quick" ] && LOAD_ARGS=(--skip-large)

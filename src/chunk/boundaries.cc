@@ -36,8 +36,12 @@ constexpr std::array<bool, 256> kScanStops = [] {
   return t;
 }();
 
-bool IsAsciiTerminator(char c) { return c == '.' || c == '!' || c == '?'; }
-bool IsAsciiCloser(char c) { return c == '"' || c == '\'' || c == ')' || c == ']'; }
+bool IsAsciiTerminator(char c) {
+  return c == '.' || c == '!' || c == '?';
+}
+bool IsAsciiCloser(char c) {
+  return c == '"' || c == '\'' || c == ')' || c == ']';
+}
 
 // True when text[i] is a blank that follows a sentence terminator (optionally behind closing quotes)
 // that lies at or after `start`.

@@ -14,7 +14,9 @@
 namespace rlm {
 
 // ASCII whitespace other than '\n' (space, tab, CR, VT, FF): a word boundary follows it.
-inline bool IsBlankByte(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+inline bool IsBlankByte(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 // The largest grapheme-cluster boundary g with floor < g <= pos. Looks back at most a few dozen code points
 // and returns pos itself when it finds none (pos must be a code-point boundary, floor < pos).
@@ -35,9 +37,9 @@ size_t SemanticEnd(std::string_view text, size_t start, size_t min_end, size_t s
 
 // Where the chunk after [start, end) should start so that the two overlap by at most `overlap` bytes: the
 // first start of a non-empty line in the last `overlap` bytes before `end`, else the first word start
-// there, else the first grapheme boundary there. Returns `end` (no overlap) when overlap is 0, when end is the end of the
-// text, or when a chunk of `size` bytes from the candidate could not reach past `end`. The result is
-// always > start.
+// there, else the first grapheme boundary there. Returns `end` (no overlap) when overlap is 0, when end is
+// the end of the text, or when a chunk of `size` bytes from the candidate could not reach past `end`. The
+// result is always > start.
 size_t SemanticNextStart(std::string_view text, size_t start, size_t end, size_t overlap, size_t size);
 
 // `candidate` (start < candidate <= end) when a chunk of at most `size` bytes starting there can hold the

@@ -19,7 +19,7 @@ class CodeChunker : public Chunker {
  public:
   std::string_view Name() const override { return "code"; }
   std::string_view Description() const override {
-    return "Source code cut at function/class boundaries (language from --language, extension or content)";
+    return "Source code cut at function/class boundaries (language from the file extension or content)";
   }
   std::vector<ChunkSpan> Split(std::string_view text, const ChunkOptions& options) const override;
 };

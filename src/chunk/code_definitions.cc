@@ -14,9 +14,15 @@ bool IsIdentStart(char c) {
   const auto u = static_cast<unsigned char>(c);
   return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_' || u == '$' || u >= 0x80;
 }
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
+bool IsIdentChar(char c) {
+  return IsIdentStart(c) || (c >= '0' && c <= '9');
+}
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+// Every line is tested against dozens of keywords: reject on the first byte before comparing the rest.
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && (prefix.empty() || s[0] == prefix[0]) &&
+         s.compare(0, prefix.size(), prefix) == 0;
+}
 
 void SkipBlanks(std::string_view& s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -75,11 +81,14 @@ bool IsNamedKeyword(std::string_view s, std::initializer_list<std::string_view> 
   return false;
 }
 
+constexpr std::string_view kControlWords[] = {
+    "if",     "for",           "while",     "switch",   "catch",   "return", "else",  "do",
+    "case",   "goto",          "delete",    "new",      "throw",   "sizeof", "using", "try",
+    "await",  "yield",         "typeof",    "assert",   "with",    "elif",   "defer", "go",
+    "select", "static_assert", "co_return", "co_await", "co_yield"};
+
 bool IsControlWord(std::string_view s) {
-  for (std::string_view w : {"if", "for", "while", "switch", "catch", "return", "else", "do", "case", "goto",
-                             "delete", "new", "throw", "sizeof", "using", "try", "await", "yield", "typeof",
-                             "static_assert", "assert", "co_return", "co_await", "co_yield", "with", "elif",
-                             "defer", "go", "select"}) {
+  for (std::string_view w : kControlWords) {
     if (StartsWithWord(s, w)) return true;
   }
   return false;
@@ -89,9 +98,10 @@ bool IsControlWord(std::string_view s) {
 // name words before the first '(' (`static int foo(`, `std::vector<T> Foo::Bar(`, `Foo::~Foo(`,
 // `bool operator==(`), nothing but those words before it, and not a declaration (no trailing ';').
 bool LooksLikeSignature(std::string_view s, int min_names) {
-  if (s.empty() || IsControlWord(s)) return false;
+  if (s.empty()) return false;
   const char last = s.back();
   if (last == ';' || last == ',' || last == '\\' || last == '=') return false;
+  if (s.find('(') == std::string_view::npos || IsControlWord(s)) return false;
   int names = 0;
   while (!s.empty()) {
     const char c = s.front();
@@ -148,12 +158,15 @@ bool IsRubyDefinition(std::string_view s) {
   return StartsWithWord(s, "def") || IsNamedKeyword(s, {"class", "module"}) || StartsWith(s, "class <<");
 }
 
-bool IsGoDefinition(std::string_view s) { return StartsWithWord(s, "func") || IsNamedKeyword(s, {"type"}); }
+bool IsGoDefinition(std::string_view s) {
+  return StartsWithWord(s, "func") || IsNamedKeyword(s, {"type"});
+}
 
 bool IsPhpDefinition(std::string_view s) {
   while (ConsumeAnyWord(s, {"public", "private", "protected", "static", "abstract", "final", "readonly"})) {
   }
-  return IsNamedKeyword(s, {"function", "class", "interface", "trait", "enum"}) || StartsWith(s, "function &");
+  return IsNamedKeyword(s, {"function", "class", "interface", "trait", "enum"}) ||
+         StartsWith(s, "function &");
 }
 
 bool IsJavaDefinition(std::string_view s) {
@@ -225,23 +238,39 @@ bool IsJsDefinition(std::string_view s, bool top_level) {
   SkipBlanks(s);
   SkipBracketed(s, '<', '>');
   if (!s.empty() && s.front() == '(') return s.back() == '{';
-  if (!s.empty() && s.front() == '=' && (s.size() < 2 || s[1] != '=')) return s.find("=>") != std::string_view::npos;
+  if (!s.empty() && s.front() == '=' && (s.size() < 2 || s[1] != '='))
+    return s.find("=>") != std::string_view::npos;
   return false;
 }
 
 bool IsDefinitionLine(std::string_view body, bool top_level, CodeLanguage language) {
+  // Definitions start with a keyword or name (or `@annotation`, `[[attribute]]`, `~Dtor`, `*gen`, `#priv`);
+  // comments, braces and most statements are rejected here without keyword comparisons.
+  const char first = body.front();
+  if (!IsIdentStart(first) && first != '@' && first != '[' && first != '~' && first != '*' && first != '#') {
+    return false;
+  }
   switch (language) {
-    case CodeLanguage::kRust: return IsRustDefinition(body);
-    case CodeLanguage::kPython: return IsPythonDefinition(body);
-    case CodeLanguage::kRuby: return IsRubyDefinition(body);
-    case CodeLanguage::kGo: return IsGoDefinition(body);
-    case CodeLanguage::kPhp: return IsPhpDefinition(body);
-    case CodeLanguage::kJava: return IsJavaDefinition(body);
+    case CodeLanguage::kRust:
+      return IsRustDefinition(body);
+    case CodeLanguage::kPython:
+      return IsPythonDefinition(body);
+    case CodeLanguage::kRuby:
+      return IsRubyDefinition(body);
+    case CodeLanguage::kGo:
+      return IsGoDefinition(body);
+    case CodeLanguage::kPhp:
+      return IsPhpDefinition(body);
+    case CodeLanguage::kJava:
+      return IsJavaDefinition(body);
     case CodeLanguage::kC:
-    case CodeLanguage::kCpp: return IsCDefinition(body, top_level);
+    case CodeLanguage::kCpp:
+      return IsCDefinition(body, top_level);
     case CodeLanguage::kJavaScript:
-    case CodeLanguage::kTypeScript: return IsJsDefinition(body, top_level);
-    case CodeLanguage::kUnknown: break;
+    case CodeLanguage::kTypeScript:
+      return IsJsDefinition(body, top_level);
+    case CodeLanguage::kUnknown:
+      break;
   }
   return false;
 }
@@ -249,18 +278,25 @@ bool IsDefinitionLine(std::string_view body, bool top_level, CodeLanguage langua
 // Comment, decorator and attribute lines that belong to the definition below them.
 bool IsAttachedLine(std::string_view body, CodeLanguage language) {
   const bool slash_comments = language != CodeLanguage::kPython && language != CodeLanguage::kRuby;
-  if (slash_comments && (StartsWith(body, "//") || StartsWith(body, "/*") || StartsWith(body, "*"))) return true;
+  if (slash_comments && (StartsWith(body, "//") || StartsWith(body, "/*") || StartsWith(body, "*")))
+    return true;
   switch (language) {
-    case CodeLanguage::kRust: return StartsWith(body, "#[");
-    case CodeLanguage::kPython: return StartsWith(body, "#") || StartsWith(body, "@");
+    case CodeLanguage::kRust:
+      return StartsWith(body, "#[");
+    case CodeLanguage::kPython:
+      return StartsWith(body, "#") || StartsWith(body, "@");
     case CodeLanguage::kRuby:
-    case CodeLanguage::kPhp: return StartsWith(body, "#");
+    case CodeLanguage::kPhp:
+      return StartsWith(body, "#");
     case CodeLanguage::kJava:
     case CodeLanguage::kJavaScript:
-    case CodeLanguage::kTypeScript: return StartsWith(body, "@");
+    case CodeLanguage::kTypeScript:
+      return StartsWith(body, "@");
     case CodeLanguage::kC:
-    case CodeLanguage::kCpp: return StartsWithWord(body, "template") || StartsWith(body, "[[");
-    default: return false;
+    case CodeLanguage::kCpp:
+      return StartsWithWord(body, "template") || StartsWith(body, "[[");
+    default:
+      return false;
   }
 }
 
@@ -277,7 +313,8 @@ LineView ViewLine(std::string_view line) {
     ++i;
   }
   std::string_view body = line.substr(i);
-  while (!body.empty() && (body.back() == ' ' || body.back() == '\t' || body.back() == '\r')) body.remove_suffix(1);
+  while (!body.empty() && (body.back() == ' ' || body.back() == '\t' || body.back() == '\r'))
+    body.remove_suffix(1);
   v.body = body;
   return v;
 }

@@ -15,11 +15,16 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && (prefix.empty() || s[0] == prefix[0]) &&
+         s.compare(0, prefix.size(), prefix) == 0;
+}
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
-bool Contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+bool Contains(std::string_view s, std::string_view part) {
+  return s.find(part) != std::string_view::npos;
+}
 
 struct NamedLanguage {
   std::string_view name;
@@ -27,37 +32,58 @@ struct NamedLanguage {
 };
 
 constexpr NamedLanguage kNames[] = {
-    {"rust", CodeLanguage::kRust},        {"rs", CodeLanguage::kRust},
-    {"python", CodeLanguage::kPython},    {"py", CodeLanguage::kPython},
-    {"python3", CodeLanguage::kPython},   {"javascript", CodeLanguage::kJavaScript},
-    {"js", CodeLanguage::kJavaScript},    {"jsx", CodeLanguage::kJavaScript},
-    {"node", CodeLanguage::kJavaScript},  {"typescript", CodeLanguage::kTypeScript},
-    {"ts", CodeLanguage::kTypeScript},    {"tsx", CodeLanguage::kTypeScript},
-    {"go", CodeLanguage::kGo},            {"golang", CodeLanguage::kGo},
-    {"java", CodeLanguage::kJava},        {"c", CodeLanguage::kC},
-    {"cpp", CodeLanguage::kCpp},          {"c++", CodeLanguage::kCpp},
-    {"cxx", CodeLanguage::kCpp},          {"cc", CodeLanguage::kCpp},
-    {"ruby", CodeLanguage::kRuby},        {"rb", CodeLanguage::kRuby},
+    {"rust", CodeLanguage::kRust},       {"rs", CodeLanguage::kRust},
+    {"python", CodeLanguage::kPython},   {"py", CodeLanguage::kPython},
+    {"python3", CodeLanguage::kPython},  {"javascript", CodeLanguage::kJavaScript},
+    {"js", CodeLanguage::kJavaScript},   {"jsx", CodeLanguage::kJavaScript},
+    {"node", CodeLanguage::kJavaScript}, {"typescript", CodeLanguage::kTypeScript},
+    {"ts", CodeLanguage::kTypeScript},   {"tsx", CodeLanguage::kTypeScript},
+    {"go", CodeLanguage::kGo},           {"golang", CodeLanguage::kGo},
+    {"java", CodeLanguage::kJava},       {"c", CodeLanguage::kC},
+    {"cpp", CodeLanguage::kCpp},         {"c++", CodeLanguage::kCpp},
+    {"cxx", CodeLanguage::kCpp},         {"cc", CodeLanguage::kCpp},
+    {"ruby", CodeLanguage::kRuby},       {"rb", CodeLanguage::kRuby},
     {"php", CodeLanguage::kPhp},
 };
 
 constexpr NamedLanguage kExtensions[] = {
-    {"rs", CodeLanguage::kRust},         {"py", CodeLanguage::kPython},      {"pyw", CodeLanguage::kPython},
-    {"pyi", CodeLanguage::kPython},      {"js", CodeLanguage::kJavaScript},  {"mjs", CodeLanguage::kJavaScript},
-    {"cjs", CodeLanguage::kJavaScript},  {"jsx", CodeLanguage::kJavaScript}, {"ts", CodeLanguage::kTypeScript},
-    {"tsx", CodeLanguage::kTypeScript},  {"mts", CodeLanguage::kTypeScript}, {"cts", CodeLanguage::kTypeScript},
-    {"go", CodeLanguage::kGo},           {"java", CodeLanguage::kJava},      {"c", CodeLanguage::kC},
-    {"h", CodeLanguage::kC},             {"cpp", CodeLanguage::kCpp},        {"cc", CodeLanguage::kCpp},
-    {"cxx", CodeLanguage::kCpp},         {"c++", CodeLanguage::kCpp},        {"hpp", CodeLanguage::kCpp},
-    {"hxx", CodeLanguage::kCpp},         {"hh", CodeLanguage::kCpp},         {"h++", CodeLanguage::kCpp},
-    {"ipp", CodeLanguage::kCpp},         {"inl", CodeLanguage::kCpp},        {"rb", CodeLanguage::kRuby},
-    {"rake", CodeLanguage::kRuby},       {"gemspec", CodeLanguage::kRuby},   {"php", CodeLanguage::kPhp},
+    {"rs", CodeLanguage::kRust},
+    {"py", CodeLanguage::kPython},
+    {"pyw", CodeLanguage::kPython},
+    {"pyi", CodeLanguage::kPython},
+    {"js", CodeLanguage::kJavaScript},
+    {"mjs", CodeLanguage::kJavaScript},
+    {"cjs", CodeLanguage::kJavaScript},
+    {"jsx", CodeLanguage::kJavaScript},
+    {"ts", CodeLanguage::kTypeScript},
+    {"tsx", CodeLanguage::kTypeScript},
+    {"mts", CodeLanguage::kTypeScript},
+    {"cts", CodeLanguage::kTypeScript},
+    {"go", CodeLanguage::kGo},
+    {"java", CodeLanguage::kJava},
+    {"c", CodeLanguage::kC},
+    {"h", CodeLanguage::kC},
+    {"cpp", CodeLanguage::kCpp},
+    {"cc", CodeLanguage::kCpp},
+    {"cxx", CodeLanguage::kCpp},
+    {"c++", CodeLanguage::kCpp},
+    {"hpp", CodeLanguage::kCpp},
+    {"hxx", CodeLanguage::kCpp},
+    {"hh", CodeLanguage::kCpp},
+    {"h++", CodeLanguage::kCpp},
+    {"ipp", CodeLanguage::kCpp},
+    {"inl", CodeLanguage::kCpp},
+    {"rb", CodeLanguage::kRuby},
+    {"rake", CodeLanguage::kRuby},
+    {"gemspec", CodeLanguage::kRuby},
+    {"php", CodeLanguage::kPhp},
     {"phtml", CodeLanguage::kPhp},
 };
 
 constexpr NamedLanguage kFileNames[] = {
-    {"rakefile", CodeLanguage::kRuby},   {"gemfile", CodeLanguage::kRuby},  {"guardfile", CodeLanguage::kRuby},
-    {"vagrantfile", CodeLanguage::kRuby}, {"podfile", CodeLanguage::kRuby}, {"sconstruct", CodeLanguage::kPython},
+    {"rakefile", CodeLanguage::kRuby},     {"gemfile", CodeLanguage::kRuby},
+    {"guardfile", CodeLanguage::kRuby},    {"vagrantfile", CodeLanguage::kRuby},
+    {"podfile", CodeLanguage::kRuby},      {"sconstruct", CodeLanguage::kPython},
     {"sconscript", CodeLanguage::kPython},
 };
 
@@ -126,7 +152,8 @@ void ScoreLine(std::string_view s, Tally& t) {
   if (StartsWith(s, "#include")) {
     t.Add(kCFamily, "#include", 3);
     const size_t open = s.find('<');
-    if (open != std::string_view::npos && s.find('.', open) == std::string_view::npos) t.Add(kCppOnly, "#include <header>", 2);
+    if (open != std::string_view::npos && s.find('.', open) == std::string_view::npos)
+      t.Add(kCppOnly, "#include <header>", 2);
   }
   if (StartsWith(s, "#define ") || StartsWith(s, "#ifndef ") || StartsWith(s, "#endif") ||
       StartsWith(s, "#pragma ")) {
@@ -143,7 +170,8 @@ void ScoreLine(std::string_view s, Tally& t) {
   if (StartsWith(s, "using namespace ")) t.Add(kCppOnly, "using namespace", 3);
   if (s == "public:" || s == "private:" || s == "protected:") t.Add(kCppOnly, "access label", 3);
   if (Contains(s, "std::")) t.Add(kCppOnly, "std::", 1);
-  if (StartsWith(s, "typedef ") || Contains(s, "printf(") || Contains(s, "malloc(")) t.Add(kCOnly, "C library", 1);
+  if (StartsWith(s, "typedef ") || Contains(s, "printf(") || Contains(s, "malloc("))
+    t.Add(kCOnly, "C library", 1);
 
   // Rust.
   if (HasRustFnPrefix(s)) t.Add(kRust, "fn", 3);
@@ -195,7 +223,8 @@ void ScoreLine(std::string_view s, Tally& t) {
   if (StartsWith(s, "func ")) t.Add(kGo, "func", 3);
   if (s == "import (") t.Add(kGo, "import (", 2);
   if (Contains(s, " := ")) t.Add(kGo, ":=", 1);
-  if (StartsWith(s, "type ") && (EndsWith(s, "struct {") || EndsWith(s, "interface {"))) t.Add(kGo, "type struct", 3);
+  if (StartsWith(s, "type ") && (EndsWith(s, "struct {") || EndsWith(s, "interface {")))
+    t.Add(kGo, "type struct", 3);
 
   // Java.
   if (StartsWith(s, "import ") && EndsWith(s, ";") && !Contains(s, "'") && !Contains(s, "\"") &&
@@ -260,17 +289,28 @@ std::string_view Trim(std::string_view s) {
 
 std::string_view CodeLanguageName(CodeLanguage language) {
   switch (language) {
-    case CodeLanguage::kRust: return "rust";
-    case CodeLanguage::kPython: return "python";
-    case CodeLanguage::kJavaScript: return "javascript";
-    case CodeLanguage::kTypeScript: return "typescript";
-    case CodeLanguage::kGo: return "go";
-    case CodeLanguage::kJava: return "java";
-    case CodeLanguage::kC: return "c";
-    case CodeLanguage::kCpp: return "cpp";
-    case CodeLanguage::kRuby: return "ruby";
-    case CodeLanguage::kPhp: return "php";
-    case CodeLanguage::kUnknown: break;
+    case CodeLanguage::kRust:
+      return "rust";
+    case CodeLanguage::kPython:
+      return "python";
+    case CodeLanguage::kJavaScript:
+      return "javascript";
+    case CodeLanguage::kTypeScript:
+      return "typescript";
+    case CodeLanguage::kGo:
+      return "go";
+    case CodeLanguage::kJava:
+      return "java";
+    case CodeLanguage::kC:
+      return "c";
+    case CodeLanguage::kCpp:
+      return "cpp";
+    case CodeLanguage::kRuby:
+      return "ruby";
+    case CodeLanguage::kPhp:
+      return "php";
+    case CodeLanguage::kUnknown:
+      break;
   }
   return "unknown";
 }

@@ -7,7 +7,19 @@
 
 namespace rlm {
 
-enum class CodeLanguage { kUnknown, kRust, kPython, kJavaScript, kTypeScript, kGo, kJava, kC, kCpp, kRuby, kPhp };
+enum class CodeLanguage {
+  kUnknown,
+  kRust,
+  kPython,
+  kJavaScript,
+  kTypeScript,
+  kGo,
+  kJava,
+  kC,
+  kCpp,
+  kRuby,
+  kPhp
+};
 
 // The canonical lower-case name ("rust", "python", "javascript", "typescript", "go", "java", "c", "cpp",
 // "ruby", "php"; "unknown").

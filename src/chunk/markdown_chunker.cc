@@ -89,7 +89,8 @@ std::vector<StructureCut> FindMarkdownCuts(std::string_view text) {
     }
     first_line = false;
     if (in_fence) {
-      if (indent <= 3 && RunLength(body, fence_char) >= fence_len && IsBlank(body.substr(RunLength(body, fence_char)))) {
+      if (indent <= 3 && RunLength(body, fence_char) >= fence_len &&
+          IsBlank(body.substr(RunLength(body, fence_char)))) {
         in_fence = false;
         block_follows = true;
       }

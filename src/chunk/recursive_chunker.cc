@@ -87,8 +87,8 @@ class RecursiveSplitter {
     size_t cluster = begin;
     for (size_t i = begin + len; i < end; i += len) {
       const char32_t cp = utf8::Decode(text_, i, &len);
-      if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev), static_cast<utf8proc_int32_t>(cp),
-                                           &state)) {
+      if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev),
+                                           static_cast<utf8proc_int32_t>(cp), &state)) {
         HandleCluster(cluster, i, merger);
         cluster = i;
       }

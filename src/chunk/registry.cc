@@ -27,12 +27,9 @@ struct Registration {
 };
 
 constexpr Registration kChunkers[] = {
-    {"fixed", Make<FixedChunker>},
-    {"semantic", Make<SemanticChunker>},
-    {"code", Make<CodeChunker>},
-    {"parallel", Make<ParallelChunker>},
-    {"sentence", Make<SentenceChunker>},
-    {"markdown", Make<MarkdownChunker>},
+    {"fixed", Make<FixedChunker>},         {"semantic", Make<SemanticChunker>},
+    {"code", Make<CodeChunker>},           {"parallel", Make<ParallelChunker>},
+    {"sentence", Make<SentenceChunker>},   {"markdown", Make<MarkdownChunker>},
     {"recursive", Make<RecursiveChunker>},
 };
 

@@ -23,8 +23,8 @@ std::vector<size_t> SegmentText(std::string_view text, size_t target_bytes) {
   return seams;
 }
 
-std::vector<ChunkSpan> SplitSegmented(const Chunker& chunker, std::string_view text, const ChunkOptions& options,
-                                      size_t segment_bytes, bool parallel) {
+std::vector<ChunkSpan> SplitSegmented(const Chunker& chunker, std::string_view text,
+                                      const ChunkOptions& options, size_t segment_bytes, bool parallel) {
   if (text.empty()) return {};
   std::vector<size_t> bounds = SegmentText(text, segment_bytes);
   bounds.insert(bounds.begin(), 0);

@@ -33,7 +33,7 @@ std::vector<size_t> SegmentText(std::string_view text, size_t target_bytes);
 // Runs `chunker` on every segment of `text` (seams from SegmentText) and concatenates the shifted results
 // (see the relation above). With `parallel`, segments run concurrently on the TBB pool; the result is the
 // same either way. An exception in any segment cancels the others and reaches the caller.
-std::vector<ChunkSpan> SplitSegmented(const Chunker& chunker, std::string_view text, const ChunkOptions& options,
-                                      size_t segment_bytes, bool parallel);
+std::vector<ChunkSpan> SplitSegmented(const Chunker& chunker, std::string_view text,
+                                      const ChunkOptions& options, size_t segment_bytes, bool parallel);
 
 }  // namespace rlm

@@ -1,8 +1,9 @@
 #include "chunk/sentence_chunker.h"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <deque>
-#include <string>
 
 #include "chunk/semantic_chunker.h"
 #include "core/utf8.h"
@@ -14,7 +15,8 @@ namespace {
 // the multi-byte terminators listed in IsUnicodeTerminator.
 constexpr std::array<bool, 256> kCandidates = [] {
   std::array<bool, 256> t{};
-  for (char c : std::string_view(".!?\n\xD6\xD8\xDB\xE0\xE1\xE2\xE3\xEF")) t[static_cast<unsigned char>(c)] = true;
+  for (char c : std::string_view(".!?\n\xD6\xD8\xDB\xE0\xE1\xE2\xE3\xEF"))
+    t[static_cast<unsigned char>(c)] = true;
   return t;
 }();
 
@@ -42,38 +44,78 @@ bool IsUnicodeTerminator(char32_t cp) {
 }
 
 // Full-width terminators end a sentence without a following space.
-bool NeedsNoSpace(char32_t cp) { return cp >= 0x3000; }
+bool NeedsNoSpace(char32_t cp) {
+  return cp >= 0x3000;
+}
 
 bool IsCloser(char32_t cp) {
   switch (cp) {
-    case '"': case '\'': case ')': case ']': case '}':
-    case 0x00BB: case 0x2019: case 0x201D: case 0x300D: case 0x300F: case 0xFF09: case 0x3011:
+    case '"':
+    case '\'':
+    case ')':
+    case ']':
+    case '}':
+    case 0x00BB:
+    case 0x2019:
+    case 0x201D:
+    case 0x300D:
+    case 0x300F:
+    case 0xFF09:
+    case 0x3011:
       return true;
     default:
       return false;
   }
 }
 
-bool IsSpaceByte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpaceByte(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
-bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiLetter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+constexpr std::string_view kAbbreviations[] = {
+    "mr",  "mrs",  "ms",  "dr",  "prof", "sr",     "jr",   "st",  "vs",  "inc", "ltd",
+    "co",  "no",   "fig", "cf",  "al",   "approx", "dept", "gen", "gov", "lt",  "mt",
+    "sgt", "capt", "col", "rev", "jan",  "feb",    "mar",  "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec",  "ca",     "vol",  "pp",  "ed",  "eds"};
 
 // The word before a '.' at `dot` is an abbreviation or an initial, so the '.' does not end a sentence.
 bool IsAbbreviation(std::string_view text, size_t dot) {
+  constexpr size_t kLongest = 8;
   size_t begin = dot;
-  while (begin > 0 && dot - begin < 8 && IsAsciiLetter(text[begin - 1])) --begin;
+  while (begin > 0 && dot - begin < kLongest && IsAsciiLetter(text[begin - 1])) --begin;
   const size_t len = dot - begin;
   if (len == 0 || (begin > 0 && IsAsciiLetter(text[begin - 1]))) return false;
   if (len == 1) return true;  // initials, "e.g.", "i.e."
-  std::string word(text.substr(begin, len));
-  for (char& c : word) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  for (std::string_view a : {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "inc", "ltd", "co", "no",
-                             "fig", "cf", "al", "approx", "dept", "gen", "gov", "lt", "mt", "sgt", "capt", "col",
-                             "rev", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-                             "dec", "ca", "vol", "pp", "ed", "eds"}) {
+  char lower[kLongest];
+  for (size_t k = 0; k < len; ++k) lower[k] = static_cast<char>(text[begin + k] | 0x20);
+  const std::string_view word(lower, len);
+  for (std::string_view a : kAbbreviations) {
     if (word == a) return true;
   }
   return false;
+}
+
+// The first i >= pos (or n) whose byte may start a sentence end. Skips 8 plain ASCII bytes at a time.
+size_t NextCandidate(const unsigned char* p, size_t pos, size_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  auto has_byte = [](uint64_t w, unsigned char c) {
+    const uint64_t x = w ^ (kOnes * c);
+    return (x - kOnes) & ~x & kHighs;
+  };
+  size_t i = pos;
+  while (i + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if ((w & kHighs) | has_byte(w, '.') | has_byte(w, '!') | has_byte(w, '?') | has_byte(w, '\n')) break;
+    i += 8;
+  }
+  while (i < n && !kCandidates[p[i]]) ++i;
+  return i;
 }
 
 size_t SkipSpaces(std::string_view text, size_t i) {
@@ -102,8 +144,7 @@ size_t SkipClosers(std::string_view text, size_t i) {
 size_t NextSentenceEnd(std::string_view text, size_t pos) {
   const size_t n = text.size();
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  for (size_t i = pos; i < n; ++i) {
-    if (!kCandidates[p[i]]) continue;
+  for (size_t i = NextCandidate(p, pos, n); i < n; i = NextCandidate(p, i + 1, n)) {
     const char c = static_cast<char>(p[i]);
     if (c == '\n') {
       // A paragraph break: a line break, optional blanks, another line break.

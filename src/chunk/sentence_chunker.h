@@ -4,8 +4,8 @@
 //
 // Sentence ends (NextSentenceEnd) are found without a dictionary: a terminator (. ! ? and Unicode ones
 // such as 。！？‼⁉ ؟ ۔ । ॥ ։ ።), then closing quotes or brackets, then whitespace (CJK and other
-// full-width terminators need none), or a paragraph break. A '.' after a single letter or a common
-// abbreviation (Mr, Dr, e.g., i.e., etc. with a lowercase next word) does not end a sentence.
+// full-width terminators need none), or a paragraph break. A '.' after a single letter (initials, e.g.,
+// i.e.) or a common abbreviation (Mr, Dr, Fig, ...), or followed by a lowercase word, ends no sentence.
 #pragma once
 
 #include <cstddef>

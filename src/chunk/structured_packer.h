@@ -6,8 +6,8 @@
 // neighbours while they fit. A section that does not fit is cut at its strongest cut points (the smallest
 // rank present inside it) and each part is handled the same way; a part with no cut point inside that still
 // does not fit is split by the semantic rules (with overlap inside it). The parts of an oversized section
-// never share a chunk with text outside that section, so every structural chunk starts at a cut point.
-// There is no overlap across cut points.
+// never share a chunk with text outside that section, so every chunk starts at 0, at a cut point, or inside
+// a part that had to be split semantically. There is no overlap across cut points.
 #pragma once
 
 #include <cstddef>

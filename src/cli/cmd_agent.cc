@@ -36,9 +36,9 @@ SearchMode ModeFromFlag(const std::string& raw) {
   try {
     return ParseSearchMode(lower);
   } catch (const InvalidInput&) {
-    throw InvalidInput("unknown search mode '" + raw +
-                           "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
-                       "use --mode hybrid, semantic or bm25", "InvalidArgument");
+    throw InvalidInput(
+        "unknown search mode '" + raw + "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
+        "use --mode hybrid, semantic or bm25", "InvalidArgument");
   }
 }
 
@@ -81,11 +81,13 @@ void RunDispatch(Context& ctx, const DispatchArgs& a) {
     ctx.Print("No matching chunks found in buffer '" + plan.buffer.name + "' for query\n");
     return;
   }
-  std::string out = "Dispatch plan for buffer '" + plan.buffer.name + "' (" + std::to_string(plan.chunk_ids.size()) +
-                    " chunks -> " + std::to_string(plan.batches.size()) + " batches):\n\n";
+  std::string out = "Dispatch plan for buffer '" + plan.buffer.name + "' (" +
+                    std::to_string(plan.chunk_ids.size()) + " chunks -> " +
+                    std::to_string(plan.batches.size()) + " batches):\n\n";
   for (const DispatchBatch& b : plan.batches) {
     out += "Batch " + std::to_string(b.index) + ": " + std::to_string(b.chunk_ids.size()) + " chunks (IDs: ";
-    for (size_t i = 0; i < b.chunk_ids.size() && i < 5; ++i) out += (i ? ", " : "") + std::to_string(b.chunk_ids[i]);
+    for (size_t i = 0; i < b.chunk_ids.size() && i < 5; ++i)
+      out += (i ? ", " : "") + std::to_string(b.chunk_ids[i]);
     out += b.chunk_ids.size() > 5 ? ", ...)\n" : ")\n";
   }
   out += "\nUsage: Feed each batch to a subagent with 'rlm-rs chunk get <id>'\n";
@@ -123,6 +125,7 @@ void RunAggregate(Context& ctx, const AggregateArgs& a) {
     input = ws->ReadText(b.id, 0, b.size);
     source = "buffer '" + b.name + "'";
   } else {
+    if (::isatty(STDIN_FILENO)) ctx.Note("reading the findings JSON from stdin (end with Ctrl-D)");
     input = ReadFd(STDIN_FILENO, "stdin");
     source = "stdin";
   }
@@ -159,15 +162,15 @@ void RunAggregate(Context& ctx, const AggregateArgs& a) {
     ctx.Emit(doc);
     return;
   }
-  std::string out = "Aggregated " + std::to_string(r.findings.size()) + " analyst findings\nRelevance: " +
-                    std::to_string(r.high) + " high, " + std::to_string(r.medium) + " medium, " +
-                    std::to_string(r.low) + " low\nUnique findings: " + std::to_string(r.unique_findings.size()) +
-                    "\n\n";
+  std::string out = "Aggregated " + std::to_string(r.findings.size()) +
+                    " analyst findings\nRelevance: " + std::to_string(r.high) + " high, " +
+                    std::to_string(r.medium) + " medium, " + std::to_string(r.low) +
+                    " low\nUnique findings: " + std::to_string(r.unique_findings.size()) + "\n\n";
   for (const auto& [key, items] : r.groups) {
     out += "## " + key + " (" + std::to_string(items.size()) + " chunks)\n";
     for (size_t i : items) {
       const AnalystFinding& f = r.findings[i];
-      std::string line = f.summary ? TruncateStr(*f.summary, 80)
+      std::string line = f.summary             ? TruncateStr(*f.summary, 80)
                          : !f.findings.empty() ? TruncateStr(FindingText(f.findings.front()), 80)
                                                : "";
       out += "  Chunk " + std::to_string(f.chunk_id) + ": " + line + "\n";
@@ -182,24 +185,32 @@ void RunAggregate(Context& ctx, const AggregateArgs& a) {
 
 void RegisterAgentCommands(CLI::App& app, Context& ctx) {
   auto d = std::make_shared<DispatchArgs>();
-  CLI::App* dispatch = app.add_subcommand("dispatch", "Split a buffer's chunks into batches for parallel subagents");
+  CLI::App* dispatch =
+      app.add_subcommand("dispatch", "Split a buffer's chunks into batches for parallel subagents");
   dispatch->add_option("buffer", d->buffer, "Buffer id or name")->required();
   dispatch->add_option("--batch-size", d->batch_size, "Chunks per batch")->capture_default_str();
-  dispatch->add_option("--workers", d->workers, "Number of workers: one batch per worker (overrides --batch-size)");
-  dispatch->add_option("-q,--query", d->query, "Only dispatch chunks matching this query, most relevant first");
-  dispatch->add_option("--mode", d->mode, "Search mode for --query: hybrid, semantic or bm25")->capture_default_str();
-  dispatch->add_option("--threshold", d->threshold, "Minimum cosine similarity for --query")->capture_default_str();
+  dispatch->add_option("--workers", d->workers,
+                       "Number of workers: one batch per worker (overrides --batch-size)");
+  dispatch->add_option("-q,--query", d->query,
+                       "Only dispatch chunks matching this query, most relevant first");
+  dispatch->add_option("-m,--mode", d->mode, "Search mode for --query: hybrid, semantic or bm25")
+      ->capture_default_str();
+  dispatch->add_option("--threshold", d->threshold, "Minimum cosine similarity for --query")
+      ->capture_default_str();
   OnRun(dispatch, ctx, [&ctx, d] { RunDispatch(ctx, *d); });
 
   auto g = std::make_shared<AggregateArgs>();
-  CLI::App* aggregate = app.add_subcommand("aggregate", "Merge analyst findings (JSON array on stdin or in a buffer)");
+  CLI::App* aggregate =
+      app.add_subcommand("aggregate", "Merge analyst findings (JSON array on stdin or in a buffer)");
   aggregate->add_option("-b,--buffer", g->buffer, "Read the findings JSON from this buffer instead of stdin");
-  aggregate->add_option("--min-relevance", g->min_relevance, "Minimum relevance: high, medium, low, none or all")
+  aggregate
+      ->add_option("--min-relevance", g->min_relevance, "Minimum relevance: high, medium, low, none or all")
       ->capture_default_str();
   aggregate->add_option("--group-by", g->group_by, "relevance, chunk_id or none")->capture_default_str();
   aggregate->add_option("--sort-by", g->sort_by, "relevance, chunk_id, findings_count or none")
       ->capture_default_str();
-  aggregate->add_option("-o,--output-buffer", g->output_buffer, "Store the kept findings (JSON) as a new buffer");
+  aggregate->add_option("-o,--output-buffer", g->output_buffer,
+                        "Store the kept findings (JSON) as a new buffer");
   OnRun(aggregate, ctx, [&ctx, g] { RunAggregate(ctx, *g); });
 }
 

@@ -27,6 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// For size_t options: CLI11 would wrap "-1" around to a huge number.
+const CLI::Validator kNonNegative(
+    [](std::string& s) { return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s; },
+    "");
+
 // Display width as Rust's `{:<N}` counts it: code points.
 size_t CodePoints(std::string_view s) {
   size_t n = 0;
@@ -470,8 +475,10 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto* sub = app.add_subcommand("grep", "Search a buffer with a regular expression (RE2 syntax)");
     sub->add_option("buffer", *id, "Buffer id or name")->required();
     sub->add_option("pattern", *pattern, "Regular expression")->required();
-    sub->add_option("-n,--max-matches", o->max_matches, "Maximum matches")->capture_default_str();
-    sub->add_option("-w,--window", o->window, "Context bytes on each side")->capture_default_str();
+    sub->add_option("-n,--max-matches", o->max_matches, "Maximum matches")->capture_default_str()
+        ->check(kNonNegative);
+    sub->add_option("-w,--window", o->window, "Context bytes on each side")->capture_default_str()
+        ->check(kNonNegative);
     sub->add_flag("-i,--ignore-case", o->ignore_case, "Case-insensitive");
     OnRun(sub, ctx, [&ctx, id, pattern, o] { GrepCmd(ctx, *id, *pattern, *o); });
   }
@@ -481,8 +488,10 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto overlap = std::make_shared<std::optional<size_t>>();
     auto* sub = app.add_subcommand("chunk-indices", "Chunk byte ranges of a buffer");
     sub->add_option("buffer", *id, "Buffer id or name")->required();
-    sub->add_option("--chunk-size", *size, "Chunk size in bytes (default: the buffer's; then its stored chunks)");
-    sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)");
+    sub->add_option("--chunk-size", *size, "Chunk size in bytes (default: the buffer's: its stored chunks)")
+        ->check(kNonNegative);
+    sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)")
+        ->check(kNonNegative);
     OnRun(sub, ctx, [&ctx, id, size, overlap] { ChunkIndices(ctx, *id, *size, *overlap); });
   }
   {
@@ -490,8 +499,10 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto* sub = app.add_subcommand("write-chunks", "Write a buffer's chunks to files {prefix}_{index:04}.txt");
     sub->add_option("buffer", a->buffer, "Buffer id or name")->required();
     sub->add_option("-o,--out-dir", a->out_dir, "Output folder")->capture_default_str();
-    sub->add_option("--chunk-size", a->chunk_size, "Chunk size in bytes (default: the buffer's stored chunks)");
-    sub->add_option("--overlap", a->overlap, "Overlap in bytes (default: the buffer's)");
+    sub->add_option("--chunk-size", a->chunk_size, "Chunk size in bytes (default: the buffer's stored chunks)")
+        ->check(kNonNegative);
+    sub->add_option("--overlap", a->overlap, "Overlap in bytes (default: the buffer's)")
+        ->check(kNonNegative);
     sub->add_option("--prefix", a->prefix, "File name prefix")->capture_default_str();
     OnRun(sub, ctx, [&ctx, a] { WriteChunks(ctx, *a); });
   }

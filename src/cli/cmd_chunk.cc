@@ -27,7 +27,9 @@ std::string Pad(std::string s, size_t width) {
   if (chars < width) s.append(width - chars, ' ');
   return s;
 }
-std::string Pad(int64_t n, size_t width) { return Pad(std::to_string(n), width); }
+std::string Pad(int64_t n, size_t width) {
+  return Pad(std::to_string(n), width);
+}
 
 // rlm-rs's truncate_str (at most `max` bytes, "..." when cut), cut on a code-point boundary.
 std::string TruncateStr(std::string_view s, size_t max) {
@@ -39,7 +41,8 @@ std::string TruncateStr(std::string_view s, size_t max) {
 // The first `n` code points of `s`; *cut tells whether anything was left out.
 std::string_view FirstChars(std::string_view s, size_t n, bool* cut) {
   size_t pos = 0;
-  for (size_t i = 0; i < n && pos < s.size(); ++i) pos += utf8::SequenceLength(static_cast<unsigned char>(s[pos]));
+  for (size_t i = 0; i < n && pos < s.size(); ++i)
+    pos += utf8::SequenceLength(static_cast<unsigned char>(s[pos]));
   pos = std::min(pos, s.size());
   *cut = pos < s.size();
   return s.substr(0, pos);
@@ -48,9 +51,9 @@ std::string_view FirstChars(std::string_view s, size_t n, bool* cut) {
 // Streams a buffer's text once and calls fn(i, text) with the first `max_bytes` bytes of each chunk (the
 // whole chunk when shorter). `chunks` must be ordered by start, as a buffer's chunks are. Memory stays
 // bounded by a text block plus one chunk, however large the buffer.
-void ForEachChunkText(Workspace& ws, int64_t buffer_id, const std::vector<ChunkRecord>& chunks, uint64_t max_bytes,
-                      const std::function<void(size_t, std::string_view)>& fn) {
-  std::string window;        // text bytes [window_start, window_start + window.size())
+void ForEachChunkText(Workspace& ws, int64_t buffer_id, const std::vector<ChunkRecord>& chunks,
+                      uint64_t max_bytes, const std::function<void(size_t, std::string_view)>& fn) {
+  std::string window;  // text bytes [window_start, window_start + window.size())
   uint64_t window_start = 0;
   size_t next = 0;
   auto drain = [&](bool at_end) {
@@ -110,8 +113,9 @@ void RunGet(Context& ctx, int64_t id, bool metadata) {
     return;
   }
   std::string out = "Chunk ID: " + std::to_string(c->id) + "\nBuffer ID: " + std::to_string(c->buffer_id) +
-                    "\nIndex: " + std::to_string(c->index) + "\nByte range: " + std::to_string(c->start) + ".." +
-                    std::to_string(c->end) + "\nSize: " + std::to_string(content.size()) + " bytes\n---\n" + content;
+                    "\nIndex: " + std::to_string(c->index) + "\nByte range: " + std::to_string(c->start) +
+                    ".." + std::to_string(c->end) + "\nSize: " + std::to_string(content.size()) +
+                    " bytes\n---\n" + content;
   if (content.empty() || content.back() != '\n') out += "\n";
   ctx.Print(out);
 }
@@ -172,7 +176,8 @@ void RunList(Context& ctx, const ListArgs& a) {
   }
   std::string out = "Chunks for buffer '" + b.name + "' (" + std::to_string(chunks.size()) + " chunks):\n\n";
   if (a.preview) {
-    out += Pad("ID", 8) + " " + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("Size", 12) + " Preview\n";
+    out +=
+        Pad("ID", 8) + " " + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("Size", 12) + " Preview\n";
     out += std::string(70, '-') + "\n";
   } else {
     out += Pad("ID", 8) + " " + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("Size", 12) + "\n";
@@ -200,11 +205,13 @@ void RunList(Context& ctx, const ListArgs& a) {
 // ---- chunk embed ----------------------------------------------------------------------------------------
 
 struct Hash128Hasher {
-  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
+  size_t operator()(const Hash128& h) const {
+    return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL));
+  }
 };
 
 void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
-  constexpr size_t kBatch = 64;          // texts per embedding task
+  constexpr size_t kBatch = 64;           // texts per embedding task
   constexpr size_t kFlush = 64 * kBatch;  // texts held before they are embedded and stored
   auto ws = ctx.OpenWorkspace();
   Workspace::WriteTransaction tx(*ws);
@@ -236,7 +243,8 @@ void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
     std::vector<float> vectors(views.size() * dims);
     tbb::parallel_for(size_t{0}, (views.size() + kBatch - 1) / kBatch, [&](size_t k) {
       size_t from = k * kBatch, to = std::min(views.size(), from + kBatch);
-      embedder->Embed(std::span(views).subspan(from, to - from), EmbedRole::kDocument, vectors.data() + from * dims);
+      embedder->Embed(std::span(views).subspan(from, to - from), EmbedRole::kDocument,
+                      vectors.data() + from * dims);
     });
     ws->PutEmbeddings(fp, batch_hashes, vectors.data(), dims);
     done += texts.size();
@@ -260,7 +268,8 @@ void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
     doc["buffer_id"] = b.id;
     doc["buffer_name"] = b.name;
     doc["completion_percentage"] =
-        total == 0 ? 100.0 : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
+        total == 0 ? 100.0
+                   : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
     doc["embedded_count"] = embedded;
     doc["had_changes"] = changed;
     doc["model"] = fp;
@@ -277,8 +286,8 @@ void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
           " chunks). Use --force to re-embed.\n";
   } else {
     if (embedded > 0) {
-      out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + b.name + "' using model '" + fp +
-             "'.\n";
+      out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + b.name + "' using model '" +
+             fp + "'.\n";
     }
     if (replaced > 0) out += "Re-embedded " + std::to_string(replaced) + " chunks with updated model.\n";
     if (skipped > 0) {
@@ -298,11 +307,11 @@ void RunStatus(Context& ctx) {
   {
     Workspace::ReadTransaction snapshot(*ws);
     buffers = ws->ListBuffers();
-    fp = ws->GetMeta("embedder_fingerprint").value_or("");
+    fp = MakeEmbedder(ws->GetMeta("embedder").value_or("hash"))->Fingerprint();  // the vectors search uses
     std::vector<ChunkRecord> all = ws->AllChunks();
     std::vector<Hash128> hashes;
     for (const ChunkRecord& c : all) hashes.push_back(c.hash);
-    std::vector<bool> have = fp.empty() ? std::vector<bool>(all.size()) : ws->HasEmbeddings(fp, hashes);
+    std::vector<bool> have = ws->HasEmbeddings(fp, hashes);
     for (size_t i = 0; i < all.size(); ++i) {
       auto& [n, e] = counts[all[i].buffer_id];
       ++n;
@@ -328,7 +337,7 @@ void RunStatus(Context& ctx) {
     }
     json doc;
     doc["buffers"] = std::move(list);
-    doc["model"] = fp.empty() ? json(nullptr) : json(fp);
+    doc["model"] = fp;
     doc["total_chunks"] = total;
     doc["total_embedded"] = total_embedded;
     ctx.Emit(doc);
@@ -337,13 +346,14 @@ void RunStatus(Context& ctx) {
   std::string out = "Embedding Status\n================\n\nTotal: " + std::to_string(total_embedded) + "/" +
                     std::to_string(total) + " chunks embedded\n\n";
   if (!buffers.empty()) {
-    out += Pad("ID", 6) + " " + Pad("Name", 20) + " " + Pad("Chunks", 10) + " " + Pad("Embedded", 10) + " Status\n";
+    out += Pad("ID", 6) + " " + Pad("Name", 20) + " " + Pad("Chunks", 10) + " " + Pad("Embedded", 10) +
+           " Status\n";
     out += std::string(60, '-') + "\n";
     for (const BufferInfo& b : buffers) {
       auto [n, e] = counts[b.id];
       const char* status = n == e ? "✓ complete" : e > 0 ? "◐ partial" : "○ none";
-      out += Pad(b.id, 6) + " " + Pad(TruncateStr(b.name, 20), 20) + " " + Pad(n, 10) + " " + Pad(e, 10) + " " +
-             status + "\n";
+      out += Pad(b.id, 6) + " " + Pad(TruncateStr(b.name, 20), 20) + " " + Pad(n, 10) + " " + Pad(e, 10) +
+             " " + status + "\n";
     }
   }
   ctx.Print(out);
@@ -366,7 +376,8 @@ void RegisterChunkCommands(CLI::App& app, Context& ctx) {
   CLI::App* list = chunk->add_subcommand("list", "List a buffer's chunks");
   list->add_option("buffer", list_args->buffer, "Buffer id or name")->required();
   list->add_flag("-p,--preview", list_args->preview, "Show the start of each chunk");
-  list->add_option("--preview-len", list_args->preview_len, "Preview length in characters")->capture_default_str();
+  list->add_option("--preview-len", list_args->preview_len, "Preview length in characters")
+      ->capture_default_str();
   OnRun(list, ctx, [&ctx, list_args] { RunList(ctx, *list_args); });
 
   auto embed_buffer = std::make_shared<std::string>();

@@ -22,6 +22,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// For size_t options: CLI11 would wrap "-1" around to a huge number.
+const CLI::Validator kNonNegative(
+    [](std::string& s) { return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s; },
+    "");
+
 // Chunker names are matched case-insensitively and `ast` is rlm-rs's alias of `code`. Fails early (before
 // any input is read) with rlm-rs's error type.
 std::string CheckedChunker(std::string name) {
@@ -227,10 +232,14 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_option("path", a->path, "File, directory or - for stdin")->required();
     sub->add_option("-n,--name", a->name, "Buffer name (default: the file name; for a directory, a prefix)");
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
-    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")->capture_default_str();
-    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")->capture_default_str();
-    sub->add_option("--include", a->include, "Directory load: only files matching this glob (repeatable)");
-    sub->add_option("--exclude", a->exclude, "Directory load: skip files matching this glob (repeatable)");
+    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")->capture_default_str()
+        ->check(kNonNegative);
+    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")->capture_default_str()
+        ->check(kNonNegative);
+    sub->add_option("--include", a->include, "Directory load: only files matching this glob (repeatable)")
+        ->allow_extra_args(false);
+    sub->add_option("--exclude", a->exclude, "Directory load: skip files matching this glob (repeatable)")
+        ->allow_extra_args(false);
     OnRun(sub, ctx, [&ctx, a] { Load(ctx, *a); });
   }
   {
@@ -239,8 +248,10 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_option("name", a->name, "Buffer name")->required();
     sub->add_option("content", a->content, "Text (stdin when omitted or -)");
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
-    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")->capture_default_str();
-    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")->capture_default_str();
+    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")->capture_default_str()
+        ->check(kNonNegative);
+    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")->capture_default_str()
+        ->check(kNonNegative);
     OnRun(sub, ctx, [&ctx, a] { AddBufferCmd(ctx, *a); });
   }
   {
@@ -251,8 +262,10 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_option("content", a->content, "New text (stdin when omitted or -)");
     sub->add_flag("-e,--embed", a->embed, "Embed the new chunks (always done; accepted for compatibility)");
     sub->add_option("--strategy", a->strategy, "Chunking strategy (default: the buffer's, else semantic)");
-    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes (default: the buffer's)");
-    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes (default: the buffer's)");
+    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes (default: the buffer's)")
+        ->check(kNonNegative);
+    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes (default: the buffer's)")
+        ->check(kNonNegative);
     OnRun(sub, ctx, [&ctx, a] { UpdateBufferCmd(ctx, *a); });
   }
 }

@@ -68,7 +68,8 @@ std::string Preview(Workspace& ws, int64_t chunk_id, size_t len) {
   if (!c) return "";
   uint64_t size = c->end - c->start;
   // One byte past `len` tells whether the cut falls on a boundary.
-  std::string text = ws.ReadText(c->buffer_id, c->start, c->start + std::min<uint64_t>(size, uint64_t{len} + 1));
+  std::string text =
+      ws.ReadText(c->buffer_id, c->start, c->start + std::min<uint64_t>(size, uint64_t{len} + 1));
   if (size <= len) return text;
   return std::string(utf8::Truncate(text, len)) + "...";
 }
@@ -79,9 +80,9 @@ SearchMode ModeFromFlag(const std::string& raw) {
   try {
     return ParseSearchMode(lower);
   } catch (const InvalidInput&) {
-    throw InvalidInput("unknown search mode '" + raw +
-                           "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
-                       "use --mode hybrid, semantic or bm25", "InvalidArgument");
+    throw InvalidInput(
+        "unknown search mode '" + raw + "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
+        "use --mode hybrid, semantic or bm25", "InvalidArgument");
   }
 }
 
@@ -101,7 +102,8 @@ void RunSearch(Context& ctx, const SearchArgs& a) {
   auto ws = ctx.OpenWorkspace();
   for (const std::string& name : a.buffers) {
     int64_t id = ws->GetBuffer(name).id;
-    if (std::find(o.buffer_ids.begin(), o.buffer_ids.end(), id) == o.buffer_ids.end()) o.buffer_ids.push_back(id);
+    if (std::find(o.buffer_ids.begin(), o.buffer_ids.end(), id) == o.buffer_ids.end())
+      o.buffer_ids.push_back(id);
   }
   SearchResult r = Search(*ws, o);
 
@@ -142,9 +144,10 @@ void RunSearch(Context& ctx, const SearchArgs& a) {
     ctx.Print("No results found for query: \"" + a.query + "\"\n");
     return;
   }
-  std::string out = "Search results for \"" + a.query + "\" (" + a.mode + " mode, " + std::to_string(r.hits.size()) +
-                    " results):\n\n";
-  out += Pad("Chunk ID", 10) + " " + Pad("Score", 12) + " " + Pad("Semantic", 12) + " " + Pad("BM25", 12) + "\n";
+  std::string out = "Search results for \"" + a.query + "\" (" + a.mode + " mode, " +
+                    std::to_string(r.hits.size()) + " results):\n\n";
+  out +=
+      Pad("Chunk ID", 10) + " " + Pad("Score", 12) + " " + Pad("Semantic", 12) + " " + Pad("BM25", 12) + "\n";
   out += std::string(50, '-') + "\n";
   for (size_t i = 0; i < r.hits.size(); ++i) {
     const SearchHit& h = r.hits[i];
@@ -161,7 +164,8 @@ void RunSearch(Context& ctx, const SearchArgs& a) {
 
 void RegisterSearchCommands(CLI::App& app, Context& ctx) {
   auto a = std::make_shared<SearchArgs>();
-  CLI::App* sub = app.add_subcommand("search", "Search chunks: hybrid (RRF of BM25 and semantic), semantic or bm25");
+  CLI::App* sub =
+      app.add_subcommand("search", "Search chunks: hybrid (RRF of BM25 and semantic), semantic or bm25");
   sub->add_option("query", a->query, "The search query")->required();
   sub->add_option("-k,--top-k", a->top_k, "Number of results")->capture_default_str();
   sub->add_option("-t,--threshold", a->threshold, "Minimum cosine similarity of semantic candidates")

@@ -100,7 +100,8 @@ void AddTermFeatures(std::string_view term, FeatureCounts& features) {
   unsigned char high = 0;
   for (char c : term) high |= static_cast<unsigned char>(c);
   if (high < 0x80) {
-    for (size_t j = 0; j + 3 <= len; ++j) features.Add(XXH3_64bits_withSeed(marked + j, 3, kGramSeed) & ~uint64_t{1});
+    for (size_t j = 0; j + 3 <= len; ++j)
+      features.Add(XXH3_64bits_withSeed(marked + j, 3, kGramSeed) & ~uint64_t{1});
     return;
   }
   // Grams of code points, not bytes, for non-ASCII terms.
@@ -119,13 +120,14 @@ void AddTermFeatures(std::string_view term, FeatureCounts& features) {
 
 HashEmbedder::HashEmbedder(size_t dims) : dims_(dims), analyzer_(AnalyzerOptions{}) {
   if (dims < 1 || dims > kMaxDims) {
-    throw InvalidInput("hash embedder dimensions must be between 1 and " + std::to_string(kMaxDims) + ", got " +
-                       std::to_string(dims));
+    throw InvalidInput("hash embedder dimensions must be between 1 and " + std::to_string(kMaxDims) +
+                       ", got " + std::to_string(dims));
   }
 }
 
 std::string HashEmbedder::Fingerprint() const {
-  return "hash-v" + std::to_string(kVersion) + ":d" + std::to_string(dims_) + ":w+c3:" + analyzer_.Signature();
+  return "hash-v" + std::to_string(kVersion) + ":d" + std::to_string(dims_) +
+         ":w+c3:" + analyzer_.Signature();
 }
 
 void HashEmbedder::EmbedOne(std::string_view text, float* out) const {

@@ -27,7 +27,9 @@ std::string Lower(std::string_view s) {
                      "InvalidInput");
 }
 
-const char* TypeName(const json& v) { return v.type_name(); }
+const char* TypeName(const json& v) {
+  return v.type_name();
+}
 
 int64_t ChunkIdOf(const json& v, const std::string& source, const std::string& where) {
   if (v.is_number_integer()) {
@@ -44,7 +46,8 @@ int64_t ChunkIdOf(const json& v, const std::string& source, const std::string& w
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();
     size_t digits = s.size() - (s.starts_with('-') ? 1 : 0);
-    if (digits > 0 && digits < 19 && s.find_first_not_of("0123456789", s.size() - digits) == std::string::npos) {
+    if (digits > 0 && digits < 19 &&
+        s.find_first_not_of("0123456789", s.size() - digits) == std::string::npos) {
       return std::stoll(s);
     }
     Bad(source, where, "expected an integer chunk id, got \"" + s + "\"");
@@ -55,7 +58,8 @@ int64_t ChunkIdOf(const json& v, const std::string& source, const std::string& w
 // Line and column (1-based, column in bytes) of byte offset `pos` of `text`.
 std::pair<size_t, size_t> LineColumn(std::string_view text, size_t pos) {
   pos = std::min(pos, text.size());
-  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(pos), '\n'));
+  size_t line =
+      1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(pos), '\n'));
   size_t line_start = text.rfind('\n', pos == 0 ? std::string_view::npos : pos - 1);
   size_t col = line_start == std::string_view::npos || pos == 0 ? pos + 1 : pos - line_start;
   return {line, col};
@@ -97,10 +101,12 @@ std::vector<AnalystFinding> ParseFindings(std::string_view json_text, const std:
     f.chunk_id = ChunkIdOf(*id, source, at + ".chunk_id");
     auto rel = r.find("relevance");
     if (rel == r.end()) Bad(source, at, "missing field 'relevance'");
-    if (!rel->is_string()) Bad(source, at + ".relevance", std::string("expected a string, got ") + TypeName(*rel));
+    if (!rel->is_string())
+      Bad(source, at + ".relevance", std::string("expected a string, got ") + TypeName(*rel));
     f.relevance = rel->get<std::string>();
     if (auto it = r.find("findings"); it != r.end() && !it->is_null()) {
-      if (!it->is_array()) Bad(source, at + ".findings", std::string("expected an array, got ") + TypeName(*it));
+      if (!it->is_array())
+        Bad(source, at + ".findings", std::string("expected an array, got ") + TypeName(*it));
       for (size_t j = 0; j < it->size(); ++j) {
         const json& v = (*it)[j];
         if (!v.is_string() && !v.is_object()) {
@@ -111,11 +117,13 @@ std::vector<AnalystFinding> ParseFindings(std::string_view json_text, const std:
       }
     }
     if (auto it = r.find("summary"); it != r.end() && !it->is_null()) {
-      if (!it->is_string()) Bad(source, at + ".summary", std::string("expected a string, got ") + TypeName(*it));
+      if (!it->is_string())
+        Bad(source, at + ".summary", std::string("expected a string, got ") + TypeName(*it));
       f.summary = it->get<std::string>();
     }
     if (auto it = r.find("follow_up"); it != r.end() && !it->is_null()) {
-      if (!it->is_array()) Bad(source, at + ".follow_up", std::string("expected an array, got ") + TypeName(*it));
+      if (!it->is_array())
+        Bad(source, at + ".follow_up", std::string("expected an array, got ") + TypeName(*it));
       for (size_t j = 0; j < it->size(); ++j) {
         const json& v = (*it)[j];
         if (!v.is_string()) {
@@ -144,8 +152,8 @@ int ParseMinRelevance(std::string_view s) {
   if (v == "all") return 4;
   int rank = RelevanceRank(v);
   if (rank == 4) {
-    throw InvalidInput("unknown --min-relevance '" + std::string(s) + "'", "use high, medium, low, none or all",
-                       "InvalidArgument");
+    throw InvalidInput("unknown --min-relevance '" + std::string(s) + "'",
+                       "use high, medium, low, none or all", "InvalidArgument");
   }
   return rank;
 }
@@ -165,8 +173,8 @@ SortBy ParseSortBy(std::string_view s) {
   if (v == "chunk_id" || v == "chunk-id" || v == "chunk") return SortBy::kChunkId;
   if (v == "findings_count" || v == "findings-count" || v == "count") return SortBy::kFindingsCount;
   if (v == "none" || v == "input") return SortBy::kNone;
-  throw InvalidInput("unknown --sort-by '" + std::string(s) + "'", "use relevance, chunk_id, findings_count or none",
-                     "InvalidArgument");
+  throw InvalidInput("unknown --sort-by '" + std::string(s) + "'",
+                     "use relevance, chunk_id, findings_count or none", "InvalidArgument");
 }
 
 std::string FindingText(const json& finding) {
@@ -191,13 +199,15 @@ AggregateResult Aggregate(std::vector<AnalystFinding> records, const AggregateOp
       });
       break;
     case SortBy::kChunkId:
-      std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.chunk_id < b.chunk_id; });
+      std::stable_sort(v.begin(), v.end(),
+                       [](const auto& a, const auto& b) { return a.chunk_id < b.chunk_id; });
       break;
     case SortBy::kFindingsCount:
       std::stable_sort(v.begin(), v.end(),
                        [](const auto& a, const auto& b) { return a.findings.size() > b.findings.size(); });
       break;
-    case SortBy::kNone: break;
+    case SortBy::kNone:
+      break;
   }
 
   std::map<std::string, std::vector<size_t>> groups;
@@ -210,9 +220,15 @@ AggregateResult Aggregate(std::vector<AnalystFinding> records, const AggregateOp
     if (rank == 2) ++out.low;
     std::string key;
     switch (options.group_by) {
-      case GroupBy::kRelevance: key = rank <= 3 ? Lower(f.relevance) : f.relevance; break;
-      case GroupBy::kChunkId: key = std::to_string(f.chunk_id); break;
-      case GroupBy::kNone: key = "all"; break;
+      case GroupBy::kRelevance:
+        key = rank <= 3 ? Lower(f.relevance) : f.relevance;
+        break;
+      case GroupBy::kChunkId:
+        key = std::to_string(f.chunk_id);
+        break;
+      case GroupBy::kNone:
+        key = "all";
+        break;
     }
     groups[key].push_back(i);
     for (const json& finding : f.findings) {
@@ -226,7 +242,8 @@ AggregateResult Aggregate(std::vector<AnalystFinding> records, const AggregateOp
 nlohmann::ordered_json FindingJson(const AnalystFinding& f, bool sorted_keys) {
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
   for (const json& x : f.findings) findings.push_back(nlohmann::ordered_json(x));
-  nlohmann::ordered_json summary = f.summary ? nlohmann::ordered_json(*f.summary) : nlohmann::ordered_json(nullptr);
+  nlohmann::ordered_json summary =
+      f.summary ? nlohmann::ordered_json(*f.summary) : nlohmann::ordered_json(nullptr);
   nlohmann::ordered_json o;
   o["chunk_id"] = f.chunk_id;
   if (sorted_keys) {

@@ -9,13 +9,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace rlm {
 
@@ -41,8 +40,8 @@ enum class SortBy { kRelevance, kChunkId, kFindingsCount, kNone };
 // Parse the option values (case-insensitive); throw InvalidInput listing the accepted values.
 // Minimum relevance: high | medium | low | none | all (all keeps records of unknown relevance too).
 int ParseMinRelevance(std::string_view s);
-GroupBy ParseGroupBy(std::string_view s);    // relevance | chunk_id | none
-SortBy ParseSortBy(std::string_view s);      // relevance | chunk_id | findings_count | none
+GroupBy ParseGroupBy(std::string_view s);  // relevance | chunk_id | none
+SortBy ParseSortBy(std::string_view s);    // relevance | chunk_id | findings_count | none
 
 struct AggregateOptions {
   int min_relevance = 2;  // keep records whose RelevanceRank is <= this (2: low and above)
@@ -57,7 +56,7 @@ struct AggregateResult {
   // and without grouping there is one group "all". Each group lists indices into `findings`, in order.
   std::vector<std::pair<std::string, std::vector<size_t>>> groups;
   std::vector<nlohmann::json> unique_findings;  // first occurrence of each identity, in sorted order
-  size_t high = 0, medium = 0, low = 0;          // records per level (case-insensitive)
+  size_t high = 0, medium = 0, low = 0;         // records per level (case-insensitive)
 };
 
 AggregateResult Aggregate(std::vector<AnalystFinding> records, const AggregateOptions& options);

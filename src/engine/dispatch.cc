@@ -8,7 +8,8 @@ namespace rlm {
 
 void ValidateDispatchOptions(const DispatchOptions& options) {
   if (options.batch_size == 0) {
-    throw InvalidInput("--batch-size must be at least 1", "use --batch-size N with N >= 1", "InvalidArgument");
+    throw InvalidInput("--batch-size must be at least 1", "use --batch-size N with N >= 1",
+                       "InvalidArgument");
   }
   if (options.workers && *options.workers == 0) {
     throw InvalidInput("--workers must be at least 1", "use --workers N with N >= 1", "InvalidArgument");
@@ -27,7 +28,8 @@ std::vector<DispatchBatch> MakeBatches(std::span<const int64_t> chunk_ids, size_
   std::vector<DispatchBatch> batches;
   for (size_t from = 0; from < chunk_ids.size(); from += batch_size) {
     size_t to = std::min(chunk_ids.size(), from + batch_size);
-    batches.push_back({batches.size(), std::vector<int64_t>(chunk_ids.begin() + from, chunk_ids.begin() + to)});
+    batches.push_back(
+        {batches.size(), std::vector<int64_t>(chunk_ids.begin() + from, chunk_ids.begin() + to)});
   }
   return batches;
 }

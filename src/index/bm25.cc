@@ -86,8 +86,8 @@ void Bm25Index::Impl::Parse(bool verify_checksum) {
   std::memcpy(&header, image.data(), sizeof(Header));
   if (std::memcmp(header.magic, bm25_image::kMagic, sizeof(header.magic)) != 0) Corrupt("bad magic");
   if (header.version != bm25_image::kVersion) {
-    throw InvalidInput("BM25 index image has format version " + std::to_string(header.version) + ", expected " +
-                           std::to_string(bm25_image::kVersion),
+    throw InvalidInput("BM25 index image has format version " + std::to_string(header.version) +
+                           ", expected " + std::to_string(bm25_image::kVersion),
                        "delete the index file so it is rebuilt");
   }
   if (header.header_bytes != sizeof(Header)) Corrupt("bad header size");
@@ -101,7 +101,8 @@ void Bm25Index::Impl::Parse(bool verify_checksum) {
   if (header.num_docs > UINT32_MAX - 1) Corrupt("too many documents");
   const auto layout =
       bm25_image::ComputeLayout(header.num_docs, header.num_terms, header.num_postings, header.pool_bytes);
-  if (layout.end != size) Corrupt("size " + std::to_string(size) + " differs from " + std::to_string(layout.end));
+  if (layout.end != size)
+    Corrupt("size " + std::to_string(size) + " differs from " + std::to_string(layout.end));
   if (verify_checksum && bm25_image::ImageChecksum(image) != header.checksum) {
     Corrupt("checksum mismatch");
   }
@@ -170,13 +171,19 @@ Bm25Index::~Bm25Index() = default;
 Bm25Index::Bm25Index(Bm25Index&&) noexcept = default;
 Bm25Index& Bm25Index::operator=(Bm25Index&&) noexcept = default;
 
-size_t Bm25Index::num_docs() const { return impl_->header.num_docs; }
-size_t Bm25Index::num_terms() const { return impl_->header.num_terms; }
+size_t Bm25Index::num_docs() const {
+  return impl_->header.num_docs;
+}
+size_t Bm25Index::num_terms() const {
+  return impl_->header.num_terms;
+}
 double Bm25Index::avg_doc_length() const {
   return impl_->header.num_docs == 0 ? 0.0 : static_cast<double>(impl_->header.total_doc_len) / num_docs();
 }
 
-std::string Bm25Index::Serialize() const { return std::string(impl_->image); }
+std::string Bm25Index::Serialize() const {
+  return std::string(impl_->image);
+}
 
 Bm25Index Bm25Index::Open(std::string_view image, bool verify_checksum) {
   Bm25Index index;
@@ -239,10 +246,12 @@ std::vector<ScoredDoc> Bm25Index::Search(std::span<const std::string> query_term
     const int64_t t = m.Find(terms[i]);
     if (t >= 0) {
       const uint64_t begin = m.post_off[t], end = m.post_off[t + 1];
-      if (begin > end || end > m.header.num_postings || end - begin > n) Corrupt("postings offsets out of range");
+      if (begin > end || end > m.header.num_postings || end - begin > n)
+        Corrupt("postings offsets out of range");
       const double df = static_cast<double>(end - begin);
       const double idf = std::log(1 + (static_cast<double>(n) - df + 0.5) / (df + 0.5));
-      if (end > begin) work.push_back({begin, end, static_cast<float>(idf * (k1 + 1) * static_cast<double>(j - i))});
+      if (end > begin)
+        work.push_back({begin, end, static_cast<float>(idf * (k1 + 1) * static_cast<double>(j - i))});
     }
     i = j;
   }
@@ -256,37 +265,38 @@ std::vector<ScoredDoc> Bm25Index::Search(std::span<const std::string> query_term
   if (acc.score.size() < n) acc.score.resize(n, 0.0f);
   float* score = acc.score.data();
   std::vector<uint32_t>& touched = acc.touched;
-  // Restores the all-zero invariant however the search ends. If a corrupt posting throws mid-way, the
-  // touched count is lost, so the whole score array is cleared.
-  struct Reset {
-    Accumulator& acc;
-    uint64_t n;
-    size_t* num_touched;  // nullptr until the accumulation finished
-    ~Reset() {
-      if (num_touched == nullptr) {
-        std::fill(acc.score.begin(), acc.score.begin() + n, 0.0f);
-      } else {
-        for (size_t i = 0; i < *num_touched; ++i) acc.score[acc.touched[i]] = 0.0f;
-      }
-    }
-  } reset{acc, n, nullptr};
-
   // `touched` has room for every document, so new documents are appended without a branch (whether a
   // document is new is unpredictable, and mispredictions would dominate the loop).
   if (touched.size() < n + 1) touched.resize(n + 1);
   size_t num_touched = 0;
+  // Restores the all-zero invariant however the search ends. If a corrupt posting throws mid-way, the
+  // touched count is incomplete, so the whole score array is cleared.
+  struct Reset {
+    Accumulator& acc;
+    uint64_t n;
+    const size_t& num_touched;
+    bool complete = false;
+    ~Reset() {
+      if (!complete) {
+        std::fill(acc.score.begin(), acc.score.begin() + static_cast<ptrdiff_t>(n), 0.0f);
+      } else {
+        for (size_t i = 0; i < num_touched; ++i) acc.score[acc.touched[i]] = 0.0f;
+      }
+    }
+  } reset{acc, n, num_touched};
+
   size_t postings_read = 0;
   for (const TermWork& w : work) {
     postings_read += w.end - w.begin;
     if (allow == nullptr) {
-      num_touched = AccumulateTerm<false>(m.postings + w.begin, m.postings + w.end, w.weight, n, norm, nullptr,
-                                          score, touched.data(), num_touched);
+      num_touched = AccumulateTerm<false>(m.postings + w.begin, m.postings + w.end, w.weight, n, norm,
+                                          nullptr, score, touched.data(), num_touched);
     } else {
       num_touched = AccumulateTerm<true>(m.postings + w.begin, m.postings + w.end, w.weight, n, norm, allow,
                                          score, touched.data(), num_touched);
     }
   }
-  reset.num_touched = &num_touched;  // from here on the guard zeroes exactly the touched documents
+  reset.complete = true;  // from here on the guard zeroes exactly the touched documents
 
   // Bounded heap whose front is the worst of the current top k.
   std::vector<ScoredDoc>& heap = acc.heap;

@@ -72,20 +72,25 @@ struct Bm25Builder::Impl {
   std::vector<TermCount> counts;  // global term ids
 };
 
-Bm25Builder::Bm25Builder(const Analyzer& analyzer) : impl_(std::make_unique<Impl>(Impl{analyzer, {}, {}, {}, {}})) {}
+Bm25Builder::Bm25Builder(const Analyzer& analyzer)
+    : impl_(std::make_unique<Impl>(Impl{analyzer, {}, {}, {}, {}})) {}
 Bm25Builder::~Bm25Builder() = default;
 
-size_t Bm25Builder::num_docs() const { return impl_->doc_len.size(); }
+size_t Bm25Builder::num_docs() const {
+  return impl_->doc_len.size();
+}
 
 void Bm25Builder::AddBatch(std::span<const std::string_view> texts) {
   Impl& m = *impl_;
   if (texts.empty()) return;
-  if (m.doc_len.size() + texts.size() > UINT32_MAX - 1) throw InvalidInput("BM25 index exceeds 2^32 documents");
+  if (m.doc_len.size() + texts.size() > UINT32_MAX - 1)
+    throw InvalidInput("BM25 index exceeds 2^32 documents");
 
   // Contiguous parts, several per thread for load balance; each part has its own vocabulary so the
   // parallel phase shares nothing.
   const size_t threads = static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
-  const size_t num_parts = std::min(texts.size(), std::max<size_t>(1, std::min(threads * 4, texts.size() / 16)));
+  const size_t num_parts =
+      std::min(texts.size(), std::max<size_t>(1, std::min(threads * 4, texts.size() / 16)));
   std::vector<Part> parts(num_parts);
   auto part_begin = [&](size_t p) { return texts.size() * p / num_parts; };
   tbb::parallel_for(size_t{0}, num_parts, [&](size_t p) {
@@ -130,7 +135,8 @@ Bm25Index Bm25Builder::Finish() {
   for (uint32_t t = 0; t < vocab_size; ++t) {
     if (df[t] > 0) order.push_back(t);
   }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return m.vocab.Key(a) < m.vocab.Key(b); });
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return m.vocab.Key(a) < m.vocab.Key(b); });
   const uint64_t num_terms = order.size();
   std::vector<uint32_t> rank(vocab_size, 0);
   uint64_t pool_bytes = 0;

@@ -12,9 +12,9 @@
 //   pool       u8[pool_bytes]         the term bytes
 //   zero padding to a multiple of 8; the image size is exactly the end of the padding.
 //
-// checksum is XXH3-64 of every byte of the image except the checksum field itself (ImageChecksum). Readers always check the header and section bounds
-// (O(1)); offsets, doc ordinals and tf values are checked where a search reads them; the checksum is
-// verified only on request because it reads the whole image.
+// checksum is XXH3-64 of every byte of the image except the checksum field itself (ImageChecksum). Readers
+// always check the header and section bounds (O(1)); offsets, doc ordinals and tf values are checked where a
+// search reads them; the checksum is verified only on request because it reads the whole image.
 #pragma once
 
 #include <xxhash.h>
@@ -34,8 +34,8 @@ inline constexpr uint32_t kVersion = 1;
 struct Header {
   char magic[8];
   uint32_t version;
-  uint32_t header_bytes;   // sizeof(Header)
-  uint64_t num_docs;       // < 2^32
+  uint32_t header_bytes;  // sizeof(Header)
+  uint64_t num_docs;      // < 2^32
   uint64_t num_terms;
   uint64_t num_postings;
   uint64_t total_doc_len;  // sum of doc_len
@@ -50,14 +50,17 @@ struct Posting {
 };
 static_assert(sizeof(Posting) == 8);
 
-inline constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+inline constexpr uint64_t Align8(uint64_t n) {
+  return (n + 7) & ~uint64_t{7};
+}
 
 // Byte offsets of each section for the given counts (callers bound the counts first so nothing overflows).
 struct Layout {
   uint64_t doc_len, term_off, post_off, postings, pool, end;
 };
 
-inline Layout ComputeLayout(uint64_t num_docs, uint64_t num_terms, uint64_t num_postings, uint64_t pool_bytes) {
+inline Layout ComputeLayout(uint64_t num_docs, uint64_t num_terms, uint64_t num_postings,
+                            uint64_t pool_bytes) {
   Layout l;
   l.doc_len = sizeof(Header);
   l.term_off = Align8(l.doc_len + 4 * num_docs);

@@ -1,5 +1,7 @@
 #include "index/term_table.h"
 
+// Inlined: terms are short, and a library call would cost more than hashing them.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <cstring>
@@ -18,7 +20,8 @@ uint32_t TermTable::Intern(std::string_view term) {
   for (size_t i = static_cast<size_t>(h >> 32) & mask;; i = (i + 1) & mask) {
     Slot& slot = slots_[i];
     if (slot.id_plus1 == 0) {
-      if (size() >= std::numeric_limits<uint32_t>::max() - 1) throw InvalidInput("vocabulary exceeds 2^32 terms");
+      if (size() >= std::numeric_limits<uint32_t>::max() - 1)
+        throw InvalidInput("vocabulary exceeds 2^32 terms");
       const auto id = static_cast<uint32_t>(size());
       arena_.append(term);
       offsets_.push_back(arena_.size());

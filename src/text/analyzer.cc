@@ -3,6 +3,8 @@
 #include <libstemmer.h>
 #include <utf8proc.h>
 
+// Inlined: the stem cache hashes every short term, and a library call would cost more than the hash.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <array>
@@ -16,8 +18,8 @@ namespace {
 
 // Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET, grouped by length so a lookup compares few strings.
 constexpr std::string_view kStop1[] = {"a"};
-constexpr std::string_view kStop2[] = {"an", "as", "at", "be", "by", "if", "in", "is", "it", "no", "of", "on",
-                                       "or", "to"};
+constexpr std::string_view kStop2[] = {"an", "as", "at", "be", "by", "if", "in",
+                                       "is", "it", "no", "of", "on", "or", "to"};
 constexpr std::string_view kStop3[] = {"and", "are", "but", "for", "not", "the", "was"};
 constexpr std::string_view kStop4[] = {"into", "such", "that", "then", "they", "this", "will", "with"};
 constexpr std::string_view kStop5[] = {"their", "there", "these"};
@@ -32,12 +34,18 @@ bool Contains(const std::string_view (&words)[N], std::string_view t) {
 
 bool IsStopWord(std::string_view t) {
   switch (t.size()) {
-    case 1: return Contains(kStop1, t);
-    case 2: return Contains(kStop2, t);
-    case 3: return Contains(kStop3, t);
-    case 4: return Contains(kStop4, t);
-    case 5: return Contains(kStop5, t);
-    default: return false;
+    case 1:
+      return Contains(kStop1, t);
+    case 2:
+      return Contains(kStop2, t);
+    case 3:
+      return Contains(kStop3, t);
+    case 4:
+      return Contains(kStop4, t);
+    case 5:
+      return Contains(kStop5, t);
+    default:
+      return false;
   }
 }
 
@@ -217,8 +225,8 @@ void Analyzer::Visit(std::string_view text, TermCallback emit, void* ctx) const 
         }
       }
       sb_stemmer* st = s.Stemmer();
-      const sb_symbol* out = sb_stemmer_stem(st, reinterpret_cast<const sb_symbol*>(term.data()),
-                                             static_cast<int>(term.size()));
+      const sb_symbol* out =
+          sb_stemmer_stem(st, reinterpret_cast<const sb_symbol*>(term.data()), static_cast<int>(term.size()));
       if (out == nullptr) throw std::bad_alloc();
       term = std::string_view(reinterpret_cast<const char*>(out), static_cast<size_t>(sb_stemmer_length(st)));
       if (slot != nullptr && term.size() <= StemCache::kMaxLen) {

@@ -28,8 +28,8 @@
 namespace rlm {
 
 struct AnalyzerOptions {
-  bool stem = true;        // Porter stemming
-  bool stopwords = true;   // drop English stop words (Lucene's English list)
+  bool stem = true;             // Porter stemming
+  bool stopwords = true;        // drop English stop words (Lucene's English list)
   size_t max_token_bytes = 64;  // longer tokens are dropped (hashes, base64 runs); must be >= 1
   bool operator==(const AnalyzerOptions&) const = default;
 };
@@ -52,8 +52,9 @@ class Analyzer {
   template <class F>
   void ForEachTerm(std::string_view text, F&& emit) const {
     using Fn = std::remove_reference_t<F>;
-    Visit(text, [](void* ctx, std::string_view term) { (*static_cast<Fn*>(ctx))(term); },
-          const_cast<void*>(static_cast<const void*>(&emit)));
+    Visit(
+        text, [](void* ctx, std::string_view term) { (*static_cast<Fn*>(ctx))(term); },
+        const_cast<void*>(static_cast<const void*>(&emit)));
   }
 
   // A short stable description, e.g. "unicode1+fold+stop+porter+max64"; part of index fingerprints. The

@@ -20,13 +20,19 @@ constexpr int kCasesPerChunker = 300;
 ChunkOptions RandomOptions(std::mt19937_64& rng) {
   ChunkOptions options;
   switch (rng() % 3) {
-    case 0: options.size = 1 + rng() % 8; break;  // smaller than some code points
-    case 1: options.size = 1 + rng() % 300; break;
-    default: options.size = 1 + rng() % 5000; break;
+    case 0:
+      options.size = 1 + rng() % 8;
+      break;  // smaller than some code points
+    case 1:
+      options.size = 1 + rng() % 300;
+      break;
+    default:
+      options.size = 1 + rng() % 5000;
+      break;
   }
   options.overlap = rng() % 3 == 0 ? 0 : rng() % options.size;
-  static const char* kLanguages[] = {"", "", "", "rust", "python", "c", "cpp", "javascript", "go", "java",
-                                     "ruby", "php", "typescript", "klingon"};
+  static const char* kLanguages[] = {"",           "",   "",     "rust", "python", "c",          "cpp",
+                                     "javascript", "go", "java", "ruby", "php",    "typescript", "klingon"};
   static const char* kPaths[] = {"", "", "notes.txt", "main.rs", "app.py", "x.cc", "index.ts", "README.md"};
   options.language = kLanguages[rng() % std::size(kLanguages)];
   options.path = kPaths[rng() % std::size(kPaths)];
@@ -35,10 +41,14 @@ ChunkOptions RandomOptions(std::mt19937_64& rng) {
 
 size_t RandomLength(std::mt19937_64& rng) {
   switch (rng() % 8) {
-    case 0: return 0;
-    case 1: return 1 + rng() % 16;
-    case 2: return 20000 + rng() % 40000;
-    default: return 1 + rng() % 8000;
+    case 0:
+      return 0;
+    case 1:
+      return 1 + rng() % 16;
+    case 2:
+      return 20000 + rng() % 40000;
+    default:
+      return 1 + rng() % 8000;
   }
 }
 
@@ -64,13 +74,13 @@ TEST(ChunkPropertyTest, EveryChunkerHandlesEdgeTexts) {
   const std::string edge_texts[] = {
       "",
       "a",
-      "\xF0\x9F\x98\x80",                                    // one 4-byte code point
-      "\n\n\n\n\n\n\n\n\n\n",                                // only paragraph breaks
-      std::string(10000, ' '),                               // only whitespace
-      std::string(10000, 'x'),                               // no boundary at all
+      "\xF0\x9F\x98\x80",                                   // one 4-byte code point
+      "\n\n\n\n\n\n\n\n\n\n",                               // only paragraph breaks
+      std::string(10000, ' '),                              // only whitespace
+      std::string(10000, 'x'),                              // no boundary at all
       "e\xCC\x81\xCC\x81\xCC\x81\xCC\x81\xCC\x81\xCC\x81",  // one long grapheme cluster
-      "# h\n```\n# x\n",                                     // unterminated fence
-      "---\ntitle: x\n---\n# Heading\ntext\n",               // front matter
+      "# h\n```\n# x\n",                                    // unterminated fence
+      "---\ntitle: x\n---\n# Heading\ntext\n",              // front matter
   };
   for (const std::string& name : ChunkerNames()) {
     const auto chunker = MakeChunker(name);
@@ -81,7 +91,8 @@ TEST(ChunkPropertyTest, EveryChunkerHandlesEdgeTexts) {
           options.size = size;
           options.overlap = overlap;
           const std::string problem = CheckChunkProperties(text, chunker->Split(text, options), options);
-          ASSERT_EQ(problem, "") << name << " size " << size << " overlap " << overlap << " text '" << text << "'";
+          ASSERT_EQ(problem, "") << name << " size " << size << " overlap " << overlap << " text '" << text
+                                 << "'";
         }
       }
     }

@@ -11,7 +11,7 @@ namespace rlm {
 namespace {
 
 TEST(ChunkRegistryTest, ListsEveryChunkerInRegistryOrder) {
-  const std::vector<std::string> expected = {"fixed", "semantic", "code", "parallel",
+  const std::vector<std::string> expected = {"fixed",    "semantic", "code",     "parallel",
                                              "sentence", "markdown", "recursive"};
   EXPECT_EQ(ChunkerNames(), expected);
   for (const std::string& name : expected) EXPECT_EQ(MakeChunker(name)->Name(), name);
@@ -24,7 +24,8 @@ TEST(ChunkRegistryTest, UnknownNameListsTheAvailableChunkers) {
   } catch (const InvalidInput& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("semantik"), std::string::npos) << message;
-    for (const std::string& name : ChunkerNames()) EXPECT_NE(message.find(name), std::string::npos) << message;
+    for (const std::string& name : ChunkerNames())
+      EXPECT_NE(message.find(name), std::string::npos) << message;
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
   }
 }
@@ -68,7 +69,9 @@ TEST(ChunkRegistryTest, ValidateAcceptsSensibleOptions) {
 // The property checker must itself catch every kind of violation, or the property tests prove nothing.
 TEST(ChunkRegistryTest, PropertyCheckerCatchesViolations) {
   using chunk_test::CheckChunkProperties;
-  const std::string text = "ab\xC3\xA9" "cdef";  // "abécdef", é at bytes 2-3
+  const std::string text =
+      "ab\xC3\xA9"
+      "cdef";  // "abécdef", é at bytes 2-3
   ChunkOptions options;
   options.size = 4;
   options.overlap = 2;

@@ -52,14 +52,24 @@ inline std::string CheckChunkProperties(std::string_view text, const std::vector
   return "";
 }
 
-inline void AppendCodePoint(std::string& out, char32_t cp) { utf8::Append(out, cp); }
+inline void AppendCodePoint(std::string& out, char32_t cp) {
+  utf8::Append(out, cp);
+}
 
 inline std::string RandomText(std::mt19937_64& rng, size_t target_bytes) {
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
-  static constexpr std::array<std::string_view, 12> kLatin = {
-      "caf\u00e9", "na\u00efve", "\u00d1and\u00fa", "\u00dcberraschung", "stra\u00dfe", "ol\u00e1", "\u0153uvre",
-      "\u00e5ngstr\u00f6m", "Za\u017c\u00f3\u0142\u0107", "\u0434\u043e\u043c", "\u03bb\u03cc\u03b3\u03bf\u03c2",
-      "\u0645\u0631\u062d\u0628\u0627\u061f"};
+  static constexpr std::array<std::string_view, 12> kLatin = {"caf\u00e9",
+                                                              "na\u00efve",
+                                                              "\u00d1and\u00fa",
+                                                              "\u00dcberraschung",
+                                                              "stra\u00dfe",
+                                                              "ol\u00e1",
+                                                              "\u0153uvre",
+                                                              "\u00e5ngstr\u00f6m",
+                                                              "Za\u017c\u00f3\u0142\u0107",
+                                                              "\u0434\u043e\u043c",
+                                                              "\u03bb\u03cc\u03b3\u03bf\u03c2",
+                                                              "\u0645\u0631\u062d\u0628\u0627\u061f"};
   static constexpr std::array<std::string_view, 10> kCode = {
       "fn main() {\n    let x = 1;\n}\n",
       "pub struct Point {\n    x: f64,\n}\n\nimpl Point {\n    pub fn norm(&self) -> f64 { self.x }\n}\n",
@@ -75,18 +85,25 @@ inline std::string RandomText(std::mt19937_64& rng, size_t target_bytes) {
   std::string out;
   while (out.size() < target_bytes) {
     switch (pick(16)) {
-      case 0: case 1: case 2: case 3: {  // ASCII sentence
+      case 0:
+      case 1:
+      case 2:
+      case 3: {  // ASCII sentence
         const size_t words = 1 + pick(15);
         for (size_t w = 0; w < words; ++w) {
           const size_t len = 1 + pick(10);
-          for (size_t k = 0; k < len; ++k) out += static_cast<char>((w == 0 && k == 0 ? 'A' : 'a') + pick(26));
+          for (size_t k = 0; k < len; ++k)
+            out += static_cast<char>((w == 0 && k == 0 ? 'A' : 'a') + pick(26));
           out += w + 1 < words ? (pick(8) == 0 ? ", " : " ") : "";
         }
         static constexpr std::array<std::string_view, 6> kEnds = {". ", "! ", "? ", ".\" ", ". ", "."};
         out += kEnds[pick(kEnds.size())];
         break;
       }
-      case 4: out += kLatin[pick(kLatin.size())]; out += pick(3) ? " " : ". "; break;
+      case 4:
+        out += kLatin[pick(kLatin.size())];
+        out += pick(3) ? " " : ". ";
+        break;
       case 5: {  // combining marks, sometimes a long run (Zalgo)
         out += static_cast<char>('a' + pick(26));
         const size_t marks = pick(4) == 0 ? 5 + pick(60) : 1 + pick(2);
@@ -102,17 +119,26 @@ inline std::string RandomText(std::mt19937_64& rng, size_t target_bytes) {
       }
       case 7: {  // emoji, ZWJ sequences, skin tones, flags
         switch (pick(4)) {
-          case 0: AppendCodePoint(out, 0x1F600 + static_cast<char32_t>(pick(0x50))); break;
-          case 1: out += "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466"; break;
-          case 2: out += "\U0001F44D\U0001F3FD"; break;
+          case 0:
+            AppendCodePoint(out, 0x1F600 + static_cast<char32_t>(pick(0x50)));
+            break;
+          case 1:
+            out += "\U0001F468\u200D\U0001F469\u200D\U0001F467\u200D\U0001F466";
+            break;
+          case 2:
+            out += "\U0001F44D\U0001F3FD";
+            break;
           default:
-            for (size_t k = pick(8) + 1; k > 0; --k) AppendCodePoint(out, 0x1F1E6 + static_cast<char32_t>(pick(26)));
+            for (size_t k = pick(8) + 1; k > 0; --k)
+              AppendCodePoint(out, 0x1F1E6 + static_cast<char32_t>(pick(26)));
         }
         if (pick(2)) out += ' ';
         break;
       }
-      case 8: case 9: {
-        static constexpr std::array<std::string_view, 6> kBreaks = {"\n", "\n", "\n\n", "\r\n", "\n\n\n", "\t"};
+      case 8:
+      case 9: {
+        static constexpr std::array<std::string_view, 6> kBreaks = {"\n",   "\n",     "\n\n",
+                                                                    "\r\n", "\n\n\n", "\t"};
         out += kBreaks[pick(kBreaks.size())];
         break;
       }
@@ -126,10 +152,19 @@ inline std::string RandomText(std::mt19937_64& rng, size_t target_bytes) {
         }
         break;
       }
-      case 11: case 12: out += kCode[pick(kCode.size())]; break;
-      case 13: out += "\u0928\u092e\u0938\u094d\u0924\u0947\u0964 "; break;  // Devanagari with danda
-      case 14: out += pick(2) ? "e.g. Mr. Smith went... " : "3.14 is pi! "; break;
-      default: out += pick(2) ? "    indented line;\n" : "## Heading " + std::to_string(pick(100)) + "\n"; break;
+      case 11:
+      case 12:
+        out += kCode[pick(kCode.size())];
+        break;
+      case 13:
+        out += "\u0928\u092e\u0938\u094d\u0924\u0947\u0964 ";
+        break;  // Devanagari with danda
+      case 14:
+        out += pick(2) ? "e.g. Mr. Smith went... " : "3.14 is pi! ";
+        break;
+      default:
+        out += pick(2) ? "    indented line;\n" : "## Heading " + std::to_string(pick(100)) + "\n";
+        break;
     }
   }
   return out;

@@ -39,8 +39,8 @@ TEST(MarkdownChunkerTest, FindsHeadingsAndBlocksButNothingInFences) {
 
 TEST(MarkdownChunkerTest, IgnoresFrontMatterAndNonHeadings) {
   const std::string text = "---\ntitle: x\n---\n#hashtag\n####### seven\n    # indented code\nText\n";
-  EXPECT_TRUE(FindMarkdownCuts(text).empty() ||
-              std::none_of(FindMarkdownCuts(text).begin(), FindMarkdownCuts(text).end(),
+  const auto cuts = FindMarkdownCuts(text);  // one vector: begin() and end() must come from the same object
+  EXPECT_TRUE(std::none_of(cuts.begin(), cuts.end(),
                            [](const StructureCut& c) { return c.rank < kMarkdownBlockRank; }));
 }
 
@@ -65,7 +65,8 @@ TEST(MarkdownChunkerTest, KeepsFencedCodeWhole) {
   for (int i = 0; i < 5; ++i) text += "Paragraph number " + std::to_string(i) + " explains a step.\n\n";
   const size_t fence_start = text.size();
   text += "```python\n";
-  for (int i = 0; i < 8; ++i) text += "# comment " + std::to_string(i) + "\nx = " + std::to_string(i) + "\n\n";
+  for (int i = 0; i < 8; ++i)
+    text += "# comment " + std::to_string(i) + "\nx = " + std::to_string(i) + "\n\n";
   text += "```\n";
   const size_t fence_end = text.size();
   text += "\nAfter the code.\n";

@@ -17,7 +17,8 @@ using chunk_test::CheckChunkProperties;
 using chunk_test::RandomText;
 
 // The documented relation: semantic chunks of each segment, shifted by the segment's start, concatenated.
-std::vector<ChunkSpan> SemanticPerSegment(std::string_view text, const ChunkOptions& options, size_t segment) {
+std::vector<ChunkSpan> SemanticPerSegment(std::string_view text, const ChunkOptions& options,
+                                          size_t segment) {
   std::vector<size_t> bounds = SegmentText(text, segment);
   bounds.insert(bounds.begin(), 0);
   bounds.push_back(text.size());

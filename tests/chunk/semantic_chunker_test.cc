@@ -64,7 +64,8 @@ TEST(SemanticChunkerTest, EndsAfterASentenceWhenThereIsNoLineBreak) {
 
 TEST(SemanticChunkerTest, EndsAfterACjkSentenceEnd) {
   std::string text;
-  for (int i = 0; i < 20; ++i) text += "\xE4\xB8\xAD\xE6\x96\x87\xE5\x8F\xA5\xE5\xAD\x90\xE3\x80\x82";  // 中文句子。
+  for (int i = 0; i < 20; ++i)
+    text += "\xE4\xB8\xAD\xE6\x96\x87\xE5\x8F\xA5\xE5\xAD\x90\xE3\x80\x82";  // 中文句子。
   for (const ChunkSpan& c : Semantic(text, 40, 0)) {
     if (c.end < text.size()) {
       EXPECT_EQ(text.substr(c.end - 3, 3), "\xE3\x80\x82");
@@ -137,8 +138,10 @@ TEST(SemanticChunkerTest, AppendShiftsOffsets) {
 }
 
 TEST(SemanticChunkerTest, GraphemeHelpers) {
-  const std::string text = "ae\xCC\x81" "b";  // a, e + U+0301, b
-  EXPECT_EQ(FloorGrapheme(text, 2, 0), 1u);   // inside "é" moves back to its start
+  const std::string text =
+      "ae\xCC\x81"
+      "b";                                   // a, e + U+0301, b
+  EXPECT_EQ(FloorGrapheme(text, 2, 0), 1u);  // inside "é" moves back to its start
   EXPECT_EQ(FloorGrapheme(text, 4, 0), 4u);
   EXPECT_EQ(CeilGrapheme(text, 2, text.size()), 4u);
   EXPECT_EQ(FloorGrapheme(text, 2, 1), 2u);  // no cluster boundary above the floor: the code point itself

@@ -22,7 +22,7 @@ TEST(SentenceChunkerTest, FindsSentenceEnds) {
   EXPECT_EQ(NextSentenceEnd("Para one\n\nPara two", 0), 10u);
   EXPECT_EQ(NextSentenceEnd("line one\nline two. X", 0), 19u);
   EXPECT_EQ(NextSentenceEnd("\xE4\xBD\xA0\xE5\xA5\xBD\xE3\x80\x82\xE5\x86\x8D", 0), 9u);  // 你好。再
-  EXPECT_EQ(NextSentenceEnd("\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA5\xA4 x", 0), 10u);             // नम। x
+  EXPECT_EQ(NextSentenceEnd("\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA5\xA4 x", 0), 10u);           // नम। x
 }
 
 TEST(SentenceChunkerTest, AbbreviationsAndNumbersDoNotEndSentences) {

@@ -13,7 +13,8 @@
 namespace rlm {
 namespace {
 
-std::vector<float> EmbedText(const Embedder& e, std::string_view text, EmbedRole role = EmbedRole::kDocument) {
+std::vector<float> EmbedText(const Embedder& e, std::string_view text,
+                             EmbedRole role = EmbedRole::kDocument) {
   std::vector<float> v(e.Dims());
   std::string_view texts[] = {text};
   e.Embed(texts, role, v.data());
@@ -42,7 +43,8 @@ TEST(HashEmbedder, DeterministicAndNormalised) {
 TEST(HashEmbedder, GoldenVector) {
   HashEmbedder e(8);
   const std::vector<float> v = EmbedText(e, "Hello, world! Hello again.");
-  const std::vector<float> golden = {GOLDEN};
+  const std::vector<float> golden = {-0.23706974f, 0.17202601f, -0.23706974f, 0.57574081f,
+                                     0.23706974f,  0.40139395f, 0.23706974f,  -0.50299525f};
   ASSERT_EQ(v.size(), golden.size());
   for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], golden[i], 1e-6) << i;
   EXPECT_EQ(e.Fingerprint(), "hash-v1:d8:w+c3:unicode1+fold+stop+porter+max64");
@@ -70,7 +72,8 @@ TEST(HashEmbedder, SimilarTextsAreCloser) {
 TEST(HashEmbedder, RoleDoesNotMatterAndBatchesMatchSingles) {
   HashEmbedder e(64);
   std::vector<std::string> texts;
-  for (int i = 0; i < 100; ++i) texts.push_back("document number " + std::to_string(i) + " about topic " + std::to_string(i % 7));
+  for (int i = 0; i < 100; ++i)
+    texts.push_back("document number " + std::to_string(i) + " about topic " + std::to_string(i % 7));
   std::vector<std::string_view> views(texts.begin(), texts.end());
   std::vector<float> batch(texts.size() * e.Dims()), queries(texts.size() * e.Dims());
   e.Embed(views, EmbedRole::kDocument, batch.data());
@@ -89,7 +92,9 @@ TEST(HashEmbedder, DimsAndFingerprint) {
   EXPECT_EQ(small.Dims(), 64u);
   EXPECT_EQ(HashEmbedder().Fingerprint(), "hash-v1:d256:w+c3:unicode1+fold+stop+porter+max64");
   EXPECT_NE(small.Fingerprint(), HashEmbedder().Fingerprint());
-  EXPECT_EQ(EmbedText(HashEmbedder(1), "anything at all")[0] * EmbedText(HashEmbedder(1), "anything at all")[0], 1.0f);
+  EXPECT_EQ(
+      EmbedText(HashEmbedder(1), "anything at all")[0] * EmbedText(HashEmbedder(1), "anything at all")[0],
+      1.0f);
   EXPECT_THROW(HashEmbedder(0), InvalidInput);
   EXPECT_THROW(HashEmbedder(HashEmbedder::kMaxDims + 1), InvalidInput);
 }
@@ -98,7 +103,8 @@ TEST(EmbedderRegistry, MakesHashEmbedders) {
   EXPECT_EQ(MakeEmbedder("hash")->Dims(), 256u);
   EXPECT_EQ(MakeEmbedder("hash:1024")->Dims(), 1024u);
   EXPECT_EQ(MakeEmbedder("hash:64")->Fingerprint(), HashEmbedder(64).Fingerprint());
-  for (std::string_view bad : {"hash:", "hash:0", "hash:abc", "hash:12x", "hash:-5", "hash:70000", "hash:64:1"}) {
+  for (std::string_view bad :
+       {"hash:", "hash:0", "hash:abc", "hash:12x", "hash:-5", "hash:70000", "hash:64:1"}) {
     EXPECT_THROW(MakeEmbedder(bad), InvalidInput) << bad;
   }
   const std::vector<std::string> kinds = EmbedderKinds();

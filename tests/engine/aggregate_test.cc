@@ -57,7 +57,8 @@ TEST(AggregateParse, SyntaxErrorNamesLineAndColumn) {
 TEST(AggregateParse, FieldErrorsNameTheRecordAndField) {
   EXPECT_NE(ErrorOf(R"({"chunk_id": 1})").find("expected an array"), std::string::npos);
   EXPECT_NE(ErrorOf(R"([{"relevance": "high"}])").find("[0]: missing field 'chunk_id'"), std::string::npos);
-  EXPECT_NE(ErrorOf(R"([{"chunk_id": 1, "relevance": "high"}, {"chunk_id": 2}])").find("[1]: missing field 'relevance'"),
+  EXPECT_NE(ErrorOf(R"([{"chunk_id": 1, "relevance": "high"}, {"chunk_id": 2}])")
+                .find("[1]: missing field 'relevance'"),
             std::string::npos);
   EXPECT_NE(ErrorOf(R"([{"chunk_id": 1, "relevance": "high", "findings": [1]}])").find("[0].findings[0]"),
             std::string::npos);
@@ -162,7 +163,8 @@ TEST(Aggregate, DeduplicatesStringsAndObjectsByDescription) {
 }
 
 TEST(Aggregate, JsonForms) {
-  auto v = ParseFindings(R"([{"chunk_id": 4, "relevance": "high", "findings": [{"z": 1, "a": 2}]}])", "stdin");
+  auto v =
+      ParseFindings(R"([{"chunk_id": 4, "relevance": "high", "findings": [{"z": 1, "a": 2}]}])", "stdin");
   EXPECT_EQ(FindingJson(v[0], true).dump(),
             R"({"chunk_id":4,"findings":[{"a":2,"z":1}],"follow_up":[],"relevance":"high","summary":null})");
   EXPECT_EQ(FindingJson(v[0], false).dump(),

@@ -42,7 +42,7 @@ TEST(DispatchBatches, WorkersGiveCeilingBatchSizes) {
   o.workers = 3;
   EXPECT_EQ(EffectiveBatchSize(10, o), 4u);  // ceil(10/3): workers override --batch-size
   EXPECT_EQ(EffectiveBatchSize(9, o), 3u);
-  EXPECT_EQ(EffectiveBatchSize(2, o), 1u);   // more workers than chunks: one chunk each
+  EXPECT_EQ(EffectiveBatchSize(2, o), 1u);  // more workers than chunks: one chunk each
   EXPECT_EQ(EffectiveBatchSize(0, o), 1u);
   o.workers = 0;
   EXPECT_THROW(EffectiveBatchSize(10, o), InvalidInput);
@@ -107,7 +107,9 @@ TEST_F(DispatchTest, QueryFiltersWithinTheBufferBeforeRanking) {
   // Another buffer holds many more (and stronger) matches; they must not crowd out this buffer's.
   Add("noise", 40, [](size_t) { return std::string("zebra zebra zebra zebra"); });
   LoadedBuffer b = Add("doc", 6, [](size_t i) {
-    return i == 1 ? std::string("a zebra appears once here") : i == 4 ? "zebra zebra and more text" : "plain words";
+    return i == 1   ? std::string("a zebra appears once here")
+           : i == 4 ? "zebra zebra and more text"
+                    : "plain words";
   });
   DispatchOptions o;
   o.query = "zebra";

@@ -19,7 +19,9 @@ using Terms = std::vector<std::string>;
 
 // Whitespace-separated lowercase words analyse to themselves with this analyzer, so the brute-force
 // scorer below can work on the raw words.
-Analyzer PlainAnalyzer() { return Analyzer(AnalyzerOptions{.stem = false, .stopwords = false}); }
+Analyzer PlainAnalyzer() {
+  return Analyzer(AnalyzerOptions{.stem = false, .stopwords = false});
+}
 
 Bm25Index Build(const std::vector<std::string>& docs, const Analyzer& analyzer = PlainAnalyzer()) {
   Bm25Builder builder(analyzer);
@@ -159,7 +161,8 @@ TEST(Bm25, BuildIsDeterministic) {
   std::vector<std::string> docs;
   for (int i = 0; i < 500; ++i) {
     std::string d;
-    for (int j = 0, n = static_cast<int>(rng() % 30); j < n; ++j) d += "w" + std::to_string(rng() % 200) + " ";
+    for (int j = 0, n = static_cast<int>(rng() % 30); j < n; ++j)
+      d += "w" + std::to_string(rng() % 200) + " ";
     docs.push_back(d);
   }
   const std::string one_batch = Build(docs).Serialize();
@@ -201,8 +204,8 @@ RandomCorpus MakeCorpus(std::mt19937& rng, int num_docs, int vocab_size) {
 
 // Checks `hits` against brute-force scores: the right number of results, scores equal up to float
 // rounding, RanksBefore order, every allowed positive document ranked above the cut is present.
-void ExpectMatchesBruteForce(const std::vector<ScoredDoc>& hits, const std::vector<double>& expected, size_t k,
-                             const DocFilter* filter) {
+void ExpectMatchesBruteForce(const std::vector<ScoredDoc>& hits, const std::vector<double>& expected,
+                             size_t k, const DocFilter* filter) {
   size_t positive = 0;
   for (size_t d = 0; d < expected.size(); ++d) {
     if (expected[d] > 0 && (filter == nullptr || (*filter)[d])) ++positive;
@@ -241,14 +244,16 @@ TEST(Bm25, AgreesWithBruteForceOnRandomCorpora) {
         query.push_back(rng() % 10 == 0 ? "unknown" : c.vocab[rng() % c.vocab.size()]);
       }
       const size_t k = std::vector<size_t>{1, 3, 10, 100000}[rng() % 4];
-      const Bm25Params params = std::vector<Bm25Params>{{1.2, 0.75}, {0.9, 0.4}, {2.0, 1.0}, {0, 0}}[rng() % 4];
+      const Bm25Params params =
+          std::vector<Bm25Params>{{1.2, 0.75}, {0.9, 0.4}, {2.0, 1.0}, {0, 0}}[rng() % 4];
       const std::vector<double> expected = BruteForceScores(c.docs, query, params.k1, params.b);
 
       std::vector<ScoredDoc> hits = built.Search(query, k, params);
       ExpectMatchesBruteForce(hits, expected, k, nullptr);
       EXPECT_EQ(opened.Search(query, k, params), hits);  // the round trip searches identically
 
-      // A filter applies before ranking: the filtered top k is exactly the allowed prefix of the full ranking.
+      // A filter applies before ranking: the filtered top k is exactly the allowed prefix of the full
+      // ranking.
       DocFilter filter(c.docs.size());
       for (auto& f : filter) f = static_cast<uint8_t>(rng() % 3 == 0 ? 0 : 1 + rng() % 255);
       std::vector<ScoredDoc> filtered = opened.Search(query, k, params, &filter);

@@ -30,8 +30,8 @@ TEST(InnerProduct, MatchesADoublePrecisionDot) {
 }
 
 // The sequential reference: score every row, filter, threshold, sort by RanksBefore, cut at k.
-std::vector<ScoredDoc> BruteForce(const std::vector<float>& m, size_t rows, size_t dims, const float* q, size_t k,
-                                  float min_score, const DocFilter* filter) {
+std::vector<ScoredDoc> BruteForce(const std::vector<float>& m, size_t rows, size_t dims, const float* q,
+                                  size_t k, float min_score, const DocFilter* filter) {
   std::vector<ScoredDoc> all;
   for (size_t r = 0; r < rows; ++r) {
     if (filter != nullptr && (*filter)[r] == 0) continue;
@@ -67,7 +67,8 @@ TEST(DenseTopK, EqualsSequentialBruteForce) {
             }
             const DocFilter* fp = use_filter ? &filter : nullptr;
             SearchStats stats;
-            std::vector<ScoredDoc> got = DenseTopK({m.data(), rows, dims}, q.data(), k, min_score, fp, &stats);
+            std::vector<ScoredDoc> got =
+                DenseTopK({m.data(), rows, dims}, q.data(), k, min_score, fp, &stats);
             EXPECT_EQ(got, BruteForce(m, rows, dims, q.data(), k, min_score, fp))
                 << rows << "x" << dims << " k=" << k << " min=" << min_score << " filter=" << use_filter;
             if (k > 0 && rows > 0) {

@@ -50,7 +50,8 @@ TEST(Analyzer, HanAndHiraganaAreOneTokenPerCharacter) {
   EXPECT_EQ(Plain().Analyze("中文字"), (Terms{"中", "文", "字"}));
   EXPECT_EQ(Plain().Analyze("ひらがな"), (Terms{"ひ", "ら", "が", "な"}));
   // Katakana (with the prolonged sound mark) and Hangul runs stay words; Han splits from Latin.
-  EXPECT_EQ(Plain().Analyze("東京タワー 한국어 abc中def"), (Terms{"東", "京", "タワー", "한국어", "abc", "中", "def"}));
+  EXPECT_EQ(Plain().Analyze("東京タワー 한국어 abc中def"),
+            (Terms{"東", "京", "タワー", "한국어", "abc", "中", "def"}));
 }
 
 TEST(Analyzer, EmojiAndSymbolsSeparateAndVanish) {
@@ -111,7 +112,8 @@ TEST(Analyzer, StemCacheAgreesWithSnowball) {
   Analyzer stop_only(AnalyzerOptions{.stem = false, .stopwords = true});
   for (const std::string& w : words) {
     if (stop_only.Analyze(w).empty()) continue;  // a random stop word
-    const sb_symbol* out = sb_stemmer_stem(st, reinterpret_cast<const sb_symbol*>(w.data()), static_cast<int>(w.size()));
+    const sb_symbol* out =
+        sb_stemmer_stem(st, reinterpret_cast<const sb_symbol*>(w.data()), static_cast<int>(w.size()));
     expected.emplace_back(reinterpret_cast<const char*>(out), sb_stemmer_length(st));
     text += w + " ";
   }
@@ -131,12 +133,15 @@ TEST(Analyzer, MaxTokenBytesAppliesToTheFoldedToken) {
   EXPECT_EQ(Plain(1).Analyze("\u212A"), (Terms{"k"}));
   // The default drops long hashes and base64 runs.
   Analyzer a;
-  EXPECT_EQ(a.Analyze(std::string(65, 'x') + " ok " + std::string(64, 'z')), (Terms{"ok", std::string(64, 'z')}));
+  EXPECT_EQ(a.Analyze(std::string(65, 'x') + " ok " + std::string(64, 'z')),
+            (Terms{"ok", std::string(64, 'z')}));
   EXPECT_THROW(Plain(0), InvalidInput);
 }
 
 TEST(Analyzer, InvalidUtf8NeverCrashes) {
-  EXPECT_EQ(Plain().Analyze("\xFF\xFE" "abc\xC3"), (Terms{"abc"}));
+  EXPECT_EQ(Plain().Analyze("\xFF\xFE"
+                            "abc\xC3"),
+            (Terms{"abc"}));
   EXPECT_EQ(Plain().Analyze("x\xE2\x82y"), (Terms{"x", "y"}));
   std::mt19937 rng(3);
   for (int i = 0; i < 200; ++i) {
