@@ -13,6 +13,7 @@
 #   3. ROUNDS rounds over 30 queries; per query, each side runs as a new process, one after the other:
 #        rlm search "<query>"                       (hybrid: BM25 + hash-embedder cosine, RRF k=60, top 10)
 #        rlm search "<query>" -m bm25               (BM25 alone, for reference)
+#        rlm search "<query>" -m semantic           (exact dense search alone, for reference)
 #        sqlite3 -readonly FTS "... MATCH '<terms OR-ed>' ORDER BY bm25(chunks_fts) LIMIT 10"
 #      plus the bare process start of each program (`rlm --version`, `sqlite3 -version`) as a floor.
 #      The FTS5 query is the query's terms joined with OR, minus the 33 English stop words rlm's analyzer drops,
@@ -139,7 +140,7 @@ fts_build_ms="$(elapsed_ms "$t0" "$t1")"
 sqlite3 -readonly "$FTS" "SELECT count(*) FROM chunks_fts;" >/dev/null  # open once, like rlm's cold run
 
 # ---- warm: ROUNDS x 30 queries, each a new process ----------------------------------------------------------
-: >"$SCRATCH/hybrid" >"$SCRATCH/bm25" >"$SCRATCH/fts5" >"$SCRATCH/rlm_floor" >"$SCRATCH/sqlite_floor"
+: >"$SCRATCH/hybrid" >"$SCRATCH/bm25" >"$SCRATCH/semantic" >"$SCRATCH/fts5" >"$SCRATCH/rlm_floor" >"$SCRATCH/sqlite_floor"
 hits_rlm=0 hits_fts=0 empty_rlm=0 empty_fts=0
 for ((r = 0; r < ROUNDS; r++)); do
   for q in "${QUERIES[@]}"; do
@@ -150,6 +151,8 @@ for ((r = 0; r < ROUNDS; r++)); do
     elapsed_ms "$t0" "$t1" >>"$SCRATCH/hybrid"
     t0="$(now_us)"; "$RLM" -d "$DB" --format json search "$q" -m bm25 >/dev/null; t1="$(now_us)"
     elapsed_ms "$t0" "$t1" >>"$SCRATCH/bm25"
+    t0="$(now_us)"; "$RLM" -d "$DB" --format json search "$q" -m semantic >/dev/null; t1="$(now_us)"
+    elapsed_ms "$t0" "$t1" >>"$SCRATCH/semantic"
     t0="$(now_us)"; sqlite3 -readonly "$FTS" "$sql" >"$SCRATCH/out.txt"; t1="$(now_us)"
     elapsed_ms "$t0" "$t1" >>"$SCRATCH/fts5"
     t0="$(now_us)"; "$RLM" --version >/dev/null; t1="$(now_us)"
@@ -168,6 +171,8 @@ done
 
 nq=${#QUERIES[@]}
 echo "corpus: $SOURCE -> $buffers buffers, $bytes bytes, $chunks chunks (chunk size $CHUNK_SIZE, overlap $OVERLAP)"
+index_bytes="$(stat -c %s "$DB.index" 2>/dev/null || echo 0)"
+echo "derived index $DB.index: $(awk -v b="$index_bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB (memory-mapped by each search); workspace $(awk -v b="$(stat -c %s "$DB")" 'BEGIN { printf "%.1f", b / 1e6 }') MB; FTS5 database $(awk -v b="$(stat -c %s "$FTS")" 'BEGIN { printf "%.1f", b / 1e6 }') MB"
 echo "rlm load: $(awk -v m="$load_ms" 'BEGIN { printf "%.1f", m / 1000 }') s; FTS5 table built from the workspace in $(awk -v m="$fts_build_ms" 'BEGIN { printf "%.1f", m / 1000 }') s"
 echo "results in round 1: rlm $hits_rlm over $nq queries ($empty_rlm empty), FTS5 $hits_fts ($empty_fts empty)"
 echo
@@ -182,6 +187,7 @@ row() {
 printf '| rlm search, cold (first after load: builds the indexes) | 1 | %s | | | |\n' "$cold_ms"
 row "rlm search (hybrid, default settings)" "$SCRATCH/hybrid"
 row "rlm search -m bm25" "$SCRATCH/bm25"
+row "rlm search -m semantic" "$SCRATCH/semantic"
 row "sqlite3 FTS5 bm25() ORDER BY ... LIMIT 10" "$SCRATCH/fts5"
 row "floor: rlm --version" "$SCRATCH/rlm_floor"
 row "floor: sqlite3 -version" "$SCRATCH/sqlite_floor"

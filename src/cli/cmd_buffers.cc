@@ -29,7 +29,9 @@ namespace fs = std::filesystem;
 
 // For size_t options: CLI11 would wrap "-1" around to a huge number.
 const CLI::Validator kNonNegative(
-    [](std::string& s) { return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s; },
+    [](std::string& s) {
+      return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s;
+    },
     "");
 
 // Display width as Rust's `{:<N}` counts it: code points.
@@ -65,7 +67,9 @@ std::string EscapeNewlines(std::string_view s) {
   return out;
 }
 
-json NullIfEmpty(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json NullIfEmpty(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
 
 // rlm-rs's content_type: the lower-cased extension of the source file, null without one.
 json ContentType(const std::string& source) {
@@ -77,7 +81,7 @@ json ContentType(const std::string& source) {
   return ext;
 }
 
-// rlm-rs's Chunk struct, in field order. line_range is 0-based and half-open like a Rust Range<usize>.
+// rlm-rs's Chunk struct, in field order. line_range is 1-based and inclusive, as everywhere in rlm.
 json ChunkJson(const BufferInfo& b, const ChunkRecord& c, std::string_view content, bool has_overlap) {
   return json{{"id", c.id},
               {"buffer_id", c.buffer_id},
@@ -87,7 +91,7 @@ json ChunkJson(const BufferInfo& b, const ChunkRecord& c, std::string_view conte
               {"metadata",
                {{"strategy", NullIfEmpty(b.chunker)},
                 {"token_count", (c.end - c.start + 3) / 4},
-                {"line_range", {{"start", c.line_start > 0 ? c.line_start - 1 : 0}, {"end", c.line_end}}},
+                {"line_range", {{"start", c.line_start}, {"end", c.line_end}}},
                 {"created_at", b.updated_at},
                 {"content_hash", c.hash.Hex()},
                 {"has_overlap", has_overlap},
@@ -119,7 +123,8 @@ ChunkPlan PlanChunks(Workspace& ws, const BufferInfo& b, std::optional<size_t> s
     ValidateChunkOptions(plan.options);
   } catch (const InvalidInput& e) {
     if (e.type() != "InvalidArgument") throw;
-    throw InvalidInput(e.what(), e.suggestion(), plan.options.size == 0 ? "InvalidConfig" : "OverlapTooLarge");
+    throw InvalidInput(e.what(), e.suggestion(),
+                       plan.options.size == 0 ? "InvalidConfig" : "OverlapTooLarge");
   }
   if (b.source != "-") plan.options.path = b.source;
   auto chunker = MakeChunker(b.chunker.empty() ? "semantic" : b.chunker);
@@ -146,8 +151,9 @@ void List(Context& ctx) {
   std::string out = "Buffers:\n" + Pad("ID", 6) + " " + Pad("Name", 20) + " " + Pad("Size", 12) + " " +
                     Pad("Chunks", 8) + " Source\n" + std::string(70, '-') + "\n";
   for (const BufferInfo& b : buffers) {
-    out += Pad(std::to_string(b.id), 6) + " " + Pad(Shorten(b.name, 20), 20) + " " + Pad(HumanBytes(b.size), 12) +
-           " " + Pad(std::to_string(b.chunk_count), 8) + " " + Shorten(b.source.empty() ? "-" : b.source, 30) + "\n";
+    out += Pad(std::to_string(b.id), 6) + " " + Pad(Shorten(b.name, 20), 20) + " " +
+           Pad(HumanBytes(b.size), 12) + " " + Pad(std::to_string(b.chunk_count), 8) + " " +
+           Shorten(b.source.empty() ? "-" : b.source, 30) + "\n";
   }
   ctx.Print(out);
 }
@@ -178,13 +184,14 @@ void Show(Context& ctx, const std::string& id, bool with_chunks) {
   out += "  Size:         " + std::to_string(b.size) + " bytes\n";
   out += "  Lines:        " + std::to_string(b.line_count) + "\n";
   out += "  Chunks:       " + std::to_string(b.chunk_count) + "\n";
-  if (json ct = ContentType(b.source); !ct.is_null()) out += "  Content type: " + ct.get<std::string>() + "\n";
+  if (json ct = ContentType(b.source); !ct.is_null())
+    out += "  Content type: " + ct.get<std::string>() + "\n";
   if (!b.source.empty()) out += "  Source:       " + b.source + "\n";
   out += "  Chunker:      " + b.chunker + " (size " + std::to_string(b.chunk_size) + ", overlap " +
          std::to_string(b.overlap) + ")\n";
   if (with_chunks) {
-    out += "\nChunks:\n" + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("End", 12) + " " + Pad("Size", 10) +
-           " Preview\n" + std::string(70, '-') + "\n";
+    out += "\nChunks:\n" + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("End", 12) + " " +
+           Pad("Size", 10) + " Preview\n" + std::string(70, '-') + "\n";
     for (const ChunkRecord& c : chunks) {
       // The preview is the first 30 bytes after escaping: 40 bytes of text decide it (a longer chunk is cut).
       std::string head = ws->ReadText(b.id, c.start, std::min(c.end, c.start + 40));
@@ -197,14 +204,17 @@ void Show(Context& ctx, const std::string& id, bool with_chunks) {
 }
 
 void Delete(Context& ctx, const std::string& id, bool yes) {
-  if (!yes) throw InvalidInput("Use --yes to confirm deletion.", "Run 'rlm delete <buffer> --yes'", "ExecutionFailed");
+  if (!yes)
+    throw InvalidInput("Use --yes to confirm deletion.", "Run 'rlm delete <buffer> --yes'",
+                       "ExecutionFailed");
   auto ws = ctx.OpenWorkspace();
   Workspace::WriteTransaction tx(*ws);
   BufferInfo b = ws->GetBuffer(id);
   ws->DeleteBuffer(b.id);
   tx.Commit();
   if (ctx.json_mode()) {
-    ctx.Emit(json{{"action", "delete_buffer"}, {"buffer_id", b.id}, {"buffer_name", b.name}, {"success", true}});
+    ctx.Emit(
+        json{{"action", "delete_buffer"}, {"buffer_id", b.id}, {"buffer_name", b.name}, {"success", true}});
   } else {
     ctx.Line("Deleted buffer: " + b.name);
   }
@@ -236,7 +246,8 @@ void Peek(Context& ctx, const std::string& id, int64_t start_arg, std::optional<
   if (end < start) end = start;
   std::string content = window.substr(start - from, end - start);
   if (ctx.json_mode()) {
-    ctx.Emit(json{{"start", start}, {"end", end}, {"size", end - start}, {"content", content}, {"buffer_size", len}});
+    ctx.Emit(json{
+        {"start", start}, {"end", end}, {"size", end - start}, {"content", content}, {"buffer_size", len}});
     return;
   }
   std::string out = "Bytes " + std::to_string(start) + ".." + std::to_string(end) + " (" +
@@ -257,7 +268,8 @@ void GrepCmd(Context& ctx, const std::string& id, const std::string& pattern, co
   if (ctx.json_mode()) {
     json arr = json::array();
     for (const GrepMatch& m : r.matches) {
-      arr.push_back(json{{"offset", m.offset}, {"matched", m.matched}, {"snippet", m.snippet}, {"line", m.line}});
+      arr.push_back(
+          json{{"offset", m.offset}, {"matched", m.matched}, {"snippet", m.snippet}, {"line", m.line}});
     }
     ctx.EmitList(arr);
     return;
@@ -274,7 +286,8 @@ void GrepCmd(Context& ctx, const std::string& id, const std::string& pattern, co
   ctx.Print(out);
 }
 
-void ChunkIndices(Context& ctx, const std::string& id, std::optional<size_t> size, std::optional<size_t> overlap) {
+void ChunkIndices(Context& ctx, const std::string& id, std::optional<size_t> size,
+                  std::optional<size_t> overlap) {
   auto ws = ctx.OpenWorkspace();
   Workspace::ReadTransaction snapshot(*ws);
   BufferInfo b = ws->GetBuffer(id);
@@ -307,9 +320,10 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
   // The prefix becomes part of a file name: it must not lead out of the output folder.
   if (a.prefix.find('/') != std::string::npos || a.prefix.find("..") != std::string::npos ||
       a.prefix.find('\0') != std::string::npos) {
-    throw InvalidInput("path traversal denied: " + a.prefix,
-                       "Path traversal outside allowed directory is not permitted (the prefix must be a plain name)",
-                       "PathTraversalDenied");
+    throw InvalidInput(
+        "path traversal denied: " + a.prefix,
+        "Path traversal outside allowed directory is not permitted (the prefix must be a plain name)",
+        "PathTraversalDenied");
   }
   auto ws = ctx.OpenWorkspace();
   std::string text;
@@ -322,7 +336,8 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
   }
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
-  if (ec) throw IoError("failed to create directory: " + a.out_dir + ": " + ec.message(), "", "DirectoryError");
+  if (ec)
+    throw IoError("failed to create directory: " + a.out_dir + ": " + ec.message(), "", "DirectoryError");
   std::vector<std::string> paths;
   for (size_t i = 0; i < plan.spans.size(); ++i) {
     char name[32];
@@ -346,7 +361,9 @@ void WriteStreamAtomic(const std::string& path, const std::function<void(std::FI
   fs::path parent = fs::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);
-  if (ec) throw IoError("failed to create directory: " + parent.string() + ": " + ec.message(), "", "DirectoryError");
+  if (ec)
+    throw IoError("failed to create directory: " + parent.string() + ": " + ec.message(), "",
+                  "DirectoryError");
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) ThrowErrno("failed to write file: " + path);
@@ -475,9 +492,11 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto* sub = app.add_subcommand("grep", "Search a buffer with a regular expression (RE2 syntax)");
     sub->add_option("buffer", *id, "Buffer id or name")->required();
     sub->add_option("pattern", *pattern, "Regular expression")->required();
-    sub->add_option("-n,--max-matches", o->max_matches, "Maximum matches")->capture_default_str()
+    sub->add_option("-n,--max-matches", o->max_matches, "Maximum matches")
+        ->capture_default_str()
         ->check(kNonNegative);
-    sub->add_option("-w,--window", o->window, "Context bytes on each side")->capture_default_str()
+    sub->add_option("-w,--window", o->window, "Context bytes on each side")
+        ->capture_default_str()
         ->check(kNonNegative);
     sub->add_flag("-i,--ignore-case", o->ignore_case, "Case-insensitive");
     OnRun(sub, ctx, [&ctx, id, pattern, o] { GrepCmd(ctx, *id, *pattern, *o); });
@@ -490,26 +509,27 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     sub->add_option("buffer", *id, "Buffer id or name")->required();
     sub->add_option("--chunk-size", *size, "Chunk size in bytes (default: the buffer's: its stored chunks)")
         ->check(kNonNegative);
-    sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)")
-        ->check(kNonNegative);
+    sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)")->check(kNonNegative);
     OnRun(sub, ctx, [&ctx, id, size, overlap] { ChunkIndices(ctx, *id, *size, *overlap); });
   }
   {
     auto a = std::make_shared<WriteChunksArgs>();
-    auto* sub = app.add_subcommand("write-chunks", "Write a buffer's chunks to files {prefix}_{index:04}.txt");
+    auto* sub =
+        app.add_subcommand("write-chunks", "Write a buffer's chunks to files {prefix}_{index:04}.txt");
     sub->add_option("buffer", a->buffer, "Buffer id or name")->required();
     sub->add_option("-o,--out-dir", a->out_dir, "Output folder")->capture_default_str();
-    sub->add_option("--chunk-size", a->chunk_size, "Chunk size in bytes (default: the buffer's stored chunks)")
+    sub->add_option("--chunk-size", a->chunk_size,
+                    "Chunk size in bytes (default: the buffer's stored chunks)")
         ->check(kNonNegative);
-    sub->add_option("--overlap", a->overlap, "Overlap in bytes (default: the buffer's)")
-        ->check(kNonNegative);
+    sub->add_option("--overlap", a->overlap, "Overlap in bytes (default: the buffer's)")->check(kNonNegative);
     sub->add_option("--prefix", a->prefix, "File name prefix")->capture_default_str();
     OnRun(sub, ctx, [&ctx, a] { WriteChunks(ctx, *a); });
   }
   {
     auto output = std::make_shared<std::string>();
     auto pretty = std::make_shared<bool>(false);
-    auto* sub = app.add_subcommand("export-buffers", "Export every buffer (text, or JSON with --format json)");
+    auto* sub =
+        app.add_subcommand("export-buffers", "Export every buffer (text, or JSON with --format json)");
     sub->add_option("-o,--output", *output, "Output file (default: stdout)");
     sub->add_flag("-p,--pretty", *pretty, "Indent JSON written to a file");
     OnRun(sub, ctx, [&ctx, output, pretty] { ExportBuffers(ctx, *output, *pretty); });

@@ -24,7 +24,9 @@ namespace fs = std::filesystem;
 
 // For size_t options: CLI11 would wrap "-1" around to a huge number.
 const CLI::Validator kNonNegative(
-    [](std::string& s) { return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s; },
+    [](std::string& s) {
+      return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s;
+    },
     "");
 
 // Chunker names are matched case-insensitively and `ast` is rlm-rs's alias of `code`. Fails early (before
@@ -35,7 +37,8 @@ std::string CheckedChunker(std::string name) {
   try {
     MakeChunker(name);
   } catch (const InvalidInput& e) {
-    throw InvalidInput(e.what(), e.suggestion(), e.type() == "InvalidArgument" ? "UnknownStrategy" : e.type());
+    throw InvalidInput(e.what(), e.suggestion(),
+                       e.type() == "InvalidArgument" ? "UnknownStrategy" : e.type());
   }
   return name;
 }
@@ -56,20 +59,17 @@ std::string ReadContent(const std::optional<std::string>& content) {
   return ReadFd(STDIN_FILENO, "stdin");
 }
 
-std::string ModelName(Workspace& ws) { return ws.GetMeta("embedder").value_or("hash"); }
+std::string ModelName(Workspace& ws) {
+  return ws.GetMeta("embedder").value_or("hash");
+}
 
 // rlm-rs's load object (json!: keys sorted), with our extra fields in their sorted places.
 json LoadedJson(const LoadedBuffer& b) {
-  return json{{"buffer_id", b.info.id},
-              {"chunk_count", b.stats.chunks},
-              {"chunk_size", b.info.chunk_size},
-              {"chunker", b.info.chunker},
-              {"embedded_count", b.stats.chunks},
-              {"line_count", b.info.line_count},
-              {"name", b.info.name},
-              {"overlap", b.info.overlap},
-              {"size", b.info.size},
-              {"source", b.info.source}};
+  return json{
+      {"buffer_id", b.info.id},    {"chunk_count", b.stats.chunks},    {"chunk_size", b.info.chunk_size},
+      {"chunker", b.info.chunker}, {"embedded_count", b.stats.chunks}, {"line_count", b.info.line_count},
+      {"name", b.info.name},       {"overlap", b.info.overlap},        {"size", b.info.size},
+      {"source", b.info.source}};
 }
 
 struct LoadArgs {
@@ -104,8 +104,8 @@ void Load(Context& ctx, const LoadArgs& a) {
       ctx.Emit(LoadedJson(b));
     } else {
       ctx.Line("Loaded buffer " + b.info.name + " (ID: " + std::to_string(b.info.id) + ") with " +
-               std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) + " embedded) from " +
-               (b.info.source == "-" ? std::string("stdin") : b.info.source));
+               std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) +
+               " embedded) from " + (b.info.source == "-" ? std::string("stdin") : b.info.source));
     }
     return;
   }
@@ -119,7 +119,8 @@ void Load(Context& ctx, const LoadArgs& a) {
   if (ctx.json_mode()) {
     json buffers = json::array(), skipped = json::array();
     for (const LoadedBuffer& b : report.loaded) buffers.push_back(LoadedJson(b));
-    for (const SkippedFile& s : report.skipped) skipped.push_back(json{{"path", s.path}, {"reason", s.reason}});
+    for (const SkippedFile& s : report.skipped)
+      skipped.push_back(json{{"path", s.path}, {"reason", s.reason}});
     ctx.Emit(json{{"buffer_count", report.loaded.size()},
                   {"buffers", std::move(buffers)},
                   {"chunk_count", chunks},
@@ -133,12 +134,12 @@ void Load(Context& ctx, const LoadArgs& a) {
   std::string out;
   for (const LoadedBuffer& b : report.loaded) {
     out += "Loaded buffer " + b.info.name + " (ID: " + std::to_string(b.info.id) + ") with " +
-           std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) + " embedded) from " +
-           b.info.source + "\n";
+           std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) +
+           " embedded) from " + b.info.source + "\n";
   }
-  out += "Loaded " + std::to_string(report.loaded.size()) + " files (" + std::to_string(chunks) + " chunks, " +
-         std::to_string(bytes) + " bytes) from " + a.path + ", skipped " + std::to_string(report.skipped.size()) +
-         "\n";
+  out += "Loaded " + std::to_string(report.loaded.size()) + " files (" + std::to_string(chunks) +
+         " chunks, " + std::to_string(bytes) + " bytes) from " + a.path + ", skipped " +
+         std::to_string(report.skipped.size()) + "\n";
   ctx.Print(out);
 }
 
@@ -193,8 +194,8 @@ void UpdateBufferCmd(Context& ctx, const UpdateArgs& a) {
   CheckChunkOptions(o.chunk);
   o.progress = ctx.Progress();
   std::string text = ReadContent(a.content);
-  // By name: names are unique, while a numeric argument could name another buffer.
-  LoadedBuffer b = UpdateBufferText(*ws, before.name, text, o);
+  // By id, which resolves first: a numeric name could be another buffer's id.
+  LoadedBuffer b = UpdateBufferText(*ws, std::to_string(before.id), text, o);
   const IngestStats& s = b.stats;
   const size_t old_count = s.kept + s.removed;
   const std::string model = ModelName(*ws);
@@ -212,10 +213,10 @@ void UpdateBufferCmd(Context& ctx, const UpdateArgs& a) {
     return;
   }
   ctx.Print("Updated buffer '" + b.info.name + "' (" + std::to_string(b.info.size) + " bytes)\n" +
-            "Chunks: " + std::to_string(old_count) + " -> " + std::to_string(s.chunks) + " (using " + o.chunker +
-            " strategy)\n" + "Embedded " + std::to_string(s.embedded) + " chunks using model '" + model + "'\n" +
-            "Chunk ids: " + std::to_string(s.kept) + " kept, " + std::to_string(s.added) + " added, " +
-            std::to_string(s.removed) + " removed\n");
+            "Chunks: " + std::to_string(old_count) + " -> " + std::to_string(s.chunks) + " (using " +
+            o.chunker + " strategy)\n" + "Embedded " + std::to_string(s.embedded) + " chunks using model '" +
+            model + "'\n" + "Chunk ids: " + std::to_string(s.kept) + " kept, " + std::to_string(s.added) +
+            " added, " + std::to_string(s.removed) + " removed\n");
 }
 
 }  // namespace
@@ -228,13 +229,16 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
   }();
   {
     auto a = std::make_shared<LoadArgs>();
-    auto* sub = app.add_subcommand("load", "Load a file, a directory (recursively) or stdin (-) into buffers");
+    auto* sub =
+        app.add_subcommand("load", "Load a file, a directory (recursively) or stdin (-) into buffers");
     sub->add_option("path", a->path, "File, directory or - for stdin")->required();
     sub->add_option("-n,--name", a->name, "Buffer name (default: the file name; for a directory, a prefix)");
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
-    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")->capture_default_str()
+    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")
+        ->capture_default_str()
         ->check(kNonNegative);
-    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")->capture_default_str()
+    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")
+        ->capture_default_str()
         ->check(kNonNegative);
     sub->add_option("--include", a->include, "Directory load: only files matching this glob (repeatable)")
         ->allow_extra_args(false);
@@ -244,19 +248,23 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
   }
   {
     auto a = std::make_shared<AddArgs>();
-    auto* sub = app.add_subcommand("add-buffer", "Create a buffer from text (argument or stdin); chunked and embedded");
+    auto* sub = app.add_subcommand("add-buffer",
+                                   "Create a buffer from text (argument or stdin); chunked and embedded");
     sub->add_option("name", a->name, "Buffer name")->required();
     sub->add_option("content", a->content, "Text (stdin when omitted or -)");
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
-    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")->capture_default_str()
+    sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")
+        ->capture_default_str()
         ->check(kNonNegative);
-    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")->capture_default_str()
+    sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")
+        ->capture_default_str()
         ->check(kNonNegative);
     OnRun(sub, ctx, [&ctx, a] { AddBufferCmd(ctx, *a); });
   }
   {
     auto a = std::make_shared<UpdateArgs>();
-    auto* sub = app.add_subcommand("update-buffer", "Replace a buffer's text; unchanged chunks keep their ids");
+    auto* sub =
+        app.add_subcommand("update-buffer", "Replace a buffer's text; unchanged chunks keep their ids");
     sub->alias("update");
     sub->add_option("buffer", a->buffer, "Buffer id or name")->required();
     sub->add_option("content", a->content, "New text (stdin when omitted or -)");

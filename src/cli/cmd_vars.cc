@@ -17,12 +17,24 @@ std::string RustDebugString(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\\0"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[16];
@@ -37,8 +49,8 @@ std::string RustDebugString(std::string_view s) {
 }
 
 struct Scope {
-  const char* scope;  // Workspace variable scope
-  const char* label;  // "variable" / "global", as in the text messages
+  const char* scope;    // Workspace variable scope
+  const char* label;    // "variable" / "global", as in the text messages
   const char* missing;  // "Variable" / "Global"
 };
 
@@ -48,7 +60,11 @@ void RunVar(Context& ctx, const Scope& sc, const std::string& name, const std::o
   if (del) {  // delete wins over a value, as in rlm-rs
     bool existed = ws->DeleteVar(sc.scope, name);
     if (ctx.json_mode()) {
-      ctx.Emit(json{{"action", "delete"}, {"deleted", existed}, {"name", name}, {"scope", sc.scope}, {"success", true}});
+      ctx.Emit(json{{"action", "delete"},
+                    {"deleted", existed},
+                    {"name", name},
+                    {"scope", sc.scope},
+                    {"success", true}});
     } else {
       ctx.Line(std::string("Deleted ") + sc.label + ": " + name);
     }
@@ -57,7 +73,8 @@ void RunVar(Context& ctx, const Scope& sc, const std::string& name, const std::o
   if (value) {
     ws->SetVar(sc.scope, name, *value);
     if (ctx.json_mode()) {
-      ctx.Emit(json{{"action", "set"}, {"name", name}, {"scope", sc.scope}, {"success", true}, {"value", *value}});
+      ctx.Emit(
+          json{{"action", "set"}, {"name", name}, {"scope", sc.scope}, {"success", true}, {"value", *value}});
     } else {
       ctx.Line(std::string("Set ") + sc.label + ": " + name + " = " + *value);
     }
@@ -88,7 +105,8 @@ void AddVarCommand(CLI::App& app, Context& ctx, const char* command, const char*
 }  // namespace
 
 void RegisterVarCommands(CLI::App& app, Context& ctx) {
-  AddVarCommand(app, ctx, "var", "Get, set or delete a context variable", {"context", "variable", "Variable"});
+  AddVarCommand(app, ctx, "var", "Get, set or delete a context variable",
+                {"context", "variable", "Variable"});
   AddVarCommand(app, ctx, "global", "Get, set or delete a global variable", {"global", "global", "Global"});
 }
 

@@ -69,7 +69,8 @@ void Status(Context& ctx) {
   out += "  Context:       yes\n";
   out += "  Schema:        v" + std::to_string(st.schema_version) + "\n";
   out += "  DB size:       " + std::to_string(st.db_bytes) + " bytes\n";
-  out += "  Embedded:      " + std::to_string(st.embedded_chunks) + "/" + std::to_string(st.chunks) + " chunks\n";
+  out += "  Embedded:      " + std::to_string(st.embedded_chunks) + "/" + std::to_string(st.chunks) +
+         " chunks\n";
   out += "  Embedder:      " + st.embedder + "\n";
   ctx.Print(out);
 }

@@ -275,15 +275,14 @@ void Workspace::Reset() {
 // ---- buffers ---------------------------------------------------------------------------------------------
 
 std::optional<BufferInfo> Workspace::FindBuffer(std::string_view id_or_name) {
-  {
-    sql::Statement s(db_, std::string(kBufferColumns) + "WHERE b.name = ?");
-    s.BindText(1, id_or_name);
-    if (s.Step()) return ReadBufferRow(s);
-  }
+  // As rlm-rs: a number that is an existing id wins, then the exact name.
   if (!id_or_name.empty() && id_or_name.size() < 19 &&
       id_or_name.find_first_not_of("0123456789") == std::string_view::npos) {
-    return GetBufferById(std::stoll(std::string(id_or_name)));
+    if (auto b = GetBufferById(std::stoll(std::string(id_or_name)))) return b;
   }
+  sql::Statement s(db_, std::string(kBufferColumns) + "WHERE b.name = ?");
+  s.BindText(1, id_or_name);
+  if (s.Step()) return ReadBufferRow(s);
   return std::nullopt;
 }
 

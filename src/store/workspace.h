@@ -106,7 +106,7 @@ class Workspace {
   void Reset();
 
   // ---- buffers ------------------------------------------------------------------------------------------
-  // Resolves a buffer by numeric id or by name (a name that looks like a number is tried as a name too).
+  // Resolves a buffer as rlm-rs does: a number naming an existing id first, else the exact name.
   std::optional<BufferInfo> FindBuffer(std::string_view id_or_name);
   // Like FindBuffer; throws NotFound naming the buffer and suggesting `rlm list`.
   BufferInfo GetBuffer(std::string_view id_or_name);

@@ -101,7 +101,8 @@ TEST_F(WorkspaceTest, BufferNamesAreUniqueAndResolvable) {
   tx.Commit();
   EXPECT_EQ(ws->GetBuffer(b.name).id, id);
   EXPECT_EQ(ws->GetBuffer(std::to_string(id)).id, id);
-  EXPECT_EQ(ws->GetBuffer("12345").id, num_id) << "a numeric-looking name resolves by name";
+  EXPECT_EQ(ws->GetBuffer("12345").id, num_id) << "a numeric name with no such id resolves by name";
+  EXPECT_EQ(ws->GetBuffer(std::to_string(num_id)).id, num_id) << "an existing id wins";
   try {
     ws->GetBuffer("nope");
     FAIL();
