@@ -18,8 +18,10 @@ echo "# rlm benchmarks"
 echo
 machine_info | sed 's/^/    /'
 echo
+after() { echo; echo "(load average after this benchmark: $(cut -d' ' -f1-3 /proc/loadavg))"; echo; }
 "$REPO/bench/chunk.sh"
-echo
+after
 "$REPO/bench/load.sh" "${LOAD_ARGS[@]}"
-echo
+after
 "$REPO/bench/search.sh"
+after

@@ -1,6 +1,5 @@
 // `chunk get|list|embed|status`: chunks by id, a buffer's chunk table, embedding a buffer's chunks with the
 // workspace embedder, and the embedding coverage per buffer. Text and JSON as rlm-rs prints them.
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -48,36 +47,6 @@ std::string_view FirstChars(std::string_view s, size_t n, bool* cut) {
   return s.substr(0, pos);
 }
 
-// Streams a buffer's text once and calls fn(i, text) with the first `max_bytes` bytes of each chunk (the
-// whole chunk when shorter). `chunks` must be ordered by start, as a buffer's chunks are. Memory stays
-// bounded by a text block plus one chunk, however large the buffer.
-void ForEachChunkText(Workspace& ws, int64_t buffer_id, const std::vector<ChunkRecord>& chunks,
-                      uint64_t max_bytes, const std::function<void(size_t, std::string_view)>& fn) {
-  std::string window;  // text bytes [window_start, window_start + window.size())
-  uint64_t window_start = 0;
-  size_t next = 0;
-  auto drain = [&](bool at_end) {
-    for (; next < chunks.size(); ++next) {
-      const ChunkRecord& c = chunks[next];
-      uint64_t want_end = c.start + std::min(c.end - c.start, max_bytes);
-      uint64_t have_end = window_start + window.size();
-      if (!at_end && want_end > have_end) return;
-      uint64_t from = std::clamp(c.start, window_start, have_end);
-      uint64_t to = std::clamp(want_end, from, have_end);
-      fn(next, std::string_view(window).substr(from - window_start, to - from));
-    }
-  };
-  ws.ForEachTextBlock(buffer_id, [&](std::string_view block) {
-    if (next < chunks.size() && chunks[next].start > window_start) {  // drop text no chunk still needs
-      uint64_t drop = std::min<uint64_t>(chunks[next].start - window_start, window.size());
-      window.erase(0, drop);
-      window_start += drop;
-    }
-    window.append(block);
-    drain(false);
-  });
-  drain(true);
-}
 
 json RangeJson(uint64_t start, uint64_t end) {
   json r;
@@ -142,7 +111,7 @@ void RunList(Context& ctx, const ListArgs& a) {
       previews.resize(chunks.size());
       cut.resize(chunks.size());
       // A code point is at most 4 bytes, so preview_len characters lie within 4 * preview_len bytes.
-      ForEachChunkText(*ws, b.id, chunks, 4 * uint64_t{a.preview_len} + 4, [&](size_t i, std::string_view t) {
+      ws->ForEachChunkText(b.id, chunks, 4 * uint64_t{a.preview_len} + 4, [&](size_t i, std::string_view t) {
         bool was_cut = false;
         previews[i] = FirstChars(t, a.preview_len, &was_cut);
         cut[i] = was_cut || chunks[i].end - chunks[i].start > t.size();
@@ -204,64 +173,13 @@ void RunList(Context& ctx, const ListArgs& a) {
 
 // ---- chunk embed ----------------------------------------------------------------------------------------
 
-struct Hash128Hasher {
-  size_t operator()(const Hash128& h) const {
-    return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL));
-  }
-};
-
 void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
-  constexpr size_t kBatch = 64;           // texts per embedding task
-  constexpr size_t kFlush = 64 * kBatch;  // texts held before they are embedded and stored
   auto ws = ctx.OpenWorkspace();
-  Workspace::WriteTransaction tx(*ws);
   BufferInfo b = ws->GetBuffer(buffer);
-  auto embedder = WorkspaceEmbedder(*ws);
-  const std::string fp = embedder->Fingerprint();
-  const size_t dims = embedder->Dims();
-  std::vector<ChunkRecord> chunks = ws->ListChunks(b.id);
-  std::vector<Hash128> hashes;
-  for (const ChunkRecord& c : chunks) hashes.push_back(c.hash);
-  std::vector<bool> have = ws->HasEmbeddings(fp, hashes);
-
-  // One vector per distinct content hash: the first chunk with that hash supplies the text.
-  size_t embedded = 0, replaced = 0;
-  std::vector<ChunkRecord> todo;
-  std::unordered_map<Hash128, bool, Hash128Hasher> queued;
-  for (size_t i = 0; i < chunks.size(); ++i) {
-    if (have[i] && !force) continue;
-    (have[i] ? replaced : embedded) += 1;
-    if (queued.emplace(chunks[i].hash, true).second) todo.push_back(chunks[i]);
-  }
-
-  ProgressFn progress = todo.empty() ? ProgressFn{} : ctx.Progress();
-  std::vector<std::string> texts;
-  std::vector<Hash128> batch_hashes;
-  size_t done = 0;
-  auto flush = [&] {
-    std::vector<std::string_view> views(texts.begin(), texts.end());
-    std::vector<float> vectors(views.size() * dims);
-    tbb::parallel_for(size_t{0}, (views.size() + kBatch - 1) / kBatch, [&](size_t k) {
-      size_t from = k * kBatch, to = std::min(views.size(), from + kBatch);
-      embedder->Embed(std::span(views).subspan(from, to - from), EmbedRole::kDocument,
-                      vectors.data() + from * dims);
-    });
-    ws->PutEmbeddings(fp, batch_hashes, vectors.data(), dims);
-    done += texts.size();
-    if (progress) progress("embed", done, todo.size());
-    texts.clear();
-    batch_hashes.clear();
-  };
-  ForEachChunkText(*ws, b.id, todo, UINT64_MAX, [&](size_t i, std::string_view t) {
-    texts.emplace_back(t);
-    batch_hashes.push_back(todo[i].hash);
-    if (texts.size() >= kFlush) flush();
-  });
-  if (!texts.empty()) flush();
-  if (!todo.empty()) tx.Commit();
-
-  const size_t total = chunks.size();
-  const size_t skipped = total - embedded - replaced;
+  EmbedReport r = EmbedBufferChunks(*ws, b, force, ctx.Progress());
+  const std::string& fp = r.fingerprint;
+  const size_t total = r.total, embedded = r.embedded, replaced = r.replaced;
+  const size_t skipped = r.skipped();
   const bool changed = embedded > 0 || replaced > 0;
   if (ctx.json_mode()) {
     json doc;

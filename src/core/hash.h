@@ -21,6 +21,11 @@ struct Hash128 {
 
 Hash128 ContentHash(std::string_view data);
 
+// For unordered containers keyed by a content hash (the bits are already uniformly distributed).
+struct Hash128Hasher {
+  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
+};
+
 // Incremental form for data that arrives in pieces (a large file).
 class ContentHasher {
  public:

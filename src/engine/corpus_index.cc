@@ -52,10 +52,6 @@ std::string Stamp(Workspace& ws, const Analyzer& analyzer, const Embedder& embed
   return s.substr(0, kStampMax);
 }
 
-struct HashKey {
-  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
-};
-
 }  // namespace
 
 std::string CorpusIndexPath(const std::string& db_path) { return db_path + ".index"; }
@@ -120,7 +116,7 @@ std::unique_ptr<CorpusIndex> CorpusIndex::OpenOrBuild(Workspace& ws, const Analy
   Layout l = LayoutFor(n, dims);
 
   Bm25Builder builder(analyzer);
-  std::unordered_map<Hash128, std::vector<uint32_t>, HashKey> rows_by_hash;
+  std::unordered_map<Hash128, std::vector<uint32_t>, Hash128Hasher> rows_by_hash;
   for (size_t i = 0; i < n;) {
     const int64_t buffer_id = chunks[i].buffer_id;
     size_t j = i;

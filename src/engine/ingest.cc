@@ -18,10 +18,6 @@ namespace {
 // Vectors are computed in batches of this many chunks, each batch on one TBB task.
 constexpr size_t kEmbedBatch = 64;
 
-struct Hash128Hasher {
-  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ULL)); }
-};
-
 // Segment seams of `text`: 0, interior seams, text.size(). One segment for texts below the threshold.
 std::vector<size_t> Seams(std::string_view text, size_t segment_bytes) {
   std::vector<size_t> seams{0};
@@ -58,6 +54,58 @@ std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws) {
     ws.SetMeta("embedder_fingerprint", embedder->Fingerprint());
   }
   return embedder;
+}
+
+void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out) {
+  const size_t dims = embedder.Dims();
+  tbb::parallel_for(size_t{0}, (texts.size() + kEmbedBatch - 1) / kEmbedBatch, [&](size_t b) {
+    size_t from = b * kEmbedBatch, to = std::min(texts.size(), from + kEmbedBatch);
+    embedder.Embed(texts.subspan(from, to - from), EmbedRole::kDocument, out + from * dims);
+  });
+}
+
+EmbedReport EmbedBufferChunks(Workspace& ws, const BufferInfo& buffer, bool force, const ProgressFn& progress) {
+  constexpr size_t kFlush = 64 * kEmbedBatch;  // texts held before they are embedded and stored
+  Workspace::WriteTransaction tx(ws);
+  auto embedder = WorkspaceEmbedder(ws);
+  EmbedReport report;
+  report.fingerprint = embedder->Fingerprint();
+  const size_t dims = embedder->Dims();
+  std::vector<ChunkRecord> chunks = ws.ListChunks(buffer.id);
+  std::vector<Hash128> hashes;
+  for (const ChunkRecord& c : chunks) hashes.push_back(c.hash);
+  std::vector<bool> have = ws.HasEmbeddings(report.fingerprint, hashes);
+  report.total = chunks.size();
+
+  // One vector per distinct content hash: the first chunk with that hash supplies the text.
+  std::vector<ChunkRecord> todo;
+  std::unordered_map<Hash128, bool, Hash128Hasher> queued;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    if (have[i] && !force) continue;
+    (have[i] ? report.replaced : report.embedded) += 1;
+    if (queued.emplace(chunks[i].hash, true).second) todo.push_back(chunks[i]);
+  }
+  std::vector<std::string> texts;
+  std::vector<Hash128> batch_hashes;
+  size_t done = 0;
+  auto flush = [&] {
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::vector<float> vectors(views.size() * dims);
+    EmbedTexts(*embedder, views, vectors.data());
+    ws.PutEmbeddings(report.fingerprint, batch_hashes, vectors.data(), dims);
+    done += texts.size();
+    if (progress) progress("embed", done, todo.size());
+    texts.clear();
+    batch_hashes.clear();
+  };
+  ws.ForEachChunkText(buffer.id, todo, UINT64_MAX, [&](size_t i, std::string_view t) {
+    texts.emplace_back(t);
+    batch_hashes.push_back(todo[i].hash);
+    if (texts.size() >= kFlush) flush();
+  });
+  if (!texts.empty()) flush();
+  if (!todo.empty()) tx.Commit();
+  return report;
 }
 
 IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info, std::string_view text,
@@ -153,10 +201,7 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
       }
     }
     std::vector<float> vectors(hashes.size() * dims);
-    tbb::parallel_for(size_t{0}, (texts.size() + kEmbedBatch - 1) / kEmbedBatch, [&](size_t b) {
-      size_t from = b * kEmbedBatch, to = std::min(texts.size(), from + kEmbedBatch);
-      embedder.Embed(std::span(texts).subspan(from, to - from), EmbedRole::kDocument, vectors.data() + from * dims);
-    });
+    EmbedTexts(embedder, texts, vectors.data());
     ws.PutEmbeddings(fingerprint, hashes, vectors.data(), dims);
     stats.embedded += hashes.size();
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -57,5 +58,20 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
 
 // The workspace's embedder (meta "embedder", default "hash"); records it on first use.
 std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws);
+
+// Embeds `texts` (document role) into `out` (texts.size() * Dims() floats), in parallel batches on TBB.
+void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out);
+
+struct EmbedReport {
+  std::string fingerprint;
+  size_t total = 0;     // chunks of the buffer
+  size_t embedded = 0;  // chunks that had no vector and got one
+  size_t replaced = 0;  // chunks whose vector was recomputed (force)
+  size_t skipped() const { return total - embedded - replaced; }
+};
+
+// `chunk embed`: computes the missing vectors of a buffer's chunks for the workspace embedder (with
+// `force`, all of them), one computation per distinct content, in one write transaction.
+EmbedReport EmbedBufferChunks(Workspace& ws, const BufferInfo& buffer, bool force, const ProgressFn& progress);
 
 }  // namespace rlm

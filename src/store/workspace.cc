@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -416,6 +417,34 @@ void Workspace::ForEachTextBlock(int64_t buffer_id, const std::function<void(std
   sql::Statement s(db_, "SELECT data FROM buffer_text WHERE id >= ? AND id < ? ORDER BY id");
   s.Bind(1, TextRowId(buffer_id, 0)).Bind(2, TextRowId(buffer_id + 1, 0));
   while (s.Step()) fn(s.Blob(0));
+}
+
+void Workspace::ForEachChunkText(int64_t buffer_id, const std::vector<ChunkRecord>& chunks, uint64_t max_bytes,
+                                 const std::function<void(size_t, std::string_view)>& fn) {
+  std::string window;  // text bytes [window_start, window_start + window.size())
+  uint64_t window_start = 0;
+  size_t next = 0;
+  auto drain = [&](bool at_end) {
+    for (; next < chunks.size(); ++next) {
+      const ChunkRecord& c = chunks[next];
+      uint64_t want_end = c.start + std::min(c.end - c.start, max_bytes);
+      uint64_t have_end = window_start + window.size();
+      if (!at_end && want_end > have_end) return;
+      uint64_t from = std::clamp(c.start, window_start, have_end);
+      uint64_t to = std::clamp(want_end, from, have_end);
+      fn(next, std::string_view(window).substr(from - window_start, to - from));
+    }
+  };
+  ForEachTextBlock(buffer_id, [&](std::string_view block) {
+    if (next < chunks.size() && chunks[next].start > window_start) {  // drop text no chunk still needs
+      uint64_t drop = std::min<uint64_t>(chunks[next].start - window_start, window.size());
+      window.erase(0, drop);
+      window_start += drop;
+    }
+    window.append(block);
+    drain(false);
+  });
+  drain(true);
 }
 
 // ---- chunks ----------------------------------------------------------------------------------------------

@@ -141,6 +141,10 @@ class Workspace {
   std::string ReadText(int64_t buffer_id, uint64_t start, uint64_t end);
   // Calls `fn` with consecutive pieces of the whole text, in order (one block at a time: bounded memory).
   void ForEachTextBlock(int64_t buffer_id, const std::function<void(std::string_view)>& fn);
+  // Calls fn(i, text) with the first `max_bytes` bytes of each chunks[i] (chunks of `buffer_id`, ordered by
+  // start), reading the text once, in blocks, and holding only what the pending chunks still need.
+  void ForEachChunkText(int64_t buffer_id, const std::vector<ChunkRecord>& chunks, uint64_t max_bytes,
+                        const std::function<void(size_t, std::string_view)>& fn);
 
   // ---- chunks -------------------------------------------------------------------------------------------
   // Inserts chunks (ids with 0 are assigned and written back).
