@@ -30,24 +30,12 @@ struct DispatchArgs {
   double threshold = 0.3;
 };
 
-SearchMode ModeFromFlag(const std::string& raw) {
-  std::string lower = raw;
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  try {
-    return ParseSearchMode(lower);
-  } catch (const InvalidInput&) {
-    throw InvalidInput(
-        "unknown search mode '" + raw + "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
-        "use --mode hybrid, semantic or bm25", "InvalidArgument");
-  }
-}
-
 void RunDispatch(Context& ctx, const DispatchArgs& a) {
   DispatchOptions o;
   o.batch_size = a.batch_size;
   o.workers = a.workers;
   o.query = a.query;
-  o.mode = ModeFromFlag(a.mode);
+  o.mode = ParseSearchMode(a.mode);
   o.threshold = a.threshold;
   ValidateDispatchOptions(o);  // before the workspace is touched
   auto ws = ctx.OpenWorkspace();
@@ -103,12 +91,6 @@ struct AggregateArgs {
   std::string sort_by = "relevance";
   std::string output_buffer;
 };
-
-// rlm-rs's truncate_str (at most `max` bytes, "..." when cut), cut on a code-point boundary.
-std::string TruncateStr(std::string_view s, size_t max) {
-  if (s.size() <= max) return std::string(s);
-  return std::string(utf8::Truncate(s, max - 3)) + "...";
-}
 
 void RunAggregate(Context& ctx, const AggregateArgs& a) {
   AggregateOptions o;

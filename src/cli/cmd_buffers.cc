@@ -27,33 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// For size_t options: CLI11 would wrap "-1" around to a huge number.
-const CLI::Validator kNonNegative(
-    [](std::string& s) {
-      return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s;
-    },
-    "");
-
-// Display width as Rust's `{:<N}` counts it: code points.
-size_t CodePoints(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += !utf8::IsContinuation(c);
-  return n;
-}
-
-std::string Pad(std::string s, size_t width) {
-  size_t n = CodePoints(s);
-  if (n < width) s.append(width - n, ' ');
-  return s;
-}
-
-// rlm-rs's `truncate`: at most n bytes, with "..." when cut; here never inside a UTF-8 sequence.
-std::string Shorten(std::string_view s, size_t n) {
-  if (s.size() <= n) return std::string(s);
-  if (n <= 3) return std::string(utf8::Truncate(s, n));
-  return std::string(utf8::Truncate(s, n - 3)) + "...";
-}
-
 std::string EscapeNewlines(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -151,9 +124,9 @@ void List(Context& ctx) {
   std::string out = "Buffers:\n" + Pad("ID", 6) + " " + Pad("Name", 20) + " " + Pad("Size", 12) + " " +
                     Pad("Chunks", 8) + " Source\n" + std::string(70, '-') + "\n";
   for (const BufferInfo& b : buffers) {
-    out += Pad(std::to_string(b.id), 6) + " " + Pad(Shorten(b.name, 20), 20) + " " +
+    out += Pad(std::to_string(b.id), 6) + " " + Pad(TruncateStr(b.name, 20), 20) + " " +
            Pad(HumanBytes(b.size), 12) + " " + Pad(std::to_string(b.chunk_count), 8) + " " +
-           Shorten(b.source.empty() ? "-" : b.source, 30) + "\n";
+           TruncateStr(b.source.empty() ? "-" : b.source, 30) + "\n";
   }
   ctx.Print(out);
 }
@@ -197,7 +170,7 @@ void Show(Context& ctx, const std::string& id, bool with_chunks) {
       std::string head = ws->ReadText(b.id, c.start, std::min(c.end, c.start + 40));
       out += Pad(std::to_string(c.index), 6) + " " + Pad(std::to_string(c.start), 12) + " " +
              Pad(std::to_string(c.end), 12) + " " + Pad(std::to_string(c.end - c.start), 10) + " " +
-             Shorten(EscapeNewlines(head), 30) + "\n";
+             TruncateStr(EscapeNewlines(head), 30) + "\n";
     }
   }
   ctx.Print(out);

@@ -19,24 +19,6 @@ namespace rlm::cli {
 
 namespace {
 
-// Left-aligns `s` in `width` columns counting code points, as Rust's `{:<width}` does.
-std::string Pad(std::string s, size_t width) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += !utf8::IsContinuation(c);
-  if (chars < width) s.append(width - chars, ' ');
-  return s;
-}
-std::string Pad(int64_t n, size_t width) {
-  return Pad(std::to_string(n), width);
-}
-
-// rlm-rs's truncate_str (at most `max` bytes, "..." when cut), cut on a code-point boundary.
-std::string TruncateStr(std::string_view s, size_t max) {
-  if (s.size() <= max) return std::string(s);
-  if (max <= 3) return std::string(utf8::Truncate(s, max));
-  return std::string(utf8::Truncate(s, max - 3)) + "...";
-}
-
 // The first `n` code points of `s`; *cut tells whether anything was left out.
 std::string_view FirstChars(std::string_view s, size_t n, bool* cut) {
   size_t pos = 0;

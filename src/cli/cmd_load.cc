@@ -22,12 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// For size_t options: CLI11 would wrap "-1" around to a huge number.
-const CLI::Validator kNonNegative(
-    [](std::string& s) {
-      return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s;
-    },
-    "");
 
 // Chunker names are matched case-insensitively and `ast` is rlm-rs's alias of `code`. Fails early (before
 // any input is read) with rlm-rs's error type.

@@ -30,14 +30,6 @@ struct SearchArgs {
   double b = 0.75;
 };
 
-// Left-aligns `s` in `width` columns counting code points, as Rust's `{:<width}` does.
-std::string Pad(std::string s, size_t width) {
-  size_t chars = 0;
-  for (unsigned char c : s) chars += !utf8::IsContinuation(c);
-  if (chars < width) s.append(width - chars, ' ');
-  return s;
-}
-
 // Rust's `{:.N}` for f64 (NaN and infinities as Rust spells them).
 std::string Fixed(double x, int decimals) {
   if (std::isnan(x)) return "NaN";
@@ -74,24 +66,12 @@ std::string Preview(Workspace& ws, int64_t chunk_id, size_t len) {
   return std::string(utf8::Truncate(text, len)) + "...";
 }
 
-SearchMode ModeFromFlag(const std::string& raw) {
-  std::string lower = raw;
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  try {
-    return ParseSearchMode(lower);
-  } catch (const InvalidInput&) {
-    throw InvalidInput(
-        "unknown search mode '" + raw + "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
-        "use --mode hybrid, semantic or bm25", "InvalidArgument");
-  }
-}
-
 void RunSearch(Context& ctx, const SearchArgs& a) {
   SearchOptions o;
   o.query = a.query;
   o.top_k = a.top_k;
   o.threshold = a.threshold;
-  o.mode = ModeFromFlag(a.mode);
+  o.mode = ParseSearchMode(a.mode);
   if (!std::isfinite(a.rrf_k) || a.rrf_k < 0) {
     throw InvalidInput("--rrf-k must be a non-negative number", "the usual value is 60", "InvalidArgument");
   }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "core/utf8.h"
 
 namespace rlm::cli {
 
@@ -94,6 +95,25 @@ ProgressFn Context::Progress() const {
   auto bar = std::make_shared<ProgressBar>();
   return [bar](std::string_view phase, uint64_t done, uint64_t total) { bar->Update(phase, done, total); };
 }
+
+std::string Pad(std::string s, size_t width) {
+  size_t chars = 0;
+  for (unsigned char c : s) chars += !utf8::IsContinuation(c);
+  if (chars < width) s.append(width - chars, ' ');
+  return s;
+}
+
+std::string Pad(int64_t n, size_t width) { return Pad(std::to_string(n), width); }
+
+std::string TruncateStr(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  if (max <= 3) return std::string(utf8::Truncate(s, max));
+  return std::string(utf8::Truncate(s, max - 3)) + "...";
+}
+
+const CLI::Validator kNonNegative(
+    [](std::string& s) { return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s; },
+    "");
 
 std::string HumanBytes(uint64_t n) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};

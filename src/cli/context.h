@@ -81,6 +81,13 @@ void RegisterAgentCommands(CLI::App& app, Context& ctx);
 
 // Shared formatting helpers.
 std::string HumanBytes(uint64_t n);
+// Left-aligns in `width` columns counting code points, as Rust's `{:<width}` does.
+std::string Pad(std::string s, size_t width);
+std::string Pad(int64_t n, size_t width);
+// rlm-rs's truncate_str: at most `max` bytes, "..." when cut; here never inside a UTF-8 sequence.
+std::string TruncateStr(std::string_view s, size_t max);
+// A check for unsigned options: CLI11 would wrap "-1" around to a huge number.
+extern const CLI::Validator kNonNegative;
 json BufferJson(const BufferInfo& b);
 
 }  // namespace rlm::cli

@@ -1,6 +1,7 @@
 #include "engine/search.h"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -12,11 +13,15 @@
 
 namespace rlm {
 
-SearchMode ParseSearchMode(std::string_view s) {
+SearchMode ParseSearchMode(std::string_view raw) {
+  std::string s(raw);
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (s == "hybrid") return SearchMode::kHybrid;
   if (s == "semantic" || s == "dense") return SearchMode::kSemantic;
   if (s == "bm25" || s == "lexical") return SearchMode::kBm25;
-  throw InvalidInput("unknown search mode '" + std::string(s) + "'", "use hybrid, semantic or bm25");
+  throw InvalidInput(
+      "unknown search mode '" + std::string(raw) + "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
+      "use --mode hybrid, semantic or bm25", "InvalidArgument");
 }
 
 const char* SearchModeName(SearchMode m) {

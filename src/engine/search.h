@@ -18,7 +18,7 @@
 namespace rlm {
 
 enum class SearchMode { kHybrid, kSemantic, kBm25 };
-// Parses "hybrid" | "semantic" | "bm25"; throws InvalidInput otherwise.
+// Parses "hybrid" | "semantic" | "bm25" (case-insensitive); throws InvalidInput otherwise.
 SearchMode ParseSearchMode(std::string_view s);
 const char* SearchModeName(SearchMode m);
 

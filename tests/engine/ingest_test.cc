@@ -79,7 +79,9 @@ TEST_F(IngestTest, ChunksCoverTheTextWithExactLinesAndHashes) {
     size_t line_end = 1 + std::count(text.begin(), text.begin() + (c.end - 1), '\n');
     EXPECT_EQ(c.line_start, line_start);
     EXPECT_EQ(c.line_end, line_end);
-    if (i > 0) EXPECT_LE(c.start, chunks[i - 1].end) << "gap between chunks";
+    if (i > 0) {
+      EXPECT_LE(c.start, chunks[i - 1].end) << "gap between chunks";
+    }
   }
   EXPECT_EQ(ws_->ReadText(b.info.id, 0, text.size()), text);
   EXPECT_EQ(b.info.line_count, static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')));
