@@ -101,8 +101,9 @@ void LoadDirectory(Workspace& ws, const Embedder& embedder, const fs::path& dir,
   uint64_t done_before = 0;
 
   for (const fs::path& f : files) {
-    std::string rel = fs::relative(f, dir, ec).generic_string();
-    if (ec || rel.empty()) rel = f.filename().string();
+    // Lexically: fs::relative would resolve symlinks, giving a linked file its target's name.
+    std::string rel = f.lexically_relative(dir).generic_string();
+    if (rel.empty() || rel.rfind("..", 0) == 0) rel = f.filename().string();
     if (!Selected(options, rel)) continue;
     std::string name = options.name.empty() ? rel : options.name + "/" + rel;
     uint64_t fsize = fs::file_size(f, ec);
