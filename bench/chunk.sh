@@ -20,8 +20,9 @@ REPS="${REPS:-9}"
 RLM_REPS="${RLM_REPS:-51}"
 WARMUP="${WARMUP:-2}"
 THREADS="${THREADS:-2}"
-[ -n "$FILE" ] && [ -f "$FILE" ] ||
+if [ -z "$FILE" ] || [ ! -f "$FILE" ]; then
   skip "chunking: input file not found (expected ../shared/data/large_text/debian/python3.11.info; set RLM_BENCH_DATA or pass a file)"
+fi
 need_bench_tool chunk_bench
 
 echo "## Chunking: $(basename "$FILE") ($(stat -c %s "$FILE") bytes), size 3000, overlap 500"

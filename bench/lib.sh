@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Helpers shared by the benchmark scripts (sourced, not run). Sets:
 #   REPO       the repository root
 #   BUILD      the build folder (default build/, override with RLM_BUILD_DIR)
@@ -23,17 +24,19 @@ need_binary() {
   fi
 }
 
-# need_bench_tool NAME: makes sure $BUILD/bench/NAME is built (configuring with RLM_BUILD_BENCH=ON if the
-# build folder was configured without the benchmarks).
+# need_bench_tool NAME: builds $BUILD/bench/NAME (a no-op when it is up to date), first configuring with
+# RLM_BUILD_BENCH=ON if the build folder was configured without the benchmarks. Quiet unless it fails.
 need_bench_tool() {
-  local tool="$BUILD/bench/$1"
-  if [ ! -x "$tool" ] || [ "$REPO/bench/$1.cc" -nt "$tool" ]; then
-    if ! grep -q '^RLM_BUILD_BENCH:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
-      cmake -S "$REPO" -B "$BUILD" -DRLM_BUILD_BENCH=ON >/dev/null
-    fi
-    cmake --build "$BUILD" --target "$1" >&2
+  local log
+  if ! grep -q '^RLM_BUILD_BENCH:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+    cmake -S "$REPO" -B "$BUILD" -DRLM_BUILD_BENCH=ON >/dev/null
   fi
-  need_binary "$tool"
+  if ! log="$(cmake --build "$BUILD" --target "$1" 2>&1)"; then
+    echo "$log" >&2
+    echo "bench: building $1 failed" >&2
+    exit 1
+  fi
+  need_binary "$BUILD/bench/$1"
 }
 
 # text_copy SRC DST: copies a file or folder, removing NUL bytes from files that have them. rlm refuses

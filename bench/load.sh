@@ -3,7 +3,8 @@
 # store text and chunks, embed every chunk with the default hash embedder, commit), each run in a fresh
 # workspace (`rlm init` is not timed).
 #
-#   a) the largest file under ../shared/data/large_text, LOAD_REPS times: median MB/s and peak RSS; beside it,
+#   a) the largest file under ../shared/data/large_text (copied without NUL bytes, which rlm rejects as binary:
+#      python3.11.info has 14), LOAD_REPS times: median MB/s and peak RSS; beside it,
 #      in the same run, SQLite FTS5 indexing the same chunk texts (bench/fts5_export) and a plain `cp` of the
 #      file, as reference points;
 #   b) a generated text file of GEN_BYTES (default 1e9 = 1 GB; bench/gen_text) loaded once: time, MB/s and

@@ -38,8 +38,9 @@ FTS="$SCRATCH/fts.db"
 
 case "$CORPUS" in
   books)
-    [ -n "$DATA" ] && [ -d "$DATA/large_text" ] ||
+    if [ -z "$DATA" ] || [ ! -d "$DATA/large_text" ]; then
       skip "search (books corpus): ../shared/data/large_text not found (set RLM_BENCH_DATA, or use --corpus generated)"
+    fi
     SOURCE="$SCRATCH/large_text"
     text_copy "$DATA/large_text" "$SOURCE"  # python3.11.info has NUL bytes, which rlm rejects as binary
     CHUNK_SIZE="${SEARCH_CHUNK_SIZE:-400}"
@@ -140,7 +141,7 @@ fts_build_ms="$(elapsed_ms "$t0" "$t1")"
 sqlite3 -readonly "$FTS" "SELECT count(*) FROM chunks_fts;" >/dev/null  # open once, like rlm's cold run
 
 # ---- warm: ROUNDS x 30 queries, each a new process ----------------------------------------------------------
-: >"$SCRATCH/hybrid" >"$SCRATCH/bm25" >"$SCRATCH/semantic" >"$SCRATCH/fts5" >"$SCRATCH/rlm_floor" >"$SCRATCH/sqlite_floor"
+for f in hybrid bm25 semantic fts5 rlm_floor sqlite_floor; do : >"$SCRATCH/$f"; done
 hits_rlm=0 hits_fts=0 empty_rlm=0 empty_fts=0
 for ((r = 0; r < ROUNDS; r++)); do
   for q in "${QUERIES[@]}"; do
