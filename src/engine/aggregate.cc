@@ -85,6 +85,9 @@ std::vector<AnalystFinding> ParseFindings(std::string_view json_text, const std:
     throw InvalidInput("invalid JSON in " + source + " at line " + std::to_string(line) + ", column " +
                            std::to_string(col) + ": " + detail,
                        "the findings must be one JSON array of objects", "InvalidInput");
+  } catch (const json::exception& e) {  // e.g. out_of_range for a number such as 9E922 (found by fuzzing)
+    throw InvalidInput("invalid JSON in " + source + ": " + e.what(), "the findings must be one JSON array of objects",
+                       "InvalidInput");
   }
   if (!doc.is_array()) {
     Bad(source, "top level", std::string("expected an array of finding records, got ") + TypeName(doc));

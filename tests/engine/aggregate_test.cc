@@ -176,3 +176,16 @@ TEST(Aggregate, JsonForms) {
 
 }  // namespace
 }  // namespace rlm
+
+namespace rlm {
+namespace {
+
+// Found by tests/fuzz/aggregate_fuzz.cc: a number out of double's range escaped as a non-rlm exception.
+TEST(AggregateFuzzRegression, HugeNumberIsInvalidInput) {
+  EXPECT_THROW(ParseFindings("9E922", "stdin"), InvalidInput);
+  EXPECT_THROW(ParseFindings("[{\"chunk_id\": 1, \"relevance\": \"high\", \"findings\": [1e999]}]", "stdin"),
+               InvalidInput);
+}
+
+}  // namespace
+}  // namespace rlm
