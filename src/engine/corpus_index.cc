@@ -56,13 +56,6 @@ std::string Stamp(Workspace& ws, const Analyzer& analyzer, const Embedder& embed
 
 std::string CorpusIndexPath(const std::string& db_path) { return db_path + ".index"; }
 
-int64_t CorpusIndex::FindChunk(int64_t chunk_id) const {
-  for (size_t i = 0; i < num_docs_; ++i) {
-    if (chunk_ids_[i] == chunk_id) return static_cast<int64_t>(i);
-  }
-  return -1;
-}
-
 void CorpusIndex::Attach(std::string_view image) {
   if (image.size() < sizeof(Header)) throw InvalidInput("index image too short");
   Header h;

@@ -36,8 +36,6 @@ class CorpusIndex {
   const Bm25Index& bm25() const { return bm25_; }
   // Rows of chunks without a stored vector are zero (they never pass a positive threshold).
   DenseMatrixView vectors() const { return {vectors_, num_docs_, dims_}; }
-  // The ordinal of a chunk id, or -1.
-  int64_t FindChunk(int64_t chunk_id) const;
 
  private:
   CorpusIndex() = default;

@@ -587,12 +587,4 @@ bool Workspace::DeleteVar(std::string_view scope, std::string_view name) {
   return sqlite3_changes(db_) > 0;
 }
 
-std::vector<std::pair<std::string, std::string>> Workspace::ListVars(std::string_view scope) {
-  sql::Statement s(db_, "SELECT name, value FROM variables WHERE scope = ? ORDER BY name");
-  s.BindText(1, scope);
-  std::vector<std::pair<std::string, std::string>> out;
-  while (s.Step()) out.emplace_back(s.Text(0), s.Text(1));
-  return out;
-}
-
 }  // namespace rlm

@@ -175,7 +175,6 @@ class Workspace {
   std::optional<std::string> GetVar(std::string_view scope, std::string_view name);
   void SetVar(std::string_view scope, std::string_view name, std::string_view value);
   bool DeleteVar(std::string_view scope, std::string_view name);
-  std::vector<std::pair<std::string, std::string>> ListVars(std::string_view scope);
 
  private:
   Workspace(std::string path, sqlite3* db);
