@@ -1,0 +1,114 @@
+// The encoder against reference outputs computed by torch (tools/gen_models.py): every fixture model in
+// tests/fixtures/models with a reference.json, batched and one sequence at a time.
+#include "embed/encoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "embed/model_fixture.h"
+
+namespace rlm {
+namespace {
+
+namespace fs = std::filesystem;
+using test::MaterializeModel;
+
+const fs::path kFixtures = fs::path(RLM_SOURCE_DIR) / "tests/fixtures/models";
+
+struct Compared {
+  double min_cosine = 1;
+  double max_abs = 0;
+};
+
+Compared Compare(const float* got, const std::vector<float>& want) {
+  double dot = 0, ng = 0, nw = 0, max_abs = 0;
+  for (size_t j = 0; j < want.size(); ++j) {
+    dot += static_cast<double>(got[j]) * want[j];
+    ng += static_cast<double>(got[j]) * got[j];
+    nw += static_cast<double>(want[j]) * want[j];
+    max_abs = std::max(max_abs, std::abs(static_cast<double>(got[j]) - want[j]));
+  }
+  return {dot / std::sqrt(ng * nw), max_abs};
+}
+
+class EncoderFidelity : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EncoderFidelity, MatchesTorchBatchedAndUnbatched) {
+  const fs::path fixture = kFixtures / GetParam();
+  const fs::path dir = fs::path(::testing::TempDir()) / ("encoder-" + GetParam());
+  fs::remove_all(dir);
+  MaterializeModel(fixture, dir);
+  const ModelFolder folder = ReadModelFolder(dir);
+  const auto encoder = Encoder::Load(folder);
+  const test::ModelReference ref = test::LoadReference(fixture);
+  const bool normalize = ref.normalize;
+  ASSERT_EQ(std::string(PoolingName(folder.pooling)), ref.pooling);
+
+  size_t rows_checked = 0;
+  for (const test::ReferenceCase& c : ref.cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::vector<int32_t>> seqs;
+    for (size_t r = 0; r < c.input_ids.size(); ++r) {
+      std::vector<int32_t> ids;
+      for (size_t i = 0; i < c.input_ids[r].size(); ++i) {
+        if (c.attention_mask[r][i] == 1) ids.push_back(c.input_ids[r][i]);
+      }
+      seqs.push_back(ids);
+    }
+    std::vector<std::span<const int32_t>> batch(seqs.begin(), seqs.end());
+    const size_t dims = encoder->Dims();
+    std::vector<float> batched(seqs.size() * dims);
+    encoder->Encode(batch, folder.pooling, normalize, batched.data());
+    for (size_t r = 0; r < seqs.size(); ++r) {
+      const std::vector<float>& want = c.embeddings[r];
+      ASSERT_EQ(want.size(), dims);
+      std::vector<float> single(dims);
+      encoder->Encode(std::span(batch).subspan(r, 1), folder.pooling, normalize, single.data());
+      for (const float* got : {batched.data() + r * dims, single.data()}) {
+        const Compared cmp = Compare(got, want);
+        EXPECT_GE(cmp.min_cosine, 0.99999) << "row " << r;
+        EXPECT_LE(cmp.max_abs, 1e-4) << "row " << r;
+      }
+      ++rows_checked;
+    }
+  }
+  EXPECT_GT(rows_checked, 4u);
+}
+
+std::vector<std::string> FixtureModels() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(kFixtures)) {
+    if (fs::exists(entry.path() / "reference.json")) names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, EncoderFidelity, ::testing::ValuesIn(FixtureModels()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+TEST(Encoder, RejectsBadSequences) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "encoder-bad";
+  fs::remove_all(dir);
+  MaterializeModel(kFixtures / "tiny-bert", dir);
+  const ModelFolder folder = ReadModelFolder(dir);
+  const auto encoder = Encoder::Load(folder);
+  std::vector<float> out(encoder->Dims());
+  const std::vector<int32_t> empty;
+  const std::vector<int32_t> bad_id = {2, static_cast<int32_t>(folder.config.vocab_size), 3};
+  const std::vector<int32_t> too_long(encoder->MaxSequence() + 1, 5);
+  for (const auto* seq : {&empty, &bad_id, &too_long}) {
+    const std::span<const int32_t> one[] = {*seq};
+    EXPECT_THROW(encoder->Encode(one, Pooling::kMean, true, out.data()), InvalidInput);
+  }
+}
+
+}  // namespace
+}  // namespace rlm
