@@ -155,45 +155,81 @@ void RunList(Context& ctx, const ListArgs& a) {
 
 // ---- chunk embed ----------------------------------------------------------------------------------------
 
-void RunEmbed(Context& ctx, const std::string& buffer, bool force) {
-  auto ws = ctx.OpenWorkspace();
-  BufferInfo b = ws->GetBuffer(buffer);
-  EmbedReport r = EmbedBufferChunks(*ws, b, force, ctx.Progress());
-  const std::string& fp = r.fingerprint;
-  const size_t total = r.total, embedded = r.embedded, replaced = r.replaced;
-  const size_t skipped = r.skipped();
-  const bool changed = embedded > 0 || replaced > 0;
-  if (ctx.json_mode()) {
-    json doc;
-    doc["buffer_id"] = b.id;
-    doc["buffer_name"] = b.name;
-    doc["completion_percentage"] =
-        total == 0 ? 100.0
-                   : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
-    doc["embedded_count"] = embedded;
-    doc["had_changes"] = changed;
-    doc["model"] = fp;
-    doc["model_warning"] = nullptr;  // vectors are keyed by model: other models' vectors are never mixed in
-    doc["replaced_count"] = replaced;
-    doc["skipped_count"] = skipped;
-    doc["total_chunks"] = total;
-    ctx.Emit(doc);
-    return;
+struct EmbedArgs {
+  std::string buffer;
+  bool all = false;
+  bool force = false;
+  std::string embedder;
+};
+
+json EmbedJson(const BufferInfo& b, const EmbedReport& r) {
+  const size_t total = r.total, embedded = r.embedded, replaced = r.replaced, skipped = r.skipped();
+  json doc;
+  doc["buffer_id"] = b.id;
+  doc["buffer_name"] = b.name;
+  doc["completion_percentage"] =
+      total == 0 ? 100.0 : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
+  doc["computed_count"] = r.computed;  // ours: vectors computed, the rest came from the embedding cache
+  doc["embedded_count"] = embedded;
+  doc["had_changes"] = embedded > 0 || replaced > 0;
+  doc["model"] = r.fingerprint;
+  doc["model_warning"] = nullptr;  // vectors are keyed by model: other models' vectors are never mixed in
+  doc["replaced_count"] = replaced;
+  doc["skipped_count"] = skipped;
+  doc["total_chunks"] = total;
+  return doc;
+}
+
+std::string EmbedText(const BufferInfo& b, const EmbedReport& r) {
+  const size_t total = r.total, embedded = r.embedded, replaced = r.replaced, skipped = r.skipped();
+  if (embedded == 0 && replaced == 0) {
+    return "Buffer '" + b.name + "' already fully embedded (" + std::to_string(total) +
+           " chunks). Use --force to re-embed.\n";
   }
   std::string out;
-  if (!changed) {
-    out = "Buffer '" + b.name + "' already fully embedded (" + std::to_string(total) +
-          " chunks). Use --force to re-embed.\n";
-  } else {
-    if (embedded > 0) {
-      out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + b.name + "' using model '" +
-             fp + "'.\n";
-    }
-    if (replaced > 0) out += "Re-embedded " + std::to_string(replaced) + " chunks with updated model.\n";
-    if (skipped > 0) {
-      out += "Skipped " + std::to_string(skipped) + " chunks (already embedded with current model).\n";
-    }
+  if (embedded > 0) {
+    out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + b.name + "' using model '" +
+           r.fingerprint + "'.\n";
   }
+  if (replaced > 0) out += "Re-embedded " + std::to_string(replaced) + " chunks with updated model.\n";
+  if (skipped > 0) out += "Skipped " + std::to_string(skipped) + " chunks (already embedded with current model).\n";
+  return out;
+}
+
+void RunEmbed(Context& ctx, const EmbedArgs& a) {
+  if (a.all == !a.buffer.empty()) throw InvalidInput("give a buffer or --all", "rlm chunk embed <buffer> | --all");
+  auto ws = ctx.OpenWorkspace();
+  std::unique_ptr<Embedder> embedder;
+  std::vector<BufferInfo> targets;
+  {
+    // --embedder switches the workspace to another model (its old vectors stay, keyed by their model).
+    Workspace::WriteTransaction tx(*ws);
+    embedder = WorkspaceEmbedder(*ws, a.embedder, /*allow_switch=*/true);
+    targets = a.all ? ws->ListBuffers() : std::vector<BufferInfo>{ws->GetBuffer(a.buffer)};
+    tx.Commit();
+  }
+  json docs = json::array();
+  std::string out;
+  for (const BufferInfo& b : targets) {
+    const EmbedReport r = EmbedBufferChunks(*ws, *embedder, b, a.force, ctx.Progress());
+    docs.push_back(EmbedJson(b, r));
+    out += EmbedText(b, r);
+  }
+  const EmbedCounters& c = embedder->counters();
+  if (c.truncated_texts > 0) {
+    ctx.Note("note: " + std::to_string(c.truncated_texts.load()) + " chunks were longer than the model's window and " +
+             "were truncated (" + std::to_string(c.truncated_tokens.load()) +
+             " tokens dropped); use --embedder <spec>:window to embed them as windows\n");
+  }
+  if (ctx.json_mode()) {
+    if (a.all) {
+      ctx.EmitList(docs);
+    } else {
+      ctx.Emit(docs[0]);
+    }
+    return;
+  }
+  if (targets.empty()) out = "No buffers to embed.\n";
   ctx.Print(out);
 }
 
@@ -207,7 +243,8 @@ void RunStatus(Context& ctx) {
   {
     Workspace::ReadTransaction snapshot(*ws);
     buffers = ws->ListBuffers();
-    fp = MakeEmbedder(ws->GetMeta("embedder").value_or("hash"))->Fingerprint();  // the vectors search uses
+    // The vectors search uses: the recorded fingerprint (no need to load a model to count).
+    fp = ws->GetMeta("embedder_fingerprint").value_or(MakeEmbedder("hash")->Fingerprint());
     std::vector<ChunkRecord> all = ws->AllChunks();
     std::vector<Hash128> hashes;
     for (const ChunkRecord& c : all) hashes.push_back(c.hash);
@@ -280,12 +317,15 @@ void RegisterChunkCommands(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   OnRun(list, ctx, [&ctx, list_args] { RunList(ctx, *list_args); });
 
-  auto embed_buffer = std::make_shared<std::string>();
-  auto embed_force = std::make_shared<bool>(false);
+  auto embed_args = std::make_shared<EmbedArgs>();
   CLI::App* embed = chunk->add_subcommand("embed", "Embed a buffer's chunks that have no vector yet");
-  embed->add_option("buffer", *embed_buffer, "Buffer id or name")->required();
-  embed->add_flag("-f,--force", *embed_force, "Recompute every vector of the buffer");
-  OnRun(embed, ctx, [&ctx, embed_buffer, embed_force] { RunEmbed(ctx, *embed_buffer, *embed_force); });
+  embed->add_option("buffer", embed_args->buffer, "Buffer id or name");
+  embed->add_flag("-a,--all", embed_args->all, "Embed every buffer");
+  embed->add_flag("-f,--force", embed_args->force, "Recompute every vector of the buffer");
+  embed->add_option("-e,--embedder", embed_args->embedder,
+                    "Embed with this embedder and make it the workspace's: hash[:DIMS], local:<model>[:window], "
+                    "openai:<model>, ollama:<model>");
+  OnRun(embed, ctx, [&ctx, embed_args] { RunEmbed(ctx, *embed_args); });
 
   CLI::App* status = chunk->add_subcommand("status", "Embedding coverage per buffer");
   OnRun(status, ctx, [&ctx] { RunStatus(ctx); });

@@ -61,7 +61,7 @@ std::string ModelName(Workspace& ws) {
 json LoadedJson(const LoadedBuffer& b) {
   return json{
       {"buffer_id", b.info.id},    {"chunk_count", b.stats.chunks},    {"chunk_size", b.info.chunk_size},
-      {"chunker", b.info.chunker}, {"embedded_count", b.stats.chunks}, {"line_count", b.info.line_count},
+      {"chunker", b.info.chunker}, {"computed_count", b.stats.computed}, {"embedded_count", b.stats.chunks}, {"line_count", b.info.line_count},
       {"name", b.info.name},       {"overlap", b.info.overlap},        {"size", b.info.size},
       {"source", b.info.source}};
 }
@@ -74,7 +74,12 @@ struct LoadArgs {
   size_t overlap = 500;
   std::vector<std::string> include;
   std::vector<std::string> exclude;
+  std::string embedder;
 };
+
+const char* kEmbedderHelp =
+    "Embedder (recorded by the workspace on first use): hash[:DIMS], local:<model folder or name>[:window], "
+    "openai:<model>, ollama:<model>";
 
 void Load(Context& ctx, const LoadArgs& a) {
   LoadOptions o;
@@ -86,11 +91,21 @@ void Load(Context& ctx, const LoadArgs& a) {
   o.ingest.progress = ctx.Progress();
   o.include = a.include;
   o.exclude = a.exclude;
+  o.ingest.embedder = a.embedder;
   std::error_code ec;
   const bool is_dir = a.path != "-" && fs::is_directory(a.path, ec);
 
   auto ws = ctx.OpenWorkspace();
   LoadReport report = LoadPath(*ws, a.path, o);
+  size_t vectors = 0, computed = 0;
+  for (const LoadedBuffer& b : report.loaded) {
+    vectors += b.stats.embedded;
+    computed += b.stats.computed;
+  }
+  if (computed < vectors) {
+    ctx.Note("note: " + std::to_string(vectors - computed) + " of " + std::to_string(vectors) +
+             " vectors came from the embedding cache");
+  }
 
   if (!is_dir) {
     const LoadedBuffer& b = report.loaded.at(0);
@@ -118,6 +133,7 @@ void Load(Context& ctx, const LoadArgs& a) {
     ctx.Emit(json{{"buffer_count", report.loaded.size()},
                   {"buffers", std::move(buffers)},
                   {"chunk_count", chunks},
+                  {"computed_count", computed},
                   {"embedded_count", chunks},
                   {"size", bytes},
                   {"skipped", std::move(skipped)},
@@ -138,6 +154,7 @@ void Load(Context& ctx, const LoadArgs& a) {
 }
 
 struct AddArgs {
+  std::string embedder;
   std::string name;
   std::optional<std::string> content;
   std::string chunker = "semantic";
@@ -152,6 +169,7 @@ void AddBufferCmd(Context& ctx, const AddArgs& a) {
   o.chunk.overlap = a.overlap;
   CheckChunkOptions(o.chunk);
   o.progress = ctx.Progress();
+  o.embedder = a.embedder;
   auto ws = ctx.OpenWorkspace();
   std::string text = ReadContent(a.content);
   LoadedBuffer b = AddBuffer(*ws, a.name, text, "", o);
@@ -168,6 +186,7 @@ void AddBufferCmd(Context& ctx, const AddArgs& a) {
 }
 
 struct UpdateArgs {
+  std::string embedder;
   std::string buffer;
   std::optional<std::string> content;
   bool embed = false;  // accepted for rlm-rs compatibility: chunks are always embedded
@@ -187,6 +206,7 @@ void UpdateBufferCmd(Context& ctx, const UpdateArgs& a) {
   if (before.source != "-") o.chunk.path = before.source;
   CheckChunkOptions(o.chunk);
   o.progress = ctx.Progress();
+  o.embedder = a.embedder;
   std::string text = ReadContent(a.content);
   // By id, which resolves first: a numeric name could be another buffer's id.
   LoadedBuffer b = UpdateBufferText(*ws, std::to_string(before.id), text, o);
@@ -238,6 +258,7 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
         ->allow_extra_args(false);
     sub->add_option("--exclude", a->exclude, "Directory load: skip files matching this glob (repeatable)")
         ->allow_extra_args(false);
+    sub->add_option("--embedder", a->embedder, kEmbedderHelp);
     OnRun(sub, ctx, [&ctx, a] { Load(ctx, *a); });
   }
   {
@@ -253,6 +274,7 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")
         ->capture_default_str()
         ->check(kNonNegative);
+    sub->add_option("--embedder", a->embedder, kEmbedderHelp);
     OnRun(sub, ctx, [&ctx, a] { AddBufferCmd(ctx, *a); });
   }
   {
@@ -268,6 +290,7 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
         ->check(kNonNegative);
     sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes (default: the buffer's)")
         ->check(kNonNegative);
+    sub->add_option("--embedder", a->embedder, kEmbedderHelp);
     OnRun(sub, ctx, [&ctx, a] { UpdateBufferCmd(ctx, *a); });
   }
 }

@@ -28,6 +28,7 @@ struct SearchArgs {
   size_t preview_len = 150;
   double k1 = 1.2;
   double b = 0.75;
+  std::string embedder;
 };
 
 // Rust's `{:.N}` for f64 (NaN and infinities as Rust spells them).
@@ -69,6 +70,7 @@ std::string Preview(Workspace& ws, int64_t chunk_id, size_t len) {
 void RunSearch(Context& ctx, const SearchArgs& a) {
   SearchOptions o;
   o.query = a.query;
+  o.embedder = a.embedder;
   o.top_k = a.top_k;
   o.threshold = a.threshold;
   o.mode = ParseSearchMode(a.mode);
@@ -159,6 +161,8 @@ void RegisterSearchCommands(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   sub->add_option("--k1,--bm25-k1", a->k1, "BM25 term-frequency saturation k1")->capture_default_str();
   sub->add_option("--b,--bm25-b", a->b, "BM25 length normalisation b (0..1)")->capture_default_str();
+  sub->add_option("--embedder", a->embedder,
+                  "Embedder for the query; must be the workspace's (default: the workspace's)");
   OnRun(sub, ctx, [&ctx, a] { RunSearch(ctx, *a); });
 }
 

@@ -78,6 +78,8 @@ void RegisterVarCommands(CLI::App& app, Context& ctx);
 void RegisterSearchCommands(CLI::App& app, Context& ctx);
 void RegisterChunkCommands(CLI::App& app, Context& ctx);
 void RegisterAgentCommands(CLI::App& app, Context& ctx);
+void RegisterModelCommands(CLI::App& app, Context& ctx);
+void RegisterCacheCommands(CLI::App& app, Context& ctx);
 
 // Shared formatting helpers.
 std::string HumanBytes(uint64_t n);

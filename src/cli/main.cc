@@ -16,7 +16,8 @@ namespace {
 // The command families, in help order. Adding a family: one file and one line here.
 constexpr CommandRegistrar kFamilies[] = {
     RegisterWorkspaceCommands, RegisterLoadCommands,  RegisterBufferCommands, RegisterVarCommands,
-    RegisterSearchCommands,    RegisterChunkCommands, RegisterAgentCommands,
+    RegisterSearchCommands,    RegisterChunkCommands, RegisterAgentCommands,  RegisterModelCommands,
+    RegisterCacheCommands,
 };
 
 // JSON error object on stdout in JSON modes, a one-line message on stderr otherwise.

@@ -156,6 +156,7 @@ void HashEmbedder::EmbedOne(std::string_view text, float* out) const {
 }
 
 void HashEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole /*role*/, float* out) const {
+  counters_.texts.fetch_add(texts.size(), std::memory_order_relaxed);
   if (texts.size() <= 1) {
     if (!texts.empty()) EmbedOne(texts[0], out);
     return;

@@ -4,7 +4,11 @@
 
 #include "core/error.h"
 #include "embed/embedder.h"
+#include "embed/cached_embedder.h"
 #include "embed/hash_embedder.h"
+#include "embed/http_embedder.h"
+#include "embed/local_embedder.h"
+#include "embed/model_registry.h"
 
 namespace rlm {
 namespace {
@@ -28,8 +32,29 @@ std::unique_ptr<Embedder> MakeHash(std::string_view arg, bool has_arg) {
   return std::make_unique<HashEmbedder>(dims);
 }
 
+std::unique_ptr<Embedder> MakeLocal(std::string_view arg, bool has_arg) {
+  LongTextMode mode = LongTextMode::kTruncate;
+  for (auto [suffix, m] : {std::pair{std::string_view(":window"), LongTextMode::kWindow},
+                           std::pair{std::string_view(":truncate"), LongTextMode::kTruncate}}) {
+    if (arg.size() > suffix.size() && arg.ends_with(suffix)) {
+      arg.remove_suffix(suffix.size());
+      mode = m;
+      break;
+    }
+  }
+  if (arg.empty()) {
+    throw InvalidInput("local embedder needs a model", "use local:<model folder or registered name>[:window]");
+  }
+  return std::make_unique<LocalEmbedder>(ReadModelFolder(ResolveModelFolder(arg)), mode);
+}
+
 constexpr EmbedderKind kKinds[] = {
     {"hash", "hash[:DIMS]  feature hashing of words and character 3-grams (default 256 dims)", MakeHash},
+    {"local", "local:<folder|name>[:window]  a Hugging Face BERT/XLM-R model folder run in-process", MakeLocal},
+    {"openai", "openai:MODEL  OpenAI-compatible POST $OPENAI_BASE_URL/embeddings (key $OPENAI_API_KEY)",
+     [](std::string_view arg, bool) { return MakeOpenAiEmbedder(arg); }},
+    {"ollama", "ollama:MODEL  Ollama POST $OLLAMA_HOST/api/embed",
+     [](std::string_view arg, bool) { return MakeOllamaEmbedder(arg); }},
 };
 
 }  // namespace
@@ -41,7 +66,7 @@ std::unique_ptr<Embedder> MakeEmbedder(std::string_view spec) {
   const std::string_view arg = has_arg ? spec.substr(colon + 1) : std::string_view();
   std::string known;
   for (const EmbedderKind& kind : kKinds) {
-    if (kind.name == name) return kind.make(arg, has_arg);
+    if (kind.name == name) return WithDefaultCache(kind.make(arg, has_arg));
     known += (known.empty() ? "" : ", ") + std::string(kind.name);
   }
   std::string usage;

@@ -16,7 +16,7 @@ namespace rlm {
 namespace {
 
 // Vectors are computed in batches of this many chunks, each batch on one TBB task.
-constexpr size_t kEmbedBatch = 64;
+constexpr size_t kEmbedFlush = 4096;  // chunk texts `chunk embed` holds before embedding and storing them
 
 // Segment seams of `text`: 0, interior seams, text.size(). One segment for texts below the threshold.
 std::vector<size_t> Seams(std::string_view text, size_t segment_bytes) {
@@ -45,32 +45,46 @@ void CheckText(std::string_view text, size_t offset_base, const std::string& sou
   }
 }
 
-std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws) {
-  std::string spec = ws.GetMeta("embedder").value_or("hash");
+std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested, bool allow_switch) {
+  const std::optional<std::string> recorded_spec = ws.GetMeta("embedder");
+  const std::string spec = !requested.empty() ? requested : recorded_spec.value_or("hash");
   auto embedder = MakeEmbedder(spec);
-  auto fp = ws.GetMeta("embedder_fingerprint");
-  if (!fp) {
+  const std::optional<std::string> recorded = ws.GetMeta("embedder_fingerprint");
+  const std::string fp = embedder->Fingerprint();
+  if (recorded && *recorded != fp && !allow_switch && !ws.ListBuffers().empty()) {
+    const bool same_spec = recorded_spec && *recorded_spec == spec;
+    throw Conflict(same_spec ? "the model of embedder '" + spec + "' changed since this workspace was embedded (" +
+                                   *recorded + " -> " + fp + ")"
+                             : "this workspace's vectors were made by embedder '" + recorded_spec.value_or("?") +
+                                   "'; '" + spec + "' is a different model",
+                   "re-embed every buffer with `rlm chunk embed --all --embedder " + spec +
+                       "`, or use another workspace (--db-path)",
+                   "EmbedderMismatch");
+  }
+  if (!recorded || *recorded != fp) {
     ws.SetMeta("embedder", spec);
-    ws.SetMeta("embedder_fingerprint", embedder->Fingerprint());
+    ws.SetMeta("embedder_fingerprint", fp);
   }
   return embedder;
 }
 
 void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out) {
   const size_t dims = embedder.Dims();
-  tbb::parallel_for(size_t{0}, (texts.size() + kEmbedBatch - 1) / kEmbedBatch, [&](size_t b) {
-    size_t from = b * kEmbedBatch, to = std::min(texts.size(), from + kEmbedBatch);
+  const size_t batch = std::max<size_t>(1, embedder.PreferredBatch());
+  tbb::parallel_for(size_t{0}, (texts.size() + batch - 1) / batch, [&](size_t b) {
+    size_t from = b * batch, to = std::min(texts.size(), from + batch);
     embedder.Embed(texts.subspan(from, to - from), EmbedRole::kDocument, out + from * dims);
   });
 }
 
-EmbedReport EmbedBufferChunks(Workspace& ws, const BufferInfo& buffer, bool force, const ProgressFn& progress) {
-  constexpr size_t kFlush = 64 * kEmbedBatch;  // texts held before they are embedded and stored
+EmbedReport EmbedBufferChunks(Workspace& ws, const Embedder& embedder, const BufferInfo& buffer, bool force,
+                              const ProgressFn& progress) {
+  constexpr size_t kFlush = kEmbedFlush;
   Workspace::WriteTransaction tx(ws);
-  auto embedder = WorkspaceEmbedder(ws);
   EmbedReport report;
-  report.fingerprint = embedder->Fingerprint();
-  const size_t dims = embedder->Dims();
+  report.fingerprint = embedder.Fingerprint();
+  const size_t dims = embedder.Dims();
+  const uint64_t computed_before = embedder.counters().texts.load();
   std::vector<ChunkRecord> chunks = ws.ListChunks(buffer.id);
   std::vector<Hash128> hashes;
   for (const ChunkRecord& c : chunks) hashes.push_back(c.hash);
@@ -91,7 +105,7 @@ EmbedReport EmbedBufferChunks(Workspace& ws, const BufferInfo& buffer, bool forc
   auto flush = [&] {
     std::vector<std::string_view> views(texts.begin(), texts.end());
     std::vector<float> vectors(views.size() * dims);
-    EmbedTexts(*embedder, views, vectors.data());
+    EmbedTexts(embedder, views, vectors.data());
     ws.PutEmbeddings(report.fingerprint, batch_hashes, vectors.data(), dims);
     done += texts.size();
     if (progress) progress("embed", done, todo.size());
@@ -104,7 +118,8 @@ EmbedReport EmbedBufferChunks(Workspace& ws, const BufferInfo& buffer, bool forc
     if (texts.size() >= kFlush) flush();
   });
   if (!texts.empty()) flush();
-  if (!todo.empty()) tx.Commit();
+  report.computed = embedder.counters().texts.load() - computed_before;
+  tx.Commit();  // also records a switched embedder when nothing needed embedding
   return report;
 }
 
@@ -114,6 +129,7 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
   auto chunker = MakeChunker(options.chunker);
   const std::string fingerprint = embedder.Fingerprint();
   const size_t dims = embedder.Dims();
+  const uint64_t computed_before = embedder.counters().texts.load();
 
   // Old chunks by content hash, so unchanged chunks keep their ids.
   std::unordered_multimap<Hash128, int64_t, Hash128Hasher> old_by_hash;
@@ -231,6 +247,7 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
   info.overlap = options.chunk.overlap;
   ws.UpdateBuffer(info);
   info.chunk_count = static_cast<int64_t>(stats.chunks);
+  stats.computed = embedder.counters().texts.load() - computed_before;
   return stats;
 }
 

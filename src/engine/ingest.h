@@ -26,6 +26,7 @@ class Embedder;
 inline constexpr size_t kIngestSegmentBytes = 64ull << 20;
 
 struct IngestOptions {
+  std::string embedder;  // a --embedder spec; empty: the workspace's (see WorkspaceEmbedder)
   std::string chunker = "semantic";
   ChunkOptions chunk;
   ProgressFn progress;  // phase "load", bytes
@@ -40,8 +41,9 @@ struct IngestStats {
   size_t kept = 0;      // chunks whose id was kept (same content as before)
   size_t added = 0;     // chunks inserted with a new id
   size_t removed = 0;   // old chunks deleted
-  size_t embedded = 0;  // vectors computed
+  size_t embedded = 0;  // vectors the workspace did not have (computed or taken from the embedding cache)
   size_t embeddings_reused = 0;  // vectors found already stored
+  size_t computed = 0;  // of `embedded`, vectors the embedder computed (not served by the embedding cache)
 };
 
 // Throws InvalidInput naming `source` and the byte offset (offset_base + position in `text`) of the first
@@ -56,8 +58,14 @@ void CheckText(std::string_view text, size_t offset_base, const std::string& sou
 IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info, std::string_view text,
                        const IngestOptions& options, const MappedFile* map = nullptr);
 
-// The workspace's embedder (meta "embedder", default "hash"); records it on first use.
-std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws);
+// The workspace's embedder: meta "embedder" (default "hash"), or `requested` (a --embedder spec) when given.
+// A workspace records the spec and fingerprint of the first embedder that writes to it. Afterwards an
+// embedder with another fingerprint (another model, or the same spec whose model files changed) is a
+// Conflict, so vectors of two models never meet in one index, unless `allow_switch` (chunk embed
+// --embedder) or the workspace has no buffers yet; then the new one is recorded (call inside a write
+// transaction for that).
+std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested = "",
+                                            bool allow_switch = false);
 
 // Embeds `texts` (document role) into `out` (texts.size() * Dims() floats), in parallel batches on TBB.
 void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out);
@@ -67,11 +75,14 @@ struct EmbedReport {
   size_t total = 0;     // chunks of the buffer
   size_t embedded = 0;  // chunks that had no vector and got one
   size_t replaced = 0;  // chunks whose vector was recomputed (force)
+  size_t computed = 0;  // vectors the embedder computed (the rest came from the embedding cache)
   size_t skipped() const { return total - embedded - replaced; }
 };
 
 // `chunk embed`: computes the missing vectors of a buffer's chunks for the workspace embedder (with
 // `force`, all of them), one computation per distinct content, in one write transaction.
-EmbedReport EmbedBufferChunks(Workspace& ws, const BufferInfo& buffer, bool force, const ProgressFn& progress);
+// `embedder` is the one to use (from WorkspaceEmbedder).
+EmbedReport EmbedBufferChunks(Workspace& ws, const Embedder& embedder, const BufferInfo& buffer, bool force,
+                              const ProgressFn& progress);
 
 }  // namespace rlm

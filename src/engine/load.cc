@@ -156,7 +156,7 @@ LoadReport LoadPath(Workspace& ws, const std::string& path, const LoadOptions& o
   if (path == "-") {
     std::string text = ReadFd(STDIN_FILENO, "stdin");
     Workspace::WriteTransaction tx(ws);
-    auto embedder = WorkspaceEmbedder(ws);
+    auto embedder = WorkspaceEmbedder(ws, options.ingest.embedder);
     report.loaded.push_back(
         IngestNew(ws, *embedder, options.name.empty() ? "stdin" : options.name, "-", text, options.ingest, nullptr));
     tx.Commit();
@@ -166,7 +166,7 @@ LoadReport LoadPath(Workspace& ws, const std::string& path, const LoadOptions& o
   fs::file_status st = fs::status(path, ec);
   if (ec || !fs::exists(st)) throw NotFound("file not found: " + path, "Verify the file path exists", "FileNotFound");
   Workspace::WriteTransaction tx(ws);
-  auto embedder = WorkspaceEmbedder(ws);
+  auto embedder = WorkspaceEmbedder(ws, options.ingest.embedder);
   if (fs::is_directory(st)) {
     LoadDirectory(ws, *embedder, path, options, report);
   } else {
@@ -183,7 +183,7 @@ LoadReport LoadPath(Workspace& ws, const std::string& path, const LoadOptions& o
 LoadedBuffer AddBuffer(Workspace& ws, const std::string& name, std::string_view text, const std::string& source,
                        const IngestOptions& options) {
   Workspace::WriteTransaction tx(ws);
-  auto embedder = WorkspaceEmbedder(ws);
+  auto embedder = WorkspaceEmbedder(ws, options.embedder);
   LoadedBuffer out = IngestNew(ws, *embedder, name, source.empty() ? name : source, text, options, nullptr);
   out.info.source = source;
   ws.UpdateBuffer(out.info);
@@ -195,7 +195,7 @@ LoadedBuffer UpdateBufferText(Workspace& ws, std::string_view id_or_name, std::s
                               const IngestOptions& options) {
   ValidateChunkOptions(options.chunk);
   Workspace::WriteTransaction tx(ws);
-  auto embedder = WorkspaceEmbedder(ws);
+  auto embedder = WorkspaceEmbedder(ws, options.embedder);
   LoadedBuffer out;
   out.info = ws.GetBuffer(id_or_name);
   size_t bom = utf8::BomLength(text);

@@ -40,7 +40,7 @@ SearchResult Search(Workspace& ws, const SearchOptions& o) {
   if (o.top_k == 0) throw InvalidInput("--top-k must be at least 1");
   SearchResult result;
   Analyzer analyzer(o.analyzer);
-  auto embedder = WorkspaceEmbedder(ws);
+  auto embedder = WorkspaceEmbedder(ws, o.embedder);
   auto index = CorpusIndex::OpenOrBuild(ws, analyzer, *embedder, &result.index_rebuilt);
 
   DocFilter filter;

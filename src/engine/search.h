@@ -24,6 +24,7 @@ const char* SearchModeName(SearchMode m);
 
 struct SearchOptions {
   std::string query;
+  std::string embedder;  // a --embedder spec that must match the workspace's; empty: the workspace's
   size_t top_k = 10;
   double threshold = 0.3;  // minimum cosine similarity for semantic candidates
   SearchMode mode = SearchMode::kHybrid;

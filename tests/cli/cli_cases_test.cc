@@ -4,7 +4,9 @@
 //
 //   # a comment (ignored)
 //   $ rlm --format json list            a command line, run by /bin/sh -c in the temp folder; `rlm` and
-//   []                                  `rlm-rs` are replaced by the built binary, {DATA} by tests/cli/data
+//   []                                  `rlm-rs` are replaced by the built binary, {DATA} by tests/cli/data,
+//                                       {FIXTURES} by tests/fixtures; the embedding cache and the model
+//                                       registry live in the temp folder (.cache, .config)
 //   [exit 1]                            optional: expected exit code (default 0)
 //   [stderr] some text                  optional: stderr must contain this text
 //
@@ -117,7 +119,9 @@ TEST_P(CliCase, Run) {
     std::string cmd = b.command;
     cmd = std::regex_replace(cmd, std::regex(R"((^|[|;&(] *)rlm(-rs)?( |$))"), "$1'" + bin.string() + "'$3");
     cmd = ReplaceAll(cmd, "{DATA}", data.string());
-    std::string full = "cd '" + dir.string() + "' && env -u RLM_DB_PATH " + cmd + " >'" + (dir / ".stdout").string() +
+    cmd = ReplaceAll(cmd, "{FIXTURES}", (fs::path(RLM_SOURCE_DIR) / "tests/fixtures").string());
+    std::string full = "cd '" + dir.string() + "' && export RLM_CACHE_DIR='" + (dir / ".cache").string() +
+                       "' RLM_CONFIG_DIR='" + (dir / ".config").string() + "' && env -u RLM_DB_PATH " + cmd + " >'" + (dir / ".stdout").string() +
                        "' 2>'" + (dir / ".stderr").string() + "'";
     int status = std::system(full.c_str());
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
