@@ -13,8 +13,13 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
+# The suite, then every libFuzzer target for a few seconds (CI_FUZZ_SECONDS each; clang is installed by
+# `scripts/setup fuzz`), so the parsers' fuzz targets build and run on every CI run.
+CI_FUZZ_SECONDS ?= 10
 test: build
 	@ctest --preset release
+	@scripts/setup fuzz
+	@scripts/fuzz $(CI_FUZZ_SECONDS)
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
 test-asan: deps
