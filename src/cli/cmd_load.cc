@@ -97,10 +97,15 @@ void Load(Context& ctx, const LoadArgs& a) {
 
   auto ws = ctx.OpenWorkspace();
   LoadReport report = LoadPath(*ws, a.path, o);
-  size_t vectors = 0, computed = 0;
+  size_t vectors = 0, computed = 0, truncated = 0;
   for (const LoadedBuffer& b : report.loaded) {
     vectors += b.stats.embedded;
     computed += b.stats.computed;
+    truncated += b.stats.truncated;
+  }
+  if (truncated > 0) {
+    ctx.Note("note: " + std::to_string(truncated) + " chunks were longer than the embedding model's window and " +
+             "were truncated; use --embedder <spec>:window to embed them whole, or a smaller --chunk-size");
   }
   if (computed < vectors) {
     ctx.Note("note: " + std::to_string(vectors - computed) + " of " + std::to_string(vectors) +

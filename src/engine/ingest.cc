@@ -130,6 +130,7 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
   const std::string fingerprint = embedder.Fingerprint();
   const size_t dims = embedder.Dims();
   const uint64_t computed_before = embedder.counters().texts.load();
+  const uint64_t truncated_before = embedder.counters().truncated_texts.load();
 
   // Old chunks by content hash, so unchanged chunks keep their ids.
   std::unordered_multimap<Hash128, int64_t, Hash128Hasher> old_by_hash;
@@ -248,6 +249,7 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
   ws.UpdateBuffer(info);
   info.chunk_count = static_cast<int64_t>(stats.chunks);
   stats.computed = embedder.counters().texts.load() - computed_before;
+  stats.truncated = embedder.counters().truncated_texts.load() - truncated_before;
   return stats;
 }
 

@@ -44,6 +44,7 @@ struct IngestStats {
   size_t embedded = 0;  // vectors the workspace did not have (computed or taken from the embedding cache)
   size_t embeddings_reused = 0;  // vectors found already stored
   size_t computed = 0;  // of `embedded`, vectors the embedder computed (not served by the embedding cache)
+  size_t truncated = 0;  // of `computed`, chunks longer than the model's window, cut to fit
 };
 
 // Throws InvalidInput naming `source` and the byte offset (offset_base + position in `text`) of the first
