@@ -80,6 +80,9 @@ void RegisterChunkCommands(CLI::App& app, Context& ctx);
 void RegisterAgentCommands(CLI::App& app, Context& ctx);
 void RegisterModelCommands(CLI::App& app, Context& ctx);
 void RegisterCacheCommands(CLI::App& app, Context& ctx);
+void RegisterEvalCommands(CLI::App& app, Context& ctx);
+// `eval` subcommands defined outside cmd_eval.cc.
+void AddEvalRun(CLI::App* eval, Context& ctx);
 
 // Shared formatting helpers.
 std::string HumanBytes(uint64_t n);

@@ -17,7 +17,7 @@ namespace {
 constexpr CommandRegistrar kFamilies[] = {
     RegisterWorkspaceCommands, RegisterLoadCommands,  RegisterBufferCommands, RegisterVarCommands,
     RegisterSearchCommands,    RegisterChunkCommands, RegisterAgentCommands,  RegisterModelCommands,
-    RegisterCacheCommands,
+    RegisterCacheCommands,     RegisterEvalCommands,
 };
 
 // JSON error object on stdout in JSON modes, a one-line message on stderr otherwise.

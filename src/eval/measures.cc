@@ -1,0 +1,1420 @@
+#include "eval/measures.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/file.h"
+
+namespace rlm::trec {
+
+namespace {
+
+// trec_eval's constants.
+constexpr double kMinGeoMean = 0.00001;
+constexpr double kInfApEpsilon = 0.00001;
+constexpr int32_t kNonPool = -1;   // retrieved, not in the qrels
+constexpr int32_t kUnjudged = -2;  // in the qrels with a negative grade
+constexpr double kMissingZscore = -1000000.0;
+
+// What trec_eval's form_res_rels computes once per query: the grade of each ranked document and the
+// number of judged documents at each grade.
+struct Ranked {
+  std::vector<int32_t> rels;        // per rank: grade, kNonPool or kUnjudged
+  std::vector<int64_t> rel_levels;  // judged documents (grade >= 0) per grade
+  int64_t num_rel_levels = 0;       // highest grade with a judged document, + 1
+  int64_t num_rel = 0;              // judged documents with grade >= relevance_level
+  int64_t num_rel_ret = 0;          // retrieved ones among them
+  int64_t num_ret = 0;
+};
+
+enum class ParamKind : uint8_t {
+  kNone,           // a single value
+  kLongCutoffs,    // P.5,10 -> P_5, P_10 (sorted, positive, distinct)
+  kDoubleCutoffs,  // iprec_at_recall.0,.5 -> iprec_at_recall_0.00, _0.50 (sorted, distinct)
+  kDoubleParams,   // utility.1,-1,0,0 -> one value named utility_1,-1,0,0
+  kPairs,          // ndcg.1=3,2=9 -> one value named ndcg_1=3,2=9
+};
+
+}  // namespace
+
+struct MeasureSet::Instance {
+  int family = 0;
+  std::vector<int64_t> cutoffs;                       // kLongCutoffs
+  std::vector<double> numbers;                        // kDoubleCutoffs, kDoubleParams
+  std::vector<std::pair<std::string, double>> pairs;  // kPairs
+  size_t offset = 0;                                  // first value in MeasureSet::values()
+  size_t count = 0;
+};
+
+namespace {
+
+using Instance = MeasureSet::Instance;
+using ComputeFn = void (*)(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out,
+                           std::string* relstring);
+
+inline bool IsRel(int32_t rel, const EvalOptions& o) {
+  return rel >= o.relevance_level;
+}
+
+// Runs `step(i)` over ranks and records `value(k)` for each cutoff k before rank k is stepped, as every
+// trec_eval cutoff measure does; cutoffs beyond the ranking get the value at its end.
+template <typename Step, typename Value>
+void ScanCutoffs(int64_t n, const std::vector<int64_t>& cutoffs, double* out, Step step, Value value) {
+  size_t ci = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i == cutoffs[ci]) {
+      out[ci] = value(cutoffs[ci]);
+      if (++ci == cutoffs.size()) return;
+    }
+    step(i);
+  }
+  for (; ci < cutoffs.size(); ++ci) out[ci] = value(cutoffs[ci]);
+}
+
+// ---- gains (trec_eval's setup_gains/get_gain) -------------------------------------------------------------
+
+struct RelGain {
+  int64_t level;
+  int64_t num_at_level;
+  double gain;
+};
+
+bool ValidInt(const std::string& s) {
+  size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (i >= s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+std::vector<RelGain> SetupGains(const Instance& m, const Ranked& rr) {
+  std::vector<RelGain> gains;
+  gains.reserve(static_cast<size_t>(rr.num_rel_levels) + m.pairs.size());
+  for (const auto& [name, value] : m.pairs) {
+    if (ValidInt(name)) gains.push_back({std::strtol(name.c_str(), nullptr, 10), 0, value});
+  }
+  size_t num_params = gains.size();
+  for (int64_t i = 0; i < rr.num_rel_levels; ++i) {
+    size_t j = 0;
+    while (j < num_params && gains[j].level != i) ++j;
+    if (j < num_params) {
+      gains[j].num_at_level = rr.rel_levels[static_cast<size_t>(i)];
+    } else {
+      gains.push_back({i, rr.rel_levels[static_cast<size_t>(i)], static_cast<double>(i)});
+    }
+  }
+  // Increasing gain. trec_eval's comparator returns the difference truncated to int, so gains less than 1
+  // apart compare equal; a stable insertion sort with that comparator reproduces glibc's order.
+  auto cmp = [](const RelGain& a, const RelGain& b) { return static_cast<int>(a.gain - b.gain); };
+  for (size_t i = 1; i < gains.size(); ++i) {
+    RelGain g = gains[i];
+    size_t j = i;
+    while (j > 0 && cmp(gains[j - 1], g) > 0) {
+      gains[j] = gains[j - 1];
+      --j;
+    }
+    gains[j] = g;
+  }
+  return gains;
+}
+
+double GainOf(int64_t rel, const std::vector<RelGain>& gains) {
+  for (const RelGain& g : gains) {
+    if (g.level == rel) return g.gain;
+  }
+  return 0.0;
+}
+
+// Walks the ideal ranking (gains in decreasing order, each level as often as it was judged).
+class IdealGains {
+ public:
+  explicit IdealGains(const std::vector<RelGain>& gains)
+      : gains_(gains), level_(static_cast<int64_t>(gains.size()) - 1) {
+    gain_ = level_ >= 0 ? gains_[static_cast<size_t>(level_)].gain : 0.0;
+  }
+  double gain() const { return gain_; }
+  // Advances to the next rank (trec_eval's num_at_level / cur_level loop).
+  void Next() {
+    ++num_at_level_;
+    while (level_ >= 0 && num_at_level_ > gains_[static_cast<size_t>(level_)].num_at_level) {
+      num_at_level_ = 1;
+      --level_;
+      gain_ = level_ >= 0 ? gains_[static_cast<size_t>(level_)].gain : 0.0;
+    }
+  }
+
+ private:
+  const std::vector<RelGain>& gains_;
+  int64_t level_;
+  int64_t num_at_level_ = 0;
+  double gain_;
+};
+
+// ---- the measures ----------------------------------------------------------------------------------------
+
+void CalcNumQ(const Ranked&, const Instance&, const EvalOptions&, double* out, std::string*) {
+  out[0] = 1;
+}
+void CalcNumRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  out[0] = static_cast<double>(rr.num_ret);
+}
+void CalcNumRel(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  out[0] = static_cast<double>(rr.num_rel);
+}
+void CalcNumRelRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  out[0] = static_cast<double>(rr.num_rel_ret);
+}
+void CalcNothing(const Ranked&, const Instance&, const EvalOptions&, double*, std::string*) {}
+
+double AveragePrecision(const Ranked& rr, const EvalOptions& o) {
+  int64_t rel_so_far = 0;
+  double sum = 0.0;
+  for (int64_t i = 0; i < rr.num_ret; ++i) {
+    if (IsRel(rr.rels[static_cast<size_t>(i)], o))
+      sum += static_cast<double>(++rel_so_far) / static_cast<double>(i + 1);
+  }
+  return rel_so_far && rr.num_rel ? sum / static_cast<double>(rr.num_rel) : 0.0;
+}
+
+void CalcMap(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  out[0] = AveragePrecision(rr, o);
+}
+void CalcGmMap(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  out[0] = std::log(std::max(AveragePrecision(rr, o), kMinGeoMean));
+}
+
+void CalcRprec(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  int64_t n = std::min(rr.num_rel, rr.num_ret);
+  for (int64_t i = 0; i < n; ++i) rel_so_far += IsRel(rr.rels[static_cast<size_t>(i)], o);
+  out[0] = rr.num_rel ? static_cast<double>(rel_so_far) / static_cast<double>(rr.num_rel) : 0.0;
+}
+
+double Bpref(const Ranked& rr, const EvalOptions& o) {
+  int64_t num_nonrel = 0;
+  for (int64_t j = 0; j < o.relevance_level && j < static_cast<int64_t>(rr.rel_levels.size()); ++j) {
+    if (j >= 0) num_nonrel += rr.rel_levels[static_cast<size_t>(j)];
+  }
+  int64_t nonrel_so_far = 0;
+  double bpref = 0.0;
+  for (int32_t rel : rr.rels) {
+    if (rel == kNonPool || rel == kUnjudged) continue;
+    if (rel >= 0 && rel < o.relevance_level) {
+      ++nonrel_so_far;
+    } else if (nonrel_so_far > 0) {
+      bpref += 1.0 - static_cast<double>(std::min(nonrel_so_far, rr.num_rel)) /
+                         static_cast<double>(std::min(num_nonrel, rr.num_rel));
+    } else {
+      bpref += 1.0;
+    }
+  }
+  return rr.num_rel ? bpref / static_cast<double>(rr.num_rel) : bpref;
+}
+
+void CalcBpref(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  out[0] = Bpref(rr, o);
+}
+void CalcGmBpref(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  out[0] = std::log(std::max(Bpref(rr, o), kMinGeoMean));
+}
+
+void CalcRecipRank(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  for (int64_t i = 0; i < rr.num_ret; ++i) {
+    if (IsRel(rr.rels[static_cast<size_t>(i)], o)) {
+      out[0] = 1.0 / static_cast<double>(i + 1);
+      return;
+    }
+  }
+}
+
+// Interpolated precision at recall fractions (iprec_at_recall, 11pt_avg). Fractions become numbers of
+// relevant documents with lround, as in trec_eval 10.0 (9.x added 0.9 and truncated).
+void InterpolatedPrecision(const Ranked& rr, const std::vector<double>& fractions, const EvalOptions& o,
+                           double* out) {
+  size_t np = fractions.size();
+  std::fill(out, out + np, 0.0);
+  if (rr.num_ret == 0) return;
+  std::vector<int64_t> cutoffs(np);
+  for (size_t i = 0; i < np; ++i) cutoffs[i] = std::lround(fractions[i] * static_cast<double>(rr.num_rel));
+  int64_t current = static_cast<int64_t>(np) - 1;
+  while (current >= 0 && cutoffs[static_cast<size_t>(current)] > rr.num_rel_ret) --current;
+  double int_precis = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_ret);
+  int64_t rel_so_far = rr.num_rel_ret;
+  for (int64_t i = rr.num_ret; i > 0 && rel_so_far > 0; --i) {
+    double precis = static_cast<double>(rel_so_far) / static_cast<double>(i);
+    if (int_precis < precis) int_precis = precis;
+    if (IsRel(rr.rels[static_cast<size_t>(i - 1)], o)) {
+      while (current >= 0 && rel_so_far == cutoffs[static_cast<size_t>(current)]) {
+        out[current--] = int_precis;
+      }
+      --rel_so_far;
+    }
+  }
+  while (current >= 0) out[current--] = int_precis;
+}
+
+void CalcIprecAtRecall(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  InterpolatedPrecision(rr, m.numbers, o, out);
+}
+
+void Calc11ptAvg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  std::vector<double> points(m.numbers.size());
+  InterpolatedPrecision(rr, m.numbers, o, points.data());
+  double sum = 0.0;
+  for (double p : points) sum += p;
+  out[0] = sum / static_cast<double>(points.size());
+}
+
+void CalcP(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out, [&](int64_t i) { rel_so_far += IsRel(rr.rels[static_cast<size_t>(i)], o); },
+      [&](int64_t k) { return static_cast<double>(rel_so_far) / static_cast<double>(k); });
+}
+
+void CalcRelstring(const Ranked& rr, const Instance& m, const EvalOptions&, double*, std::string* relstring) {
+  int64_t len = std::min(static_cast<int64_t>(m.numbers.empty() ? 10 : m.numbers[0]), rr.num_ret);
+  if (len < 0) len = 0;
+  relstring->clear();
+  for (int64_t i = 0; i < len; ++i) {
+    int32_t rel = rr.rels[static_cast<size_t>(i)];
+    char c = rel > 9            ? '>'
+             : rel >= 0         ? static_cast<char>('0' + rel)
+             : rel == kNonPool  ? '-'
+             : rel == kUnjudged ? '.'
+                                : '<';
+    relstring->push_back(c);
+  }
+}
+
+void CalcRecall(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out, [&](int64_t i) { rel_so_far += IsRel(rr.rels[static_cast<size_t>(i)], o); },
+      [&](int64_t) {
+        return rr.num_rel ? static_cast<double>(rel_so_far) / static_cast<double>(rr.num_rel) : 0.0;
+      });
+}
+
+void CalcInfAP(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  int64_t nonrel_so_far = 0, rel_so_far = 0, pool_unjudged_so_far = 0;
+  double inf_ap = 0.0;
+  for (int64_t j = 0; j < rr.num_ret; ++j) {
+    int32_t rel = rr.rels[static_cast<size_t>(j)];
+    if (rel == kNonPool) continue;
+    if (rel == kUnjudged) {
+      ++pool_unjudged_so_far;
+      continue;
+    }
+    if (rel >= 0 && rel < o.relevance_level) {
+      ++nonrel_so_far;
+      continue;
+    }
+    ++rel_so_far;
+    if (j == 0) {
+      inf_ap += 1.0;
+    } else {
+      double fj = static_cast<double>(j);
+      inf_ap += 1.0 / (fj + 1.0) +
+                (fj / (fj + 1.0)) *
+                    (static_cast<double>(rel_so_far - 1 + nonrel_so_far + pool_unjudged_so_far) / fj) *
+                    ((static_cast<double>(rel_so_far - 1) + kInfApEpsilon) /
+                     (static_cast<double>(rel_so_far - 1 + nonrel_so_far) + 2 * kInfApEpsilon));
+    }
+  }
+  out[0] = rr.num_rel ? inf_ap / static_cast<double>(rr.num_rel) : inf_ap;
+}
+
+void CalcRprecMult(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  size_t np = m.numbers.size();
+  std::vector<int64_t> cutoffs(np);
+  // trec_eval 10.0 still adds 0.9 and truncates here (iprec_at_recall and 11pt_avg round instead).
+  for (size_t i = 0; i < np; ++i) {
+    cutoffs[i] = static_cast<int64_t>(m.numbers[i] * static_cast<double>(rr.num_rel) + 0.9);
+  }
+  int64_t current = static_cast<int64_t>(np) - 1;
+  while (current >= 0 && cutoffs[static_cast<size_t>(current)] > rr.num_ret) {
+    int64_t c = cutoffs[static_cast<size_t>(current)];
+    out[current--] = c ? static_cast<double>(rr.num_rel_ret) / static_cast<double>(c) : 0.0;
+  }
+  int64_t rel_so_far = rr.num_rel_ret;
+  for (int64_t i = rr.num_ret; i > 0 && rel_so_far > 0; --i) {
+    double precis = static_cast<double>(rel_so_far) / static_cast<double>(i);
+    while (current >= 0 && i == cutoffs[static_cast<size_t>(current)]) out[current--] = precis;
+    if (IsRel(rr.rels[static_cast<size_t>(i - 1)], o)) --rel_so_far;
+  }
+}
+
+void CalcUtility(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  const std::vector<double>& p = m.numbers;
+  out[0] = p[0] * static_cast<double>(rr.num_rel_ret) +
+           p[1] * static_cast<double>(rr.num_ret - rr.num_rel_ret) +
+           p[2] * static_cast<double>(rr.num_rel - rr.num_rel_ret) +
+           p[3] * static_cast<double>(o.num_docs_in_coll + rr.num_rel_ret - rr.num_ret - rr.num_rel);
+}
+
+void CalcBinG(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  double sum = 0.0;
+  for (int64_t i = 0; i < rr.num_ret; ++i) {
+    if (IsRel(rr.rels[static_cast<size_t>(i)], o)) {
+      ++rel_so_far;
+      sum += 1.0 / std::log2(static_cast<double>(3 + i - rel_so_far));
+    }
+  }
+  if (rel_so_far && rr.num_rel) out[0] = sum / static_cast<double>(rr.num_rel);
+}
+
+void CalcG(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  std::vector<RelGain> gains = SetupGains(m, rr);
+  IdealGains ideal(gains);
+  double results_g = 0.0, sum_results = 0.0, sum_ideal = 0.0, sum_cost = 0.0;
+  const double min_cost = 1.0;
+  int64_t i = 0;
+  for (; i < rr.num_ret && ideal.gain() > 0.0; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    sum_results += g;
+    ideal.Next();
+    if (ideal.gain() > 0.0) sum_ideal += ideal.gain();
+    sum_cost += ideal.gain() >= min_cost ? ideal.gain() : min_cost;
+    if (g != 0) results_g += g / std::log2(2 + sum_cost - sum_results);
+  }
+  for (; i < rr.num_ret; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    sum_results += g;
+    sum_cost += min_cost;
+    if (g != 0) results_g += g / std::log2(2 + sum_cost - sum_results);
+  }
+  while (ideal.gain() > 0.0) {
+    ideal.Next();
+    if (ideal.gain() > 0.0) sum_ideal += ideal.gain();
+  }
+  if (sum_ideal > 0.0) out[0] = results_g / sum_ideal;
+}
+
+// dcg, ideal_dcg and ndcg share trec_eval's m_ndcg.c; `which` picks the value.
+enum class DcgValue { kDcg, kIdeal, kNormalized };
+void CalcDcgFamily(const Ranked& rr, const Instance& m, double* out, DcgValue which) {
+  std::vector<RelGain> gains = SetupGains(m, rr);
+  IdealGains ideal(gains);
+  double results_dcg = 0.0, ideal_dcg = 0.0;
+  int64_t i = 0;
+  for (; i < rr.num_ret && ideal.gain() > 0.0; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    if (g != 0) results_dcg += g / std::log2(static_cast<double>(i + 2));
+    ideal.Next();
+    if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
+  }
+  for (; i < rr.num_ret; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    if (g != 0) results_dcg += g / std::log2(static_cast<double>(i + 2));
+  }
+  for (; ideal.gain() > 0.0; ++i) {
+    ideal.Next();
+    if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
+  }
+  switch (which) {
+    case DcgValue::kDcg:
+      out[0] = results_dcg;
+      break;
+    case DcgValue::kIdeal:
+      out[0] = ideal_dcg;
+      break;
+    case DcgValue::kNormalized:
+      if (ideal_dcg > 0.0) out[0] = results_dcg / ideal_dcg;
+      break;
+  }
+}
+void CalcDcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  CalcDcgFamily(rr, m, out, DcgValue::kDcg);
+}
+void CalcIdealDcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  CalcDcgFamily(rr, m, out, DcgValue::kIdeal);
+}
+void CalcNdcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  CalcDcgFamily(rr, m, out, DcgValue::kNormalized);
+}
+
+void CalcNdcgRel(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  std::vector<RelGain> gains = SetupGains(m, rr);
+  IdealGains ideal(gains);
+  double results_dcg = 0.0, ideal_dcg = 0.0, sum = 0.0;
+  int64_t num_rel_ret = 0, num_rel = 0;
+  int64_t i = 0;
+  for (; i < rr.num_ret && ideal.gain() > 0.0; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    if (g != 0) results_dcg += g / std::log2(static_cast<double>(i + 2));
+    ideal.Next();
+    if (ideal.gain() > 0.0) {
+      ++num_rel;
+      ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
+    }
+    if (g > 0 && ideal_dcg > 0.0) {
+      sum += results_dcg / ideal_dcg;
+      ++num_rel_ret;
+    }
+  }
+  for (; i < rr.num_ret; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    if (g != 0) results_dcg += g / std::log2(static_cast<double>(i + 2));
+    if (g > 0 && ideal_dcg > 0.0) {
+      sum += results_dcg / ideal_dcg;
+      ++num_rel_ret;
+    }
+  }
+  for (; ideal.gain() > 0.0; ++i) {
+    ideal.Next();
+    if (ideal.gain() > 0.0) {
+      ++num_rel;
+      ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
+    }
+  }
+  if (ideal_dcg > 0.0) sum += static_cast<double>(num_rel - num_rel_ret) * results_dcg / ideal_dcg;
+  if (sum > 0.0 && num_rel > 0) out[0] = sum / static_cast<double>(num_rel);
+}
+
+void CalcRndcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  if (rr.num_rel == 0) return;
+  std::vector<RelGain> gains = SetupGains(m, rr);
+  IdealGains ideal(gains);
+  double results_dcg = 0.0, ideal_dcg = 0.0, sum = 0.0;
+  double old_ideal_gain = ideal.gain();
+  int64_t num_changed = 0;
+  auto boundary = [&] {
+    if (old_ideal_gain != ideal.gain()) {
+      if (ideal_dcg > 0.0) {
+        sum += results_dcg / ideal_dcg;
+        ++num_changed;
+      }
+      old_ideal_gain = ideal.gain();
+    }
+  };
+  int64_t i = 0;
+  for (; i < rr.num_ret && ideal.gain() > 0.0; ++i) {
+    double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+    ideal.Next();
+    boundary();
+    if (g != 0) results_dcg += g / std::log2(static_cast<double>(i + 2));
+    if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
+  }
+  if (i < rr.num_ret) {
+    for (; i < rr.num_ret; ++i) {
+      double g = GainOf(rr.rels[static_cast<size_t>(i)], gains);
+      if (g != 0) results_dcg += g / std::log2(static_cast<double>(i + 2));
+    }
+    if (ideal_dcg > 0.0) {
+      sum += results_dcg / ideal_dcg;
+      ++num_changed;
+    }
+  }
+  for (; ideal.gain() > 0.0; ++i) {
+    ideal.Next();
+    boundary();
+    if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
+  }
+  if (num_changed) out[0] = sum / static_cast<double>(num_changed);
+}
+
+// ndcg_cut uses the grades themselves as gains (no gain parameters; -l does not apply).
+void CalcNdcgCut(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  const std::vector<int64_t>& cutoffs = m.cutoffs;
+  double sum = 0.0;
+  ScanCutoffs(
+      rr.num_ret, cutoffs, out,
+      [&](int64_t i) {
+        int32_t gain = rr.rels[static_cast<size_t>(i)];
+        if (gain > 0) sum += gain / std::log2(static_cast<double>(i + 2));
+      },
+      [&](int64_t) { return sum; });
+  if (rr.num_rel_levels < 2) return;  // no positive grade: the ideal is 0 and values stay unnormalised
+  size_t ci = 0;
+  int64_t cur_lvl = rr.num_rel_levels - 1, lvl_count = 0;
+  double ideal_dcg = 0.0;
+  for (int64_t i = 0;; ++i) {
+    ++lvl_count;
+    while (cur_lvl > 0 && lvl_count > rr.rel_levels[static_cast<size_t>(cur_lvl)]) {
+      --cur_lvl;
+      lvl_count = 1;
+    }
+    if (cur_lvl == 0) break;
+    if (i == cutoffs[ci]) {
+      if (ideal_dcg > 0.0) out[ci] /= ideal_dcg;
+      if (++ci == cutoffs.size()) break;
+    }
+    ideal_dcg += static_cast<double>(cur_lvl) / std::log2(static_cast<double>(i + 2));
+  }
+  for (; ci < cutoffs.size(); ++ci) {
+    if (ideal_dcg > 0.0) out[ci] /= ideal_dcg;
+  }
+}
+
+void CalcMapCut(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  double sum = 0.0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out,
+      [&](int64_t i) {
+        if (IsRel(rr.rels[static_cast<size_t>(i)], o))
+          sum += static_cast<double>(++rel_so_far) / static_cast<double>(i + 1);
+      },
+      [&](int64_t) { return rr.num_rel ? sum / static_cast<double>(rr.num_rel) : 0.0; });
+}
+
+void CalcRelativeP(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out, [&](int64_t i) { rel_so_far += IsRel(rr.rels[static_cast<size_t>(i)], o); },
+      [&](int64_t k) {
+        int64_t d = std::min(k, rr.num_rel);
+        return d ? static_cast<double>(rel_so_far) / static_cast<double>(d) : 0.0;
+      });
+}
+
+void CalcSuccess(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out, [&](int64_t i) { rel_so_far += IsRel(rr.rels[static_cast<size_t>(i)], o); },
+      [&](int64_t) { return rel_so_far ? 1.0 : 0.0; });
+}
+
+void CalcSetP(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  if (rr.num_ret) out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_ret);
+}
+void CalcSetRelativeP(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t d = std::min(rr.num_ret, rr.num_rel);
+  if (rr.num_ret && d) out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(d);
+}
+void CalcSetRecall(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  if (rr.num_rel) out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel);
+}
+void CalcSetMap(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  if (rr.num_ret && rr.num_rel) {
+    out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_ret) *
+             (static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel));
+  }
+}
+void CalcSetF(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  if (!rr.num_rel_ret) return;
+  double p = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_ret);
+  double r = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel);
+  double x = m.numbers.empty() ? 1.0 : m.numbers[0];
+  out[0] = (x + 1.0) * p * r / (x * p + r);
+}
+
+void CalcNumNonrelJudgedRet(const Ranked& rr, const Instance&, const EvalOptions& o, double* out,
+                            std::string*) {
+  int64_t n = 0;
+  for (int32_t rel : rr.rels) n += rel >= 0 && rel < o.relevance_level;
+  out[0] = static_cast<double>(n);
+}
+
+void CalcRbp(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  double p = 0.9;
+  for (const auto& [name, value] : m.pairs) {
+    if (name == "p") p = value;
+  }
+  std::vector<RelGain> gains = SetupGains(m, rr);
+  // Gains are scaled into [0, 1] when any lies outside it (trec_eval, after Moffat).
+  double lo = 0.0, hi = 0.0;
+  for (const RelGain& g : gains) {
+    lo = std::min(lo, g.gain);
+    hi = std::max(hi, g.gain);
+  }
+  if (lo < 0 || hi > 1) {
+    for (RelGain& g : gains) g.gain = (g.gain - lo) / (hi - lo);
+  }
+  double sum = 0.0, cur_p = 1.0;
+  for (int32_t rel : rr.rels) {
+    double g = GainOf(rel, gains);
+    if (g != 0) sum += g * cur_p;
+    cur_p *= p;
+  }
+  out[0] = (1.0 - p) * sum;
+}
+
+void CalcRbpResid(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  const double p = 0.9;
+  double sum = 0.0, cur_p = 1.0;
+  int64_t unjudged = 0;
+  for (int32_t rel : rr.rels) {
+    if (rel < 0) {
+      ++unjudged;
+      sum += cur_p;
+    }
+    cur_p *= p;
+  }
+  if (unjudged) out[0] = cur_p + (1 - p) * sum;
+}
+
+void CalcUnj(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  int64_t unjudged = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out,
+      [&](int64_t i) {
+        int32_t rel = rr.rels[static_cast<size_t>(i)];
+        unjudged += rel == kNonPool || rel == kUnjudged;
+      },
+      [&](int64_t k) { return static_cast<double>(unjudged) / static_cast<double>(k); });
+}
+
+void CalcMrrCut(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  int64_t first = -1;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out,
+      [&](int64_t i) {
+        if (first < 0 && IsRel(rr.rels[static_cast<size_t>(i)], o)) first = i;
+      },
+      [&](int64_t) { return first >= 0 ? 1.0 / static_cast<double>(first + 1) : 0.0; });
+}
+
+// ---- the registry ----------------------------------------------------------------------------------------
+
+struct Family {
+  MeasureInfo info;
+  ParamKind params;
+  ValueKind kind;
+  Aggregation aggregation;
+  bool per_query;
+  ComputeFn compute;
+};
+
+constexpr const char* kCuts = "5,10,15,20,30,100,200,500,1000";
+constexpr const char* kRecallPoints = "0,.1,.2,.3,.4,.5,.6,.7,.8,.9,1";
+
+// In trec_eval 10.0's output order.
+const Family kFamilies[] = {
+    {{"runid", "", "the run's id (its last line)", true, true},
+     ParamKind::kNone,
+     ValueKind::kRunid,
+     Aggregation::kNone,
+     false,
+     CalcNothing},
+    {{"num_q", "", "number of queries evaluated", true, true},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kQueryCount,
+     false,
+     CalcNumQ},
+    {{"num_ret", "", "documents retrieved (summary: sum)", true, true},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcNumRet},
+    {{"num_rel", "", "relevant documents judged (summary: sum)", true, true},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcNumRel},
+    {{"num_rel_ret", "", "relevant documents retrieved (summary: sum)", true, true},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcNumRelRet},
+    {{"map", "", "mean average precision", true, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcMap},
+    {{"gm_map", "", "geometric mean of average precision (floor 1e-5)", true, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kGeometricMean,
+     false,
+     CalcGmMap},
+    {{"Rprec", "", "precision after R (= num_rel) documents", true, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRprec},
+    {{"bpref", "", "binary preference", true, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcBpref},
+    {{"recip_rank", "", "reciprocal rank of the first relevant document (whole ranking)", true, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRecipRank},
+    {{"iprec_at_recall", kRecallPoints, "interpolated precision at recall levels", true, true},
+     ParamKind::kDoubleCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcIprecAtRecall},
+    {{"P", kCuts, "precision at cutoffs", true, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcP},
+    {{"relstring", "10", "grades of the first N documents (per query only)", false, true},
+     ParamKind::kDoubleParams,
+     ValueKind::kRelstring,
+     Aggregation::kNone,
+     true,
+     CalcRelstring},
+    {{"recall", kCuts, "recall at cutoffs", false, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRecall},
+    {{"infAP", "", "inferred average precision (negative grades: unjudged pool sample)", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcInfAP},
+    {{"gm_bpref", "", "geometric mean of bpref (floor 1e-5)", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kGeometricMean,
+     false,
+     CalcGmBpref},
+    {{"Rprec_mult", "0.2,0.4,0.6,0.8,1.0,1.2,1.4,1.6,1.8,2.0", "precision at multiples of R", false, true},
+     ParamKind::kDoubleCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRprecMult},
+    {{"utility", "1,-1,0,0", "set utility a*relret + b*nonrelret + c*relnonret + d*nonrelnonret", false,
+      true},
+     ParamKind::kDoubleParams,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcUtility},
+    {{"11pt_avg", "0.0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
+      "mean interpolated precision at recall levels", false, true},
+     ParamKind::kDoubleParams,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     Calc11ptAvg},
+    {{"binG", "", "binary G", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcBinG},
+    {{"G", "", "G (gains per grade: G.1=3,2=9)", false, true},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcG},
+    {{"dcg", "", "discounted cumulative gain (gains per grade)", false, false},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcDcg},
+    {{"ideal_dcg", "", "ideal discounted cumulative gain (gains per grade)", false, false},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcIdealDcg},
+    {{"ndcg", "", "nDCG over the whole ranking (gains per grade: ndcg.1=3,2=9)", false, true},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcNdcg},
+    {{"ndcg_rel", "", "nDCG averaged over relevant documents (gains per grade)", false, true},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcNdcgRel},
+    {{"Rndcg", "", "nDCG averaged at ideal gain changes (gains per grade)", false, true},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRndcg},
+    {{"ndcg_cut", kCuts, "nDCG at cutoffs (gain = grade)", false, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcNdcgCut},
+    {{"map_cut", kCuts, "average precision over the top k", false, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcMapCut},
+    {{"relative_P", kCuts, "precision at k relative to min(k, R)", false, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRelativeP},
+    {{"success", "1,5,10", "1 if a relevant document is in the top k", false, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSuccess},
+    {{"set_P", "", "precision of the retrieved set", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSetP},
+    {{"set_relative_P", "", "set precision relative to min(num_ret, R)", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSetRelativeP},
+    {{"set_recall", "", "recall of the retrieved set", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSetRecall},
+    {{"set_map", "", "set_P * set_recall", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSetMap},
+    {{"set_F", "1.0", "F measure of the retrieved set (parameter: beta)", false, true},
+     ParamKind::kDoubleParams,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSetF},
+    {{"num_nonrel_judged_ret", "", "judged non-relevant documents retrieved (summary: sum)", false, true},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcNumNonrelJudgedRet},
+    {{"rbp", "", "rank-biased precision (rbp.p=0.9, gains per grade)", false, true},
+     ParamKind::kPairs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRbp},
+    {{"rbp_resid", "", "rank-biased precision residual (p = 0.9)", false, true},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRbpResid},
+    {{"unj", "5,10,20", "fraction of unjudged documents in the top k", false, true},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcUnj},
+    // rlm's own, not trec_eval's.
+    {{"mrr_cut", "10", "MRR@k: reciprocal rank of the first relevant document within the top k (rlm)", false,
+      false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcMrrCut},
+    {{"hit", "1,5,10", "hit@k: 1 if a relevant document is in the top k, as success_k (rlm)", false, false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcSuccess},
+};
+constexpr size_t kNumFamilies = sizeof(kFamilies) / sizeof(kFamilies[0]);
+
+const std::vector<MeasureInfo>& RegistryInfos() {
+  static const std::vector<MeasureInfo> infos = [] {
+    std::vector<MeasureInfo> v;
+    for (const Family& f : kFamilies) v.push_back(f.info);
+    return v;
+  }();
+  return infos;
+}
+
+// trec_eval's `set` nickname (the others are flags of the registry).
+const char* const kSetNames[] = {"runid", "num_q",      "num_ret",        "num_rel", "num_rel_ret", "utility",
+                                 "set_P", "set_recall", "set_relative_P", "set_map", "set_F"};
+
+int FindFamily(std::string_view name) {
+  for (size_t i = 0; i < kNumFamilies; ++i) {
+    if (name == kFamilies[i].info.name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cur = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Nearest(std::string_view name) {
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  auto consider = [&](std::string_view cand) {
+    size_t d = EditDistance(name, cand);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(cand);
+    }
+  };
+  for (const Family& f : kFamilies) consider(f.info.name);
+  for (const char* n : {"official", "all_trec", "set"}) consider(n);
+  return best;
+}
+
+std::vector<std::string> SplitCommas(std::string_view s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t comma = s.find(',', start);
+    parts.emplace_back(
+        s.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return parts;
+}
+
+[[noreturn]] void BadParams(std::string_view measure, std::string_view params, const std::string& why) {
+  throw InvalidInput(
+      "bad parameters '" + std::string(params) + "' for measure " + std::string(measure) + ": " + why,
+      "see `rlm eval metrics --help` for the measures and their parameters");
+}
+
+// Fills `inst` from a parameter string (trec_eval's get_*_cutoffs / get_*_params).
+void ParseParams(const Family& f, std::string_view params, Instance& inst) {
+  std::vector<std::string> parts = SplitCommas(params);
+  switch (f.params) {
+    case ParamKind::kNone:
+      break;  // trec_eval ignores parameters of measures that take none
+    case ParamKind::kLongCutoffs: {
+      for (const std::string& p : parts) inst.cutoffs.push_back(std::strtol(p.c_str(), nullptr, 10));
+      std::sort(inst.cutoffs.begin(), inst.cutoffs.end());
+      if (inst.cutoffs[0] <= 0) BadParams(f.info.name, params, "cutoffs must be positive");
+      for (size_t i = 1; i < inst.cutoffs.size(); ++i) {
+        if (inst.cutoffs[i] == inst.cutoffs[i - 1]) BadParams(f.info.name, params, "duplicate cutoffs");
+      }
+      break;
+    }
+    case ParamKind::kDoubleCutoffs: {
+      for (const std::string& p : parts) inst.numbers.push_back(std::atof(p.c_str()));
+      std::sort(inst.numbers.begin(), inst.numbers.end());
+      for (size_t i = 1; i < inst.numbers.size(); ++i) {
+        if (inst.numbers[i] == inst.numbers[i - 1]) BadParams(f.info.name, params, "duplicate cutoffs");
+      }
+      break;
+    }
+    case ParamKind::kDoubleParams:
+      for (const std::string& p : parts) inst.numbers.push_back(std::atof(p.c_str()));
+      break;
+    case ParamKind::kPairs:
+      for (const std::string& p : parts) {
+        size_t eq = p.find('=');
+        if (eq == std::string::npos || eq == 0 || p.find('=', eq + 1) != std::string::npos) {
+          BadParams(f.info.name, params, "expected comma-separated name=value pairs");
+        }
+        inst.pairs.emplace_back(p.substr(0, eq), std::atof(p.c_str() + eq + 1));
+      }
+      break;
+  }
+  if (std::string_view(f.info.name) == "utility" && inst.numbers.size() != 4) {
+    BadParams(f.info.name, params, "utility takes exactly 4 coefficients");
+  }
+  if (std::string_view(f.info.name) == "11pt_avg" && inst.numbers.empty()) {
+    BadParams(f.info.name, params, "no recall levels");
+  }
+}
+
+std::string FormatDouble(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+}  // namespace
+
+std::span<const MeasureInfo> MeasureRegistry() {
+  return RegistryInfos();
+}
+
+MeasureSet::MeasureSet() = default;
+MeasureSet::~MeasureSet() = default;
+MeasureSet::MeasureSet(MeasureSet&&) noexcept = default;
+MeasureSet& MeasureSet::operator=(MeasureSet&&) noexcept = default;
+
+MeasureSet MeasureSet::FromArgs(std::span<const std::string> args) {
+  std::vector<std::string> requests(args.begin(), args.end());
+  if (requests.empty()) requests.push_back("official");
+  std::vector<bool> marked(kNumFamilies, false);
+  std::vector<std::pair<std::string, std::string>> params;  // (measure, params), first wins
+  for (const std::string& arg : requests) {
+    size_t dot = arg.find('.');
+    std::string name = arg.substr(0, dot);
+    if (dot != std::string::npos) {
+      std::string p = arg.substr(dot + 1);
+      if (p.empty()) throw InvalidInput("improper measure '" + arg + "': empty parameters after '.'");
+      params.emplace_back(name, p);
+    }
+    if (name == "official" || name == "all_trec") {
+      for (size_t i = 0; i < kNumFamilies; ++i) {
+        if (name == "official" ? kFamilies[i].info.official : kFamilies[i].info.all_trec) marked[i] = true;
+      }
+    } else if (name == "set") {
+      for (const char* n : kSetNames) marked[static_cast<size_t>(FindFamily(n))] = true;
+    } else {
+      int fam = FindFamily(name);
+      if (fam < 0) {
+        throw InvalidInput("unknown measure '" + name + "'", "did you mean '" + Nearest(name) + "'?",
+                           "UnknownMeasure");
+      }
+      marked[static_cast<size_t>(fam)] = true;
+    }
+  }
+  MeasureSet set;
+  for (size_t fi = 0; fi < kNumFamilies; ++fi) {
+    if (!marked[fi]) continue;
+    const Family& f = kFamilies[fi];
+    Instance inst;
+    inst.family = static_cast<int>(fi);
+    std::string printable;
+    for (const auto& [measure, p] : params) {
+      if (measure == f.info.name) {
+        printable = p;
+        break;
+      }
+    }
+    std::string_view given = printable.empty() ? std::string_view(f.info.default_params) : printable;
+    if (!given.empty()) ParseParams(f, given, inst);
+    inst.offset = set.values_.size();
+    auto add = [&](std::string name) {
+      set.values_.push_back(
+          MeasureValue{std::move(name), f.kind, f.aggregation, f.per_query, f.kind != ValueKind::kRelstring});
+    };
+    std::string base = f.info.name;
+    switch (f.params) {
+      case ParamKind::kLongCutoffs:
+        for (int64_t c : inst.cutoffs) add(base + "_" + std::to_string(c));
+        break;
+      case ParamKind::kDoubleCutoffs:
+        for (double c : inst.numbers) add(base + "_" + FormatDouble("%3.2f", c));
+        break;
+      case ParamKind::kNone:
+        add(base);
+        break;
+      default:
+        add(printable.empty() ? base : base + "_" + printable);
+        break;
+    }
+    inst.count = set.values_.size() - inst.offset;
+    set.instances_.push_back(std::move(inst));
+  }
+  return set;
+}
+
+int MeasureSet::IndexOf(std::string_view name) const {
+  for (size_t i = 0; i < values_.size(); ++i) {
+    if (values_[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Evaluation
+
+namespace {
+
+constexpr int32_t kMaxGrade = 65535;  // grade counts are kept in an array indexed by grade
+
+void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
+                 const EvalOptions& o, Ranked& rr) {
+  std::vector<RunEntry> ranked(entries.begin(), entries.end());
+  RankEntries(ranked);
+  if (static_cast<int64_t>(ranked.size()) > o.max_retrieved)
+    ranked.resize(static_cast<size_t>(std::max<int64_t>(0, o.max_retrieved)));
+
+  int32_t max_rel = -1;
+  if (judged) {
+    for (const Judgment& j : judged->judgments) max_rel = std::max(max_rel, j.rel);
+  }
+  if (max_rel > kMaxGrade) {
+    throw InvalidInput("relevance grade " + std::to_string(max_rel) + " for query " + judged->qid +
+                       " is too large (at most " + std::to_string(kMaxGrade) + ")");
+  }
+  rr.rel_levels.assign(static_cast<size_t>(max_rel + 1), 0);
+  if (judged) {
+    for (const Judgment& j : judged->judgments) {
+      if (j.rel >= 0) ++rr.rel_levels[static_cast<size_t>(j.rel)];
+    }
+  }
+  rr.num_rel_levels = 0;
+  rr.num_rel = 0;
+  for (int64_t i = 0; i <= max_rel; ++i) {
+    if (rr.rel_levels[static_cast<size_t>(i)]) {
+      rr.num_rel_levels = i + 1;
+      if (i >= o.relevance_level) rr.num_rel += rr.rel_levels[static_cast<size_t>(i)];
+    }
+  }
+
+  // The query's judged documents in a small open-addressing table keyed by docid tag: it stays in L1,
+  // where probing the collection-wide DocIdTable would miss the cache for nearly every retrieved document.
+  size_t cap = 16;
+  size_t num_judged = judged ? judged->judgments.size() : 0;
+  while (cap < num_judged * 2) cap <<= 1;
+  std::vector<std::pair<uint32_t, uint32_t>> slots(num_judged ? cap : 0, {0, UINT32_MAX});  // (tag, index)
+  auto home = [cap](uint32_t tag) { return (static_cast<size_t>(tag) * 0x9E3779B1u) & (cap - 1); };
+  for (size_t k = 0; k < num_judged; ++k) {
+    uint32_t tag = docs.TagOf(judged->judgments[k].doc);
+    size_t i = home(tag);
+    while (slots[i].second != UINT32_MAX) i = (i + 1) & (cap - 1);
+    slots[i] = {tag, static_cast<uint32_t>(k)};
+  }
+
+  rr.rels.clear();
+  rr.rels.reserve(ranked.size());
+  rr.num_rel_ret = 0;
+  for (const RunEntry& e : ranked) {
+    const Judgment* j = nullptr;
+    if (num_judged) {
+      uint32_t tag = e.tag ? e.tag : DocIdTable::Tag(e.docid);
+      for (size_t i = home(tag); slots[i].second != UINT32_MAX; i = (i + 1) & (cap - 1)) {
+        if (slots[i].first == tag && docs.Name(judged->judgments[slots[i].second].doc) == e.docid) {
+          j = &judged->judgments[slots[i].second];
+          break;
+        }
+      }
+    }
+    int32_t rel = j == nullptr ? kNonPool : j->rel < 0 ? kUnjudged : j->rel;
+    if (o.judged_docs_only && rel < 0) continue;
+    if (rel >= 0 && rel >= o.relevance_level) ++rr.num_rel_ret;
+    rr.rels.push_back(rel);
+  }
+  rr.num_ret = static_cast<int64_t>(rr.rels.size());
+}
+
+}  // namespace
+
+void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
+                   const MeasureSet& measures, const EvalOptions& options, QueryScores& out) {
+  Ranked rr;
+  BuildRanked(judged, entries, docs, options, rr);
+  out.values.assign(measures.values().size(), 0.0);
+  out.relstring.clear();
+  for (const Instance& inst : measures.instances()) {
+    kFamilies[inst.family].compute(rr, inst, options, out.values.data() + inst.offset, &out.relstring);
+  }
+}
+
+Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measures,
+                    const EvalOptions& options, const ZScores* zscores) {
+  Evaluation ev;
+  ev.runid = run.runid;
+  struct Job {
+    const QrelsQuery* judged;
+    const RunQuery* ranked;
+  };
+  std::vector<Job> jobs;
+  size_t i = 0, j = 0;
+  while (i < qrels.queries.size() || j < run.queries.size()) {
+    int cmp = i == qrels.queries.size() ? 1
+              : j == run.queries.size() ? -1
+                                        : qrels.queries[i].qid.compare(run.queries[j].qid);
+    if (cmp > 0) {
+      ++ev.run_queries_without_judgments;
+      ++j;
+    } else if (cmp < 0) {
+      ++ev.judged_queries_without_run;
+      if (options.average_complete) jobs.push_back({&qrels.queries[i], nullptr});
+      ++i;
+    } else {
+      jobs.push_back({&qrels.queries[i++], &run.queries[j++]});
+    }
+  }
+
+  ev.queries.resize(jobs.size());
+  tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t k) {
+    QueryScores& q = ev.queries[k];
+    q.qid = jobs[k].judged->qid;
+    q.in_run = jobs[k].ranked != nullptr;
+    std::span<const RunEntry> entries;
+    if (jobs[k].ranked) entries = jobs[k].ranked->entries;
+    EvaluateQuery(jobs[k].judged, entries, *qrels.docs, measures, options, q);
+    if (zscores) zscores->Convert(q.qid, measures.values(), q.values);
+  });
+
+  // Summary, summed in query order as trec_eval sums.
+  const std::vector<MeasureValue>& vals = measures.values();
+  ev.num_q = static_cast<int64_t>(ev.queries.size());
+  ev.summary.assign(vals.size(), 0.0);
+  for (const QueryScores& q : ev.queries) {
+    for (size_t v = 0; v < vals.size(); ++v) ev.summary[v] += q.values[v];
+  }
+  for (size_t v = 0; v < vals.size(); ++v) {
+    double n = static_cast<double>(ev.num_q);
+    switch (vals[v].aggregation) {
+      case Aggregation::kMean:
+        if (ev.num_q) ev.summary[v] /= n;
+        break;
+      case Aggregation::kGeometricMean:
+        if (ev.num_q) ev.summary[v] = std::exp(ev.summary[v] / n);
+        break;
+      case Aggregation::kQueryCount:
+        ev.summary[v] = n;
+        break;
+      case Aggregation::kSum:
+      case Aggregation::kNone:
+        break;
+    }
+  }
+  return ev;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output
+
+std::string FormatTrecEval(const Evaluation& ev, const MeasureSet& measures, bool per_query, bool zscores,
+                           bool summary) {
+  const std::vector<MeasureValue>& vals = measures.values();
+  std::string out;
+  char buf[512];
+  auto line = [&](const MeasureValue& v, std::string_view qid, double value) {
+    int n;
+    if (v.kind == ValueKind::kCount && !zscores) {
+      n = std::snprintf(buf, sizeof buf, "%s%-22s\t%.*s\t%ld\n", zscores ? "Z" : "", v.name.c_str(),
+                        static_cast<int>(qid.size()), qid.data(), static_cast<long>(value));
+    } else {
+      n = std::snprintf(buf, sizeof buf, "%s%-22s\t%.*s\t%6.4f\n", zscores ? "Z" : "", v.name.c_str(),
+                        static_cast<int>(qid.size()), qid.data(), value);
+    }
+    if (n >= static_cast<int>(sizeof buf)) {
+      out += (zscores ? "Z" : "") + v.name + "\t" + std::string(qid) + "\t" + FormatDouble("%6.4f", value) +
+             "\n";
+    } else {
+      out.append(buf, static_cast<size_t>(n));
+    }
+  };
+  auto text_line = [&](const MeasureValue& v, std::string_view qid, std::string_view text) {
+    std::snprintf(buf, sizeof buf, "%-22s", v.name.c_str());
+    out += buf;
+    out += '\t';
+    out += qid;
+    out += '\t';
+    out += text;
+    out += '\n';
+  };
+  if (per_query) {
+    for (const QueryScores& q : ev.queries) {
+      for (size_t v = 0; v < vals.size(); ++v) {
+        if (!vals[v].per_query) continue;
+        if (vals[v].kind == ValueKind::kRelstring) {
+          text_line(vals[v], q.qid, "'" + q.relstring + "'");
+        } else {
+          line(vals[v], q.qid, q.values[v]);
+        }
+      }
+    }
+  }
+  for (size_t v = 0; v < vals.size() && summary; ++v) {
+    if (!vals[v].summary) continue;
+    if (vals[v].kind == ValueKind::kRunid) {
+      text_line(vals[v], "all", ev.runid);
+    } else {
+      line(vals[v], "all", ev.summary[v]);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Z scores
+
+ZScores ZScores::Parse(std::string_view text, std::string_view name) {
+  ZScores z;
+  size_t pos = 0;
+  uint64_t line = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view l = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line;
+    std::vector<std::string_view> f;
+    size_t k = 0;
+    while (k < l.size()) {
+      while (k < l.size() && std::isspace(static_cast<unsigned char>(l[k]))) ++k;
+      size_t s = k;
+      while (k < l.size() && !std::isspace(static_cast<unsigned char>(l[k]))) ++k;
+      if (k > s) f.push_back(l.substr(s, k - s));
+    }
+    if (f.empty() || f[0][0] == '#') continue;
+    auto bad = [&](const std::string& why) {
+      throw InvalidInput(std::string(name) + ":" + std::to_string(line) + ": " + why);
+    };
+    if (f.size() != 4) bad("expected 4 columns (qid measure mean stddev), found " + std::to_string(f.size()));
+    double mean, sd;
+    std::string m(f[2]), s(f[3]);
+    char* e1;
+    char* e2;
+    mean = std::strtod(m.c_str(), &e1);
+    sd = std::strtod(s.c_str(), &e2);
+    if (*e1 != '\0' || m.empty()) bad("mean '" + m + "' is not a number");
+    if (*e2 != '\0' || s.empty()) bad("stddev '" + s + "' is not a number");
+    z.table_[std::string(f[0])][std::string(f[1])] = {mean, sd};
+  }
+  return z;
+}
+
+ZScores ZScores::Load(const std::string& path) {
+  MappedFile file(path);
+  return Parse(file.view(), path);
+}
+
+void ZScores::Convert(std::string_view qid, const std::vector<MeasureValue>& names,
+                      std::vector<double>& values) const {
+  auto q = table_.find(qid);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (q == table_.end()) {
+      values[i] = kMissingZscore;
+      continue;
+    }
+    auto m = q->second.find(names[i].name);
+    if (m == q->second.end()) {
+      values[i] = kMissingZscore;
+    } else if (m->second.second != 0) {
+      values[i] = (values[i] - m->second.first) / m->second.second;
+    } else {
+      values[i] = values[i] == m->second.first ? 0.0 : kMissingZscore;
+    }
+  }
+}
+
+}  // namespace rlm::trec

@@ -1,0 +1,124 @@
+// TREC qrels and run files, read with trec_eval 10.0's rules, into memory laid out for fast evaluation.
+//
+// Qrels lines are `qid iter docid rel` (exactly four whitespace-separated fields; rel an integer, negative
+// meaning "in the pool but unjudged"). Run lines are `qid Q0 docid rank score runid [ignored ...]`; the rank
+// field is ignored, as trec_eval ignores it: documents are ranked by score, descending, ties broken by docid
+// in decreasing strcmp order. A line whose first character is '#' is a comment (in run files also after
+// leading blanks, as trec_eval); blank lines are skipped. The runid of a run is the one on its last line.
+//
+// Stricter than trec_eval (which uses atol/atof and accepts anything): a non-integer grade, a non-numeric
+// score, a wrong number of columns and a document listed twice for one query are InvalidInput errors that
+// name `file:line` and the field. trec_eval also rejects duplicates, but only when it evaluates the query.
+//
+// Judged document ids are interned in the qrels' DocIdTable; a run keeps its docids as views into the
+// memory-mapped file and hashes each once, so parsing allocates nothing per line, and evaluation finds a
+// document's grade with one probe of a small per-query table of that query's judged documents. Grades
+// above 65535 are rejected when the query is evaluated (trec_eval keeps an array indexed by grade too).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rlm::trec {
+
+// Interns document ids: equal strings get equal dense ids 0, 1, 2, ... Names are copied into arena blocks,
+// so a view stays valid for the table's lifetime. Not thread-safe for Intern; Name/size are safe to call
+// concurrently once interning is done.
+class DocIdTable {
+ public:
+  DocIdTable();
+  ~DocIdTable();
+  DocIdTable(const DocIdTable&) = delete;
+  DocIdTable& operator=(const DocIdTable&) = delete;
+
+  // Returns the id of `name`, adding it when new.
+  uint32_t Intern(std::string_view name);
+  // Returns the id of `name`, or kMissing when it was never interned. `tag` is Tag(name), when known.
+  uint32_t Find(std::string_view name) const { return Find(name, Tag(name)); }
+  uint32_t Find(std::string_view name, uint32_t tag) const;
+  // The 32-bit hash the table uses (never 0, so 0 can mean "not computed").
+  static uint32_t Tag(std::string_view name);
+  std::string_view Name(uint32_t id) const { return names_[id]; }
+  // Tag(Name(id)), kept from interning.
+  uint32_t TagOf(uint32_t id) const;
+  size_t size() const { return names_.size(); }
+
+  static constexpr uint32_t kMissing = UINT32_MAX;
+
+ private:
+  struct Map;
+  std::string_view Store(std::string_view name);
+  std::vector<std::string_view> names_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_used_ = 0, block_size_ = 0;
+  std::unique_ptr<Map> map_;
+};
+
+struct Judgment {
+  uint32_t doc;
+  int32_t rel;    // the qrels grade; negative: in the pool but unjudged
+  uint32_t line;  // 1-based source line, 0 when built in memory
+};
+
+struct QrelsQuery {
+  std::string qid;
+  std::vector<Judgment> judgments;  // one per document, sorted by doc id (for binary search)
+
+  // The judgment of `doc`, or nullptr when it is not in the pool.
+  const Judgment* Find(uint32_t doc) const;
+};
+
+// All judgments of a qrels file. Queries are sorted by qid (strcmp order, as trec_eval).
+struct Qrels {
+  std::shared_ptr<DocIdTable> docs;
+  std::vector<QrelsQuery> queries;
+
+  // The query `qid`, or nullptr.
+  const QrelsQuery* Find(std::string_view qid) const;
+};
+
+struct RunEntry {
+  std::string_view docid;  // a view into the run's text (Run::storage) or the caller's memory
+  double score;
+  uint32_t line;  // 1-based source line, 0 when built in memory
+  uint32_t tag;   // DocIdTable::Tag(docid), or 0 when unknown (computed on demand)
+};
+
+struct RunQuery {
+  std::string qid;
+  std::vector<RunEntry> entries;  // in file order; RankEntries gives trec_eval's order
+};
+
+// A ranked run. Queries are sorted by qid (strcmp order). Run documents are not interned: evaluation looks
+// each one up in the qrels' DocIdTable, and documents never judged need no id.
+struct Run {
+  std::vector<RunQuery> queries;
+  std::string runid;                    // from the last line, as trec_eval
+  std::shared_ptr<const void> storage;  // keeps the bytes behind the entries' docids alive
+
+  const RunQuery* Find(std::string_view qid) const;
+};
+
+// Parses qrels text; `name` is the file name used in error messages. `docs` may be null (a new table).
+// Throws InvalidInput "name:line: ..." on a malformed line or a document judged twice for one query.
+Qrels ParseQrels(std::string_view text, std::string_view name, std::shared_ptr<DocIdTable> docs = nullptr);
+// Memory-maps and parses a qrels file. Also throws NotFound / IoError.
+Qrels LoadQrels(const std::string& path, std::shared_ptr<DocIdTable> docs = nullptr);
+
+// Parses run text. The entries' docids are views into `text`, which must outlive the Run. Throws
+// InvalidInput "name:line: ..." on a malformed line or a document retrieved twice for one query.
+Run ParseRun(std::string_view text, std::string_view name);
+// Memory-maps and parses a run file; the map is kept in Run::storage. Also throws NotFound / IoError.
+Run LoadRun(const std::string& path);
+
+// Sorts `entries` into trec_eval's ranking: score descending, then docid descending (strcmp).
+void RankEntries(std::vector<RunEntry>& entries);
+
+// Throws InvalidInput when a document occurs twice in `entries` (naming `name`, the lines and `qid`).
+void CheckNoDuplicates(std::span<const RunEntry> entries, std::string_view name, std::string_view qid);
+
+}  // namespace rlm::trec
