@@ -1,16 +1,17 @@
 #include "eval/dataset.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <span>
-#include <tbb/parallel_for.h>
 #include <unordered_set>
 #include <utility>
 
@@ -84,12 +85,14 @@ struct Line {
 // is the caller's to skip (SkipBom).
 class LineReader {
  public:
-  explicit LineReader(std::string_view data, size_t first_number = 1) : data_(data), number_(first_number - 1) {}
+  explicit LineReader(std::string_view data, size_t first_number = 1)
+      : data_(data), number_(first_number - 1) {}
   bool Next(Line* line) {
     if (pos_ >= data_.size()) return false;
     const char* begin = data_.data() + pos_;
     const void* nl = std::memchr(begin, '\n', data_.size() - pos_);
-    const size_t end = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data_.data()) : data_.size();
+    const size_t end =
+        nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data_.data()) : data_.size();
     std::string_view text = data_.substr(pos_, end - pos_);
     pos_ = end + 1;
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
@@ -104,9 +107,13 @@ class LineReader {
   size_t number_;
 };
 
-std::string_view SkipBom(std::string_view data) { return data.substr(utf8::BomLength(data)); }
+std::string_view SkipBom(std::string_view data) {
+  return data.substr(utf8::BomLength(data));
+}
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 bool IsBlank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), IsSpace);
@@ -145,14 +152,22 @@ struct JsonValue {
 
 const char* KindName(JsonValue::Kind kind) {
   switch (kind) {
-    case JsonValue::kAbsent: return "absent";
-    case JsonValue::kNull: return "null";
-    case JsonValue::kBool: return "a boolean";
-    case JsonValue::kInteger: return "an integer";
-    case JsonValue::kFloat: return "a number";
-    case JsonValue::kString: return "a string";
-    case JsonValue::kObject: return "an object";
-    case JsonValue::kArray: return "an array";
+    case JsonValue::kAbsent:
+      return "absent";
+    case JsonValue::kNull:
+      return "null";
+    case JsonValue::kBool:
+      return "a boolean";
+    case JsonValue::kInteger:
+      return "an integer";
+    case JsonValue::kFloat:
+      return "a number";
+    case JsonValue::kString:
+      return "a string";
+    case JsonValue::kObject:
+      return "an object";
+    case JsonValue::kArray:
+      return "an array";
   }
   return "?";
 }
@@ -236,10 +251,12 @@ class RecordHandler final : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
-    // nlohmann's message: "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error ..."
+    // nlohmann's message: "[json.exception.parse_error.101] parse error at line 1, column 7: syntax error
+    // ..."
     std::string_view what = ex.what();
     const size_t colon = what.find(": ");
-    if (colon != std::string_view::npos && what.substr(0, colon).find("parse error") != std::string_view::npos) {
+    if (colon != std::string_view::npos &&
+        what.substr(0, colon).find("parse error") != std::string_view::npos) {
       what.remove_prefix(colon + 2);
     }
     const std::string_view cut = utf8::Truncate(what, 240);
@@ -359,7 +376,8 @@ std::string TakeId(JsonValue& v, std::string_view key, const DatasetSource& src,
 }
 
 // A text member: a string; null counts as empty. `required` makes absence an error.
-std::string TakeText(JsonValue& v, std::string_view key, bool required, const DatasetSource& src, size_t line) {
+std::string TakeText(JsonValue& v, std::string_view key, bool required, const DatasetSource& src,
+                     size_t line) {
   if (v.kind == JsonValue::kAbsent) {
     if (required) Fail(src.name, line, 0, "missing \"" + std::string(key) + "\"");
     return {};
@@ -405,7 +423,9 @@ struct QrelRecord {
 // Which member names a JSONL file uses first (the other is accepted too); they name the members in messages.
 enum class Schema { kBeir, kEmbedEval };
 
-bool IsJsonlName(std::string_view name) { return name.ends_with(".jsonl") || name.ends_with(".json"); }
+bool IsJsonlName(std::string_view name) {
+  return name.ends_with(".jsonl") || name.ends_with(".json");
+}
 
 std::vector<DocRecord> ParseCorpusJsonl(const DatasetSource& src, Schema schema) {
   // Member order: the schema's preferred names first.
@@ -423,8 +443,13 @@ std::vector<DocRecord> ParseCorpusJsonl(const DatasetSource& src, Schema schema)
 
 std::vector<QueryRecord> ParseQueriesJsonl(const DatasetSource& src, Schema schema) {
   const bool beir = schema == Schema::kBeir;
-  const std::string_view keys[] = {beir ? "_id" : "id", beir ? "id" : "_id", beir ? "text" : "query",
-                                   beir ? "query" : "text", "relevantDocs", "relevanceScores", "tags"};
+  const std::string_view keys[] = {beir ? "_id" : "id",
+                                   beir ? "id" : "_id",
+                                   beir ? "text" : "query",
+                                   beir ? "query" : "text",
+                                   "relevantDocs",
+                                   "relevanceScores",
+                                   "tags"};
   return ParseJsonl<QueryRecord>(src, keys, [&](RecordHandler& h, const Line& line, QueryRecord& r) {
     const size_t n = line.number;
     r.line = n;
@@ -441,8 +466,9 @@ std::vector<QueryRecord> ParseQueriesJsonl(const DatasetSource& src, Schema sche
       }
       for (const JsonValue& d : docs.items) {
         if ((d.kind != JsonValue::kString && d.kind != JsonValue::kInteger) || Trim(d.text).empty()) {
-          Fail(src.name, n, 0, std::string("\"relevantDocs\" must hold non-empty strings, found ") +
-                                   (d.kind == JsonValue::kString ? "an empty string" : KindName(d.kind)));
+          Fail(src.name, n, 0,
+               std::string("\"relevantDocs\" must hold non-empty strings, found ") +
+                   (d.kind == JsonValue::kString ? "an empty string" : KindName(d.kind)));
         }
         r.relevant.push_back(d.text);
       }
@@ -450,19 +476,22 @@ std::vector<QueryRecord> ParseQueriesJsonl(const DatasetSource& src, Schema sche
     const JsonValue& scores = h.value(5);
     if (scores.kind != JsonValue::kAbsent && scores.kind != JsonValue::kNull) {
       if (scores.kind != JsonValue::kArray) {
-        Fail(src.name, n, 0, std::string("\"relevanceScores\" must be an array, not ") + KindName(scores.kind));
+        Fail(src.name, n, 0,
+             std::string("\"relevanceScores\" must be an array, not ") + KindName(scores.kind));
       }
       for (const JsonValue& s : scores.items) {
         if (s.kind != JsonValue::kInteger && s.kind != JsonValue::kFloat) {
-          Fail(src.name, n, 0, std::string("\"relevanceScores\" must hold numbers, found ") + KindName(s.kind));
+          Fail(src.name, n, 0,
+               std::string("\"relevanceScores\" must hold numbers, found ") + KindName(s.kind));
         }
         r.scores.push_back(s.number);
       }
       if (r.scores.size() != r.relevant.size()) {
-        Fail(src.name, n, 0,
-             "\"relevanceScores\" has " + std::to_string(r.scores.size()) + " entries but \"relevantDocs\" has " +
-                 std::to_string(r.relevant.size()),
-             "give one score per relevant document, or omit relevanceScores (every document then scores 1.0)");
+        Fail(
+            src.name, n, 0,
+            "\"relevanceScores\" has " + std::to_string(r.scores.size()) +
+                " entries but \"relevantDocs\" has " + std::to_string(r.relevant.size()),
+            "give one score per relevant document, or omit relevanceScores (every document then scores 1.0)");
       }
       r.has_scores = true;
     }
@@ -545,8 +574,9 @@ bool LooksNumeric(std::string_view s) {
   return !s.empty() && ec == std::errc() && p == s.data() + s.size();
 }
 
-void RequireFieldCount(const std::vector<Field>& f, size_t want, std::string_view line, const std::string& name,
-                       size_t number, const std::string& layout, const char* separator) {
+void RequireFieldCount(const std::vector<Field>& f, size_t want, std::string_view line,
+                       const std::string& name, size_t number, const std::string& layout,
+                       const char* separator) {
   if (f.size() == want) return;
   const size_t column = f.size() > want ? f[want].column : line.size() + 1;
   Fail(name, number, column,
@@ -746,8 +776,8 @@ void Assemble(Inputs& in, EvalDataset& ds) {
     q.tags = std::move(r.tags);
     q.judgments = std::move(judged[i]);
     rep.judgments += q.judgments.size();
-    if (!q.judgments.empty() &&
-        std::none_of(q.judgments.begin(), q.judgments.end(), [](const EvalJudgment& j) { return j.grade > 0; })) {
+    if (!q.judgments.empty() && std::none_of(q.judgments.begin(), q.judgments.end(),
+                                             [](const EvalJudgment& j) { return j.grade > 0; })) {
       ++rep.queries_without_relevant;
     }
   }
@@ -755,7 +785,8 @@ void Assemble(Inputs& in, EvalDataset& ds) {
   rep.queries_without_judgments = unjudged.count;
 
   unknown_queries.Report(rep.warnings, "dropped: the queries file lacks them");
-  unknown_docs.Report(rep.warnings, "kept as judged documents that cannot be retrieved, as trec_eval counts them");
+  unknown_docs.Report(rep.warnings,
+                      "kept as judged documents that cannot be retrieved, as trec_eval counts them");
   duplicates.Report(rep.warnings, "the first judgment is kept");
   unjudged.Report(rep.warnings, "not scored: metrics skip queries without judgments, as trec_eval does");
 }
@@ -784,7 +815,9 @@ class Fingerprinter {
   ContentHasher hasher_;
 };
 
-std::string_view TextKind(const std::string& name) { return IsJsonlName(name) ? "jsonl" : "tsv"; }
+std::string_view TextKind(const std::string& name) {
+  return IsJsonlName(name) ? "jsonl" : "tsv";
+}
 
 Hash128 FingerprintBeir(std::string_view corpus, std::string_view queries, std::string_view qrels,
                         std::string_view split) {
@@ -796,7 +829,8 @@ Hash128 FingerprintBeir(std::string_view corpus, std::string_view queries, std::
   return f.Finish();
 }
 
-Hash128 FingerprintTrec(const DatasetSource& corpus, const DatasetSource& queries, const DatasetSource& qrels) {
+Hash128 FingerprintTrec(const DatasetSource& corpus, const DatasetSource& queries,
+                        const DatasetSource& qrels) {
   Fingerprinter f("trec");
   f.Part(std::string("corpus.") + std::string(TextKind(corpus.name)), corpus.data);
   f.Part(std::string("queries.") + std::string(TextKind(queries.name)), queries.data);
@@ -823,9 +857,11 @@ void RequireFolder(const std::string& folder, std::string_view what) {
   std::error_code ec;
   if (folder.empty()) throw InvalidInput(std::string(what) + " needs a folder path");
   if (!fs::exists(folder, ec)) {
-    throw NotFound(std::string(what) + " folder not found: " + folder, "check the dataset path", "FileNotFound");
+    throw NotFound(std::string(what) + " folder not found: " + folder, "check the dataset path",
+                   "FileNotFound");
   }
-  if (!fs::is_directory(folder, ec)) throw InvalidInput(std::string(what) + " path is not a folder: " + folder);
+  if (!fs::is_directory(folder, ec))
+    throw InvalidInput(std::string(what) + " path is not a folder: " + folder);
 }
 
 // Maps `path`; a missing file is NotFound naming the expected path and what the dataset needs it for.
@@ -833,7 +869,8 @@ MappedFile MapRequired(const std::string& path, std::string_view what, const std
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     throw NotFound("missing " + std::string(what) + ": expected " + path,
-                   suggestion.empty() ? "check the dataset folder and file names" : suggestion, "FileNotFound");
+                   suggestion.empty() ? "check the dataset folder and file names" : suggestion,
+                   "FileNotFound");
   }
   return MappedFile(path);
 }
@@ -941,7 +978,8 @@ std::vector<FolderFile> ReadFolder(const std::string& folder) {
       continue;
     }
     if (!it->is_regular_file(ec)) continue;
-    // lexically: a symlink keeps its own name (fs::relative would resolve it to its target's, a duplicate id).
+    // lexically: a symlink keeps its own name (fs::relative would resolve it to its target's, a duplicate
+    // id).
     paths.emplace_back(it->path().lexically_relative(folder).generic_string(), it->path());
   }
   std::sort(paths.begin(), paths.end());
@@ -995,16 +1033,21 @@ uint32_t EvalDataset::FindDoc(std::string_view id) const {
 
 const char* DatasetFormatName(DatasetFormat format) {
   switch (format) {
-    case DatasetFormat::kBeir: return "beir";
-    case DatasetFormat::kTrec: return "trec";
-    case DatasetFormat::kEmbedEval: return "embedeval";
-    case DatasetFormat::kSynth: return "synth";
+    case DatasetFormat::kBeir:
+      return "beir";
+    case DatasetFormat::kTrec:
+      return "trec";
+    case DatasetFormat::kEmbedEval:
+      return "embedeval";
+    case DatasetFormat::kSynth:
+      return "synth";
   }
   return "?";
 }
 
 DatasetFormat ParseDatasetFormat(std::string_view name) {
-  for (DatasetFormat f : {DatasetFormat::kBeir, DatasetFormat::kTrec, DatasetFormat::kEmbedEval, DatasetFormat::kSynth}) {
+  for (DatasetFormat f :
+       {DatasetFormat::kBeir, DatasetFormat::kTrec, DatasetFormat::kEmbedEval, DatasetFormat::kSynth}) {
     if (name == DatasetFormatName(f)) return f;
   }
   throw InvalidInput("unknown dataset format " + Quote(name), "use one of: beir, trec, embedeval, synth");
@@ -1034,7 +1077,8 @@ EvalDataset ParseTrec(const DatasetSource& corpus, const DatasetSource& queries,
   in.queries_name = queries.name;
   in.qrels_name = qrels.name;
   in.docs = IsJsonlName(corpus.name) ? ParseCorpusJsonl(corpus, Schema::kBeir) : ParseCorpusTsv(corpus);
-  in.queries = IsJsonlName(queries.name) ? ParseQueriesJsonl(queries, Schema::kBeir) : ParseTopicsTsv(queries);
+  in.queries =
+      IsJsonlName(queries.name) ? ParseQueriesJsonl(queries, Schema::kBeir) : ParseTopicsTsv(queries);
   in.qrels = ParseTrecQrels(qrels);
   EvalDataset ds;
   ds.format = "trec";
@@ -1052,7 +1096,9 @@ EvalDataset ParseEmbedEval(const DatasetSource& corpus, const DatasetSource& que
   in.queries = ParseQueriesJsonl(queries, Schema::kEmbedEval);
 
   // One scale for the whole dataset: 10^d for the smallest d <= 3 making every score integral.
-  auto integral = [](double v) { return std::fabs(v - std::nearbyint(v)) <= 1e-9 * std::max(1.0, std::fabs(v)); };
+  auto integral = [](double v) {
+    return std::fabs(v - std::nearbyint(v)) <= 1e-9 * std::max(1.0, std::fabs(v));
+  };
   int64_t scale = 1;
   for (int64_t s = 1; s <= 1000; s *= 10) {
     scale = s;
@@ -1068,8 +1114,8 @@ EvalDataset ParseEmbedEval(const DatasetSource& corpus, const DatasetSource& que
       const double v = std::nearbyint(score * static_cast<double>(scale));
       if (!(std::fabs(v) <= static_cast<double>(INT32_MAX))) {
         Fail(queries.name, q.line, 0,
-             "relevance score " + std::to_string(score) + " is out of range (scaled by " + std::to_string(scale) +
-                 " it exceeds a 32-bit grade)");
+             "relevance score " + std::to_string(score) + " is out of range (scaled by " +
+                 std::to_string(scale) + " it exceeds a 32-bit grade)");
       }
       QrelRecord r;
       r.query_id = q.id;

@@ -46,9 +46,9 @@ struct EvalJudgment {
 
 struct EvalQuery {
   std::string id;
-  std::string text;                  // never empty
-  std::vector<EvalJudgment> judgments;   // in qrels order, at most one per document
-  std::vector<std::string> tags;     // EmbedEval "tags"; empty otherwise
+  std::string text;                     // never empty
+  std::vector<EvalJudgment> judgments;  // in qrels order, at most one per document
+  std::vector<std::string> tags;        // EmbedEval "tags"; empty otherwise
 };
 
 struct DatasetReport {

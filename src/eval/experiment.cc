@@ -26,7 +26,9 @@ using Keys = std::span<const std::string_view>;
 // ---------------------------------------------------------------------------------------------------------
 // Names and suggestions
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char Lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), case-insensitive.
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -72,7 +74,9 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
-std::vector<std::string> ToStrings(Keys keys) { return {keys.begin(), keys.end()}; }
+std::vector<std::string> ToStrings(Keys keys) {
+  return {keys.begin(), keys.end()};
+}
 
 // "did you mean 'x'? valid: a, b, c"
 std::string SuggestFrom(std::string_view got, const std::vector<std::string>& valid, std::string_view what) {
@@ -138,7 +142,8 @@ class Reader {
 
   // Checks that `node` is a map whose keys are all in `valid` (and appear once).
   void RequireMap(const YAML::Node& node, const std::string& path, Keys valid) const {
-    if (!node.IsMap()) Fail(node, path, "expected a mapping of " + Join(ToStrings(valid)) + ", got " + Kind(node));
+    if (!node.IsMap())
+      Fail(node, path, "expected a mapping of " + Join(ToStrings(valid)) + ", got " + Kind(node));
     std::set<std::string, std::less<>> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
       const YAML::Node key = it->first;
@@ -147,8 +152,11 @@ class Reader {
       const std::string key_path = path.empty() ? k : path + "." + k;
       if (std::find(valid.begin(), valid.end(), k) == valid.end()) {
         const std::string near = Nearest(k, ToStrings(valid));
-        Fail(key, "", "unknown key " + Quote(k) + " at " + key_path + (near.empty() ? "" : "; did you mean '" + near + "'?"),
-             (near.empty() ? "" : "did you mean '" + near + "'? ") + "valid keys here: " + Join(ToStrings(valid)));
+        Fail(key, "",
+             "unknown key " + Quote(k) + " at " + key_path +
+                 (near.empty() ? "" : "; did you mean '" + near + "'?"),
+             (near.empty() ? "" : "did you mean '" + near + "'? ") +
+                 "valid keys here: " + Join(ToStrings(valid)));
       }
       if (!seen.insert(k).second) Fail(key, key_path, "key given twice");
     }
@@ -202,11 +210,16 @@ class Reader {
 
   static std::string Kind(const YAML::Node& n) {
     switch (n.Type()) {
-      case YAML::NodeType::Map: return "a mapping";
-      case YAML::NodeType::Sequence: return "a list";
-      case YAML::NodeType::Scalar: return "a value";
-      case YAML::NodeType::Null: return "nothing";
-      default: return "nothing";
+      case YAML::NodeType::Map:
+        return "a mapping";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Scalar:
+        return "a value";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return "nothing";
     }
   }
 
@@ -241,11 +254,11 @@ class Reader {
         fallback = inner.substr(dash + 2);
         inner = inner.substr(0, dash);
       }
-      const bool valid_name = !inner.empty() && !(inner[0] >= '0' && inner[0] <= '9') &&
-                              std::all_of(inner.begin(), inner.end(), [](char c) {
-                                return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                       c == '_';
-                              });
+      const bool valid_name =
+          !inner.empty() && !(inner[0] >= '0' && inner[0] <= '9') &&
+          std::all_of(inner.begin(), inner.end(), [](char c) {
+            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+          });
       if (!valid_name) Fail(node, path, "bad environment variable name " + Quote(inner) + " in " + Quote(s));
       std::optional<std::string> value = ctx_.env != nullptr && *ctx_.env ? (*ctx_.env)(inner) : std::nullopt;
       if (value && !(value->empty() && fallback)) {
@@ -319,7 +332,7 @@ E Choose(const Reader& r, const YAML::Node& node, const std::string& path, const
 // ---------------------------------------------------------------------------------------------------------
 // Variants
 
-constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker", "bm25",
+constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker",   "bm25",
                                              "fusion",    "rerank",   "aggregate", "depth"};
 constexpr std::string_view kChunkerKeys[] = {"name", "size", "overlap"};
 constexpr std::string_view kBm25Keys[] = {"k1", "b"};
@@ -327,16 +340,19 @@ constexpr std::string_view kFusionKeys[] = {"method", "k", "alpha", "normalizati
 constexpr std::string_view kRerankKeys[] = {"method", "lambda"};
 
 bool ValidVariantName(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-';
-  }) && name != "." && name != "..";
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(),
+                     [](char c) {
+                       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                              c == '_' || c == '.' || c == '-';
+                     }) &&
+         name != "." && name != "..";
 }
 
 // `node` is the variant's mapping (or a scalar: the retrieval alone). `at` locates messages about the
 // variant as a whole.
-VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::string& name, const std::string& path,
-                         const YAML::Node& at) {
+VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::string& name,
+                         const std::string& path, const YAML::Node& at) {
   if (!ValidVariantName(name)) {
     r.Fail(at, path, "variant names are 1 to 64 letters, digits, '_', '.' or '-' (they name run files)");
   }
@@ -363,7 +379,8 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
     // (Never assign one YAML::Node to another: yaml-cpp's operator= rewrites the shared node.)
     const YAML::Node name_node = n.IsMap() ? Get(n, "name") : n;
     if (!name_node.IsDefined()) {
-      r.Fail(n, p, "size/overlap given without a chunker name", "add chunker.name (chunker=NAME in --variant)");
+      r.Fail(n, p, "size/overlap given without a chunker name",
+             "add chunker.name (chunker=NAME in --variant)");
     }
     const std::string chunker = r.NonEmpty(name_node, Sub(p, "name"));
     if (chunker != "none") {
@@ -371,7 +388,8 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
       if (std::find(names.begin(), names.end(), chunker) == names.end()) {
         std::vector<std::string> all = names;
         all.insert(all.begin(), "none");
-        r.Fail(name_node, Sub(p, "name"), "unknown chunker " + Quote(chunker), SuggestFrom(chunker, all, "use one of"));
+        r.Fail(name_node, Sub(p, "name"), "unknown chunker " + Quote(chunker),
+               SuggestFrom(chunker, all, "use one of"));
       }
       v.chunker = chunker;
     }
@@ -407,14 +425,16 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
     if (!hybrid) r.Fail(n, p, "applies to hybrid retrieval only");
     if (n.IsMap()) {
       r.RequireMap(n, p, kFusionKeys);
-      if (const YAML::Node x = Get(n, "method"); x.IsDefined()) c.fusion = Choose(r, x, Sub(p, "method"), kFusions);
+      if (const YAML::Node x = Get(n, "method"); x.IsDefined())
+        c.fusion = Choose(r, x, Sub(p, "method"), kFusions);
       const std::string method = NameOf(kFusions, c.fusion);
       if (const YAML::Node x = Get(n, "k"); x.IsDefined()) {
         if (c.fusion != FusionKind::kRrf) r.Fail(x, Sub(p, "k"), "applies to rrf fusion, not " + method);
         c.rrf_k = r.Number(x, Sub(p, "k"), 0, 1e9);
       }
       if (const YAML::Node x = Get(n, "alpha"); x.IsDefined()) {
-        if (c.fusion != FusionKind::kWeighted) r.Fail(x, Sub(p, "alpha"), "applies to weighted fusion, not " + method);
+        if (c.fusion != FusionKind::kWeighted)
+          r.Fail(x, Sub(p, "alpha"), "applies to weighted fusion, not " + method);
         c.alpha = r.Number(x, Sub(p, "alpha"), 0, 1);
       }
       if (const YAML::Node x = Get(n, "normalization"); x.IsDefined()) {
@@ -433,7 +453,8 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
     const std::string p = Sub(path, "rerank");
     if (n.IsMap()) {
       r.RequireMap(n, p, kRerankKeys);
-      if (const YAML::Node x = Get(n, "method"); x.IsDefined()) c.rerank = Choose(r, x, Sub(p, "method"), kReranks);
+      if (const YAML::Node x = Get(n, "method"); x.IsDefined())
+        c.rerank = Choose(r, x, Sub(p, "method"), kReranks);
       if (const YAML::Node x = Get(n, "lambda"); x.IsDefined()) {
         if (c.rerank != RerankKind::kMmr) r.Fail(x, Sub(p, "lambda"), "applies to rerank method mmr");
         c.mmr_lambda = r.Number(x, Sub(p, "lambda"), 0, 1);
@@ -464,7 +485,8 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
     const std::string kind = v.embedder.substr(0, v.embedder.find(':'));
     const std::vector<std::string> kinds = EmbedderKinds();
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-      r.Fail(e, Sub(path, "embedder"), "unknown embedder kind " + Quote(kind), SuggestFrom(kind, kinds, "kinds"));
+      r.Fail(e, Sub(path, "embedder"), "unknown embedder kind " + Quote(kind),
+             SuggestFrom(kind, kinds, "kinds"));
     }
   } else if (e.IsDefined()) {
     r.Fail(e, Sub(path, "embedder"), "unused: bm25 retrieval without mmr re-ranking embeds nothing");
@@ -475,9 +497,10 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
 // ---------------------------------------------------------------------------------------------------------
 // The experiment
 
-constexpr std::string_view kTopKeys[] = {"name",   "dataset", "depth",       "metrics",
-                                         "statistics", "output", "concurrency", "variants"};
-constexpr std::string_view kDatasetKeys[] = {"path", "format", "split", "corpus", "queries", "qrels", "synth"};
+constexpr std::string_view kTopKeys[] = {"name",       "dataset", "depth",       "metrics",
+                                         "statistics", "output",  "concurrency", "variants"};
+constexpr std::string_view kDatasetKeys[] = {"path",    "format", "split", "corpus",
+                                             "queries", "qrels",  "synth"};
 constexpr std::string_view kSynthKeys[] = {"queries", "seed"};
 constexpr std::string_view kStatisticsKeys[] = {"test", "correction", "permutations", "bootstrap",
                                                 "seed", "alpha",      "baseline"};
@@ -514,12 +537,14 @@ void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
   };
   if (const YAML::Node n = not_for("corpus", files); n.IsDefined()) d.corpus = file(n, "corpus");
   if (const YAML::Node n = not_for("queries", files); n.IsDefined()) d.queries = file(n, "queries");
-  if (const YAML::Node n = not_for("qrels", d.format == DatasetFormat::kBeir || d.format == DatasetFormat::kTrec);
+  if (const YAML::Node n =
+          not_for("qrels", d.format == DatasetFormat::kBeir || d.format == DatasetFormat::kTrec);
       n.IsDefined()) {
     d.qrels = file(n, "qrels");
   }
   if (d.format == DatasetFormat::kEmbedEval && d.path.empty() && (d.corpus.empty() || d.queries.empty())) {
-    r.Fail(node, "dataset", "an embedeval dataset needs a path (with corpus.jsonl and queries.jsonl) or both files",
+    r.Fail(node, "dataset",
+           "an embedeval dataset needs a path (with corpus.jsonl and queries.jsonl) or both files",
            "add dataset.path, or dataset.corpus and dataset.queries");
   }
   if (d.format == DatasetFormat::kTrec) {
@@ -534,7 +559,8 @@ void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
     if (const YAML::Node x = Get(n, "queries"); x.IsDefined()) {
       d.synth_queries = r.Integer(x, "dataset.synth.queries", 1, 10'000'000);
     }
-    if (const YAML::Node x = Get(n, "seed"); x.IsDefined()) d.synth_seed = r.Integer(x, "dataset.synth.seed", 0, UINT64_MAX);
+    if (const YAML::Node x = Get(n, "seed"); x.IsDefined())
+      d.synth_seed = r.Integer(x, "dataset.synth.seed", 0, UINT64_MAX);
   }
 }
 
@@ -554,9 +580,12 @@ void ParseStatistics(const Reader& r, const YAML::Node& node, StatisticsSpec& s)
   if (const YAML::Node n = Get(node, "bootstrap"); n.IsDefined()) {
     s.bootstrap = r.Integer(n, "statistics.bootstrap", 1, 100'000'000);
   }
-  if (const YAML::Node n = Get(node, "seed"); n.IsDefined()) s.seed = r.Integer(n, "statistics.seed", 0, UINT64_MAX);
-  if (const YAML::Node n = Get(node, "alpha"); n.IsDefined()) s.alpha = r.Number(n, "statistics.alpha", 1e-12, 0.5);
-  if (const YAML::Node n = Get(node, "baseline"); n.IsDefined()) s.baseline = r.NonEmpty(n, "statistics.baseline");
+  if (const YAML::Node n = Get(node, "seed"); n.IsDefined())
+    s.seed = r.Integer(n, "statistics.seed", 0, UINT64_MAX);
+  if (const YAML::Node n = Get(node, "alpha"); n.IsDefined())
+    s.alpha = r.Number(n, "statistics.alpha", 1e-12, 0.5);
+  if (const YAML::Node n = Get(node, "baseline"); n.IsDefined())
+    s.baseline = r.NonEmpty(n, "statistics.baseline");
 }
 
 // trec_eval's name for an EmbedEval-style "name@k" ("ndcg@10" -> "ndcg_cut.10"), or "".
@@ -568,8 +597,9 @@ std::string TrecNameOf(std::string_view m) {
   std::string base;
   for (char c : m.substr(0, at)) base += Lower(c);
   static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
-      {"ndcg", "ndcg_cut"}, {"recall", "recall"}, {"precision", "P"}, {"p", "P"},         {"map", "map_cut"},
-      {"mrr", "mrr_cut"},   {"hit", "hit"},       {"hits", "hit"},     {"success", "success"}};
+      {"ndcg", "ndcg_cut"}, {"recall", "recall"}, {"precision", "P"},
+      {"p", "P"},           {"map", "map_cut"},   {"mrr", "mrr_cut"},
+      {"hit", "hit"},       {"hits", "hit"},      {"success", "success"}};
   for (const auto& [from, to] : kNames) {
     if (base == from) return std::string(to) + "." + std::string(k);
   }
@@ -594,18 +624,21 @@ void ParseMetrics(const Reader& r, const YAML::Node& node, std::vector<std::stri
   } else {
     items.push_back(node);
   }
-  if (items.empty()) r.Fail(node, "metrics", "is empty", "omit metrics for the defaults, or list trec_eval measures");
+  if (items.empty())
+    r.Fail(node, "metrics", "is empty", "omit metrics for the defaults, or list trec_eval measures");
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string path = "metrics[" + std::to_string(i) + "]";
     std::string m = r.NonEmpty(items[i], path);
-    if (std::find(metrics.begin(), metrics.end(), m) != metrics.end()) r.Fail(items[i], path, Quote(m) + " listed twice");
+    if (std::find(metrics.begin(), metrics.end(), m) != metrics.end())
+      r.Fail(items[i], path, Quote(m) + " listed twice");
     r.Located(items[i], path, [&] { CheckMetric(m); });
     metrics.push_back(std::move(m));
   }
 }
 
 Experiment ParseRoot(const Reader& r, const YAML::Node& root, const Context& ctx) {
-  if (root.IsNull() || !root.IsDefined()) r.Fail(root, "", "the experiment is empty", "see docs for the schema");
+  if (root.IsNull() || !root.IsDefined())
+    r.Fail(root, "", "the experiment is empty", "see docs for the schema");
   r.RequireMap(root, "", kTopKeys);
   Experiment e;
   if (const YAML::Node n = Get(root, "name"); n.IsDefined()) {
@@ -630,7 +663,8 @@ Experiment ParseRoot(const Reader& r, const YAML::Node& root, const Context& ctx
   const YAML::Node variants = Get(root, "variants");
   if (!variants.IsDefined()) r.Fail(root, "", "missing variants", "add variants: {bm25: {retrieval: bm25}}");
   if (!variants.IsMap() || variants.size() == 0) {
-    r.Fail(variants, "variants", "expected a mapping of variant names to settings, e.g. bm25: {retrieval: bm25}");
+    r.Fail(variants, "variants",
+           "expected a mapping of variant names to settings, e.g. bm25: {retrieval: bm25}");
   }
   std::set<std::string, std::less<>> names;
   for (auto it = variants.begin(); it != variants.end(); ++it) {
@@ -700,7 +734,8 @@ YAML::Node LoadYaml(std::string_view text, const std::string& source) {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     std::string where = source;
-    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    if (!e.mark.is_null())
+      where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
     throw InvalidInput(where + ": YAML syntax error: " + ValidUtf8(e.msg), "", "InvalidExperiment");
   }
 }
@@ -709,7 +744,9 @@ YAML::Node LoadYaml(std::string_view text, const std::string& source) {
 
 // ---------------------------------------------------------------------------------------------------------
 
-std::vector<std::string> DefaultMetrics() { return {"ndcg_cut.10", "recall.100", "map", "recip_rank", "P.10"}; }
+std::vector<std::string> DefaultMetrics() {
+  return {"ndcg_cut.10", "recall.100", "map", "recip_rank", "P.10"};
+}
 
 std::optional<std::string> ProcessEnv(std::string_view name) {
   const char* v = std::getenv(std::string(name).c_str());
@@ -729,9 +766,11 @@ Experiment ParseExperiment(std::string_view text, const std::string& source, con
   } catch (const Error&) {
     throw;
   } catch (const YAML::Exception& e) {  // a conversion deep in yaml-cpp: still the input's fault
-    throw InvalidInput(source + ": cannot read the experiment: " + ValidUtf8(e.what()), "", "InvalidExperiment");
+    throw InvalidInput(source + ": cannot read the experiment: " + ValidUtf8(e.what()), "",
+                       "InvalidExperiment");
   } catch (const std::exception& e) {
-    throw InvalidInput(source + ": cannot read the experiment: " + ValidUtf8(e.what()), "", "InvalidExperiment");
+    throw InvalidInput(source + ": cannot read the experiment: " + ValidUtf8(e.what()), "",
+                       "InvalidExperiment");
   }
 }
 
@@ -742,9 +781,9 @@ Experiment LoadExperiment(const std::string& path, const EnvLookup& env) {
 }
 
 VariantSpec ParseVariantFlag(std::string_view flag) {
-  static constexpr std::string_view kFlagKeys[] = {"embedder", "chunker", "size",          "overlap", "k1",
-                                                   "b",        "fusion",  "k",             "alpha",   "normalization",
-                                                   "rerank",   "lambda",  "aggregate",     "depth"};
+  static constexpr std::string_view kFlagKeys[] = {
+      "embedder", "chunker", "size",          "overlap", "k1",     "b",         "fusion",
+      "k",        "alpha",   "normalization", "rerank",  "lambda", "aggregate", "depth"};
   const std::string head = "--variant " + ValidUtf8(utf8::Truncate(flag.substr(0, flag.find(',')), 80));
   if (utf8::FindInvalid(flag)) {
     throw InvalidInput(head + ": not valid UTF-8", "", "InvalidExperiment");
@@ -755,7 +794,8 @@ VariantSpec ParseVariantFlag(std::string_view flag) {
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
     const size_t comma = flag.find(',', start);
-    parts.push_back(flag.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    parts.push_back(
+        flag.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -879,7 +919,8 @@ nlohmann::json ExperimentToJson(const Experiment& e) {
 Hash128 ExperimentFingerprint(const Experiment& e) {
   nlohmann::json variants = nlohmann::json::array();
   for (const VariantSpec& v : e.variants) variants.push_back(VariantJson(v));
-  const nlohmann::json identity = {{"version", 1}, {"dataset", DatasetIdentity(e.dataset)}, {"variants", variants}};
+  const nlohmann::json identity = {
+      {"version", 1}, {"dataset", DatasetIdentity(e.dataset)}, {"variants", variants}};
   return ContentHash(identity.dump());
 }
 

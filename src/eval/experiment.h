@@ -64,21 +64,21 @@ namespace rlm {
 // One variant. Field names follow RunVariant (eval/runner.h) so the runner takes them over one to one.
 struct VariantSpec {
   std::string name;
-  std::string chunker;          // a registered chunker; empty: whole documents
-  ChunkOptions chunk;           // size/overlap when chunker is set
-  std::string embedder;         // embedder spec; empty when retrieval.NeedsVectors() is false
-  RetrieverConfig retrieval;    // retrieval, bm25, fusion, normalisation, rerank, aggregate, depth
-  size_t depth_override = 0;    // the variant's own `depth`, 0 when it inherits the experiment's
+  std::string chunker;        // a registered chunker; empty: whole documents
+  ChunkOptions chunk;         // size/overlap when chunker is set
+  std::string embedder;       // embedder spec; empty when retrieval.NeedsVectors() is false
+  RetrieverConfig retrieval;  // retrieval, bm25, fusion, normalisation, rerank, aggregate, depth
+  size_t depth_override = 0;  // the variant's own `depth`, 0 when it inherits the experiment's
 };
 
 struct StatisticsSpec {
   PairedTest test = PairedTest::kT;  // Urbano et al. (SIGIR 2019): the t-test is the best-behaved here
   PValueCorrection correction = PValueCorrection::kHolm;  // family-wise, uniformly stronger than Bonferroni
-  size_t permutations = 10000;       // randomization test
-  size_t bootstrap = 10000;          // bootstrap resamples for confidence intervals
+  size_t permutations = 10000;                            // randomization test
+  size_t bootstrap = 10000;                               // bootstrap resamples for confidence intervals
   uint64_t seed = 42;
-  double alpha = 0.05;               // significance level
-  std::string baseline;              // variant compared against; resolved to the first variant when unset
+  double alpha = 0.05;   // significance level
+  std::string baseline;  // variant compared against; resolved to the first variant when unset
 };
 
 struct Experiment {
@@ -109,8 +109,8 @@ Experiment ParseExperiment(std::string_view text, const std::string& source, con
 Experiment LoadExperiment(const std::string& path, const EnvLookup& env = ProcessEnv);
 
 // Parses `NAME=RETRIEVAL[,key=value...]` with the validation of a YAML variant (messages start with
-// "--variant NAME=RETRIEVAL: " and name the setting, e.g. "fusion.k"). depth_override is set when the flag gives depth; retrieval.depth is resolved by
-// FinalizeExperiment.
+// "--variant NAME=RETRIEVAL: " and name the setting, e.g. "fusion.k"). depth_override is set when the flag
+// gives depth; retrieval.depth is resolved by FinalizeExperiment.
 VariantSpec ParseVariantFlag(std::string_view flag);
 
 // Completes an experiment built in code (e.g. from CLI flags) and checks what spans fields: at least one

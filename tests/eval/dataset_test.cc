@@ -40,7 +40,8 @@ class DatasetTest : public ::testing::Test {
   // A small valid BEIR folder: 3 documents, 3 queries (q3 outside the test split), 3 judgments.
   void WriteBeir() {
     Write("corpus.jsonl",
-          "{\"_id\": \"d1\", \"title\": \"Alpha\", \"text\": \"first document\", \"metadata\": {\"a\": [1, {\"b\": 2}]}}\n"
+          "{\"_id\": \"d1\", \"title\": \"Alpha\", \"text\": \"first document\", \"metadata\": {\"a\": [1, "
+          "{\"b\": 2}]}}\n"
           "{\"_id\": \"d2\", \"title\": \"\", \"text\": \"second document\"}\n"
           "{\"_id\": 3, \"text\": \"third, numeric id, no title\"}\n");
     Write("queries.jsonl",
@@ -107,10 +108,10 @@ TEST_F(DatasetTest, CountsUnknownAndDuplicateQrels) {
   Write("qrels/test.tsv",
         "query-id\tcorpus-id\tscore\n"
         "q1\td1\t1\n"
-        "q1\tghost\t1\n"     // line 3: unknown document, kept
-        "qX\td1\t1\n"        // line 4: unknown query, dropped
-        "q1\td1\t1\n"        // line 5: duplicate
-        "q1\td1\t2\n");      // line 6: duplicate with another grade
+        "q1\tghost\t1\n"  // line 3: unknown document, kept
+        "qX\td1\t1\n"     // line 4: unknown query, dropped
+        "q1\td1\t1\n"     // line 5: duplicate
+        "q1\td1\t2\n");   // line 6: duplicate with another grade
   const EvalDataset ds = LoadBeir(dir_.string());
   EXPECT_EQ(ds.report.qrels_lines, 5u);
   EXPECT_EQ(ds.report.qrels_unknown_docs, 1u);
@@ -122,7 +123,8 @@ TEST_F(DatasetTest, CountsUnknownAndDuplicateQrels) {
   EXPECT_EQ(ds.queries[0].judgments[0].grade, 1);  // the first judgment wins
   EXPECT_EQ(ds.queries[0].judgments[1].doc, kUnknownDoc);
   ASSERT_EQ(ds.report.warnings.size(), 3u);
-  EXPECT_NE(ds.report.warnings[0].find("test.tsv:4: unknown query 'qX'"), std::string::npos) << ds.report.warnings[0];
+  EXPECT_NE(ds.report.warnings[0].find("test.tsv:4: unknown query 'qX'"), std::string::npos)
+      << ds.report.warnings[0];
   EXPECT_NE(ds.report.warnings[1].find("test.tsv:3: unknown document 'ghost'"), std::string::npos);
   EXPECT_NE(ds.report.warnings[2].find("test.tsv:5: repeated judgment"), std::string::npos);
   EXPECT_NE(ds.report.warnings[2].find("2 lines in all"), std::string::npos);
@@ -157,7 +159,8 @@ TEST_F(DatasetTest, LineThatIsNotAnObject) {
 
 TEST_F(DatasetTest, MissingId) {
   WriteBeir();
-  Write("corpus.jsonl", "{\"_id\": \"d1\", \"text\": \"ok\"}\n{\"_id\": \"d2\", \"text\": \"ok\"}\n{\"text\": \"no id\"}\n");
+  Write("corpus.jsonl",
+        "{\"_id\": \"d1\", \"text\": \"ok\"}\n{\"_id\": \"d2\", \"text\": \"ok\"}\n{\"text\": \"no id\"}\n");
   const std::string e = BeirError();
   EXPECT_NE(e.find("corpus.jsonl:3: missing \"_id\""), std::string::npos) << e;
 }
@@ -166,10 +169,12 @@ TEST_F(DatasetTest, IdOfWrongType) {
   WriteBeir();
   Write("corpus.jsonl", "{\"_id\": [\"d1\"], \"text\": \"ok\"}\n");
   std::string e = BeirError();
-  EXPECT_NE(e.find("corpus.jsonl:1: \"_id\" must be a string or an integer, not an array"), std::string::npos) << e;
+  EXPECT_NE(e.find("corpus.jsonl:1: \"_id\" must be a string or an integer, not an array"), std::string::npos)
+      << e;
   Write("corpus.jsonl", "{\"_id\": 1.5, \"text\": \"ok\"}\n");
   e = BeirError();
-  EXPECT_NE(e.find("corpus.jsonl:1: \"_id\" must be a string or an integer, not a number"), std::string::npos) << e;
+  EXPECT_NE(e.find("corpus.jsonl:1: \"_id\" must be a string or an integer, not a number"), std::string::npos)
+      << e;
 }
 
 TEST_F(DatasetTest, TextOfWrongTypeOrMissing) {
@@ -182,7 +187,8 @@ TEST_F(DatasetTest, TextOfWrongTypeOrMissing) {
 
 TEST_F(DatasetTest, InvalidUtf8NamesLineAndColumn) {
   WriteBeir();
-  Write("corpus.jsonl", "{\"_id\": \"d1\", \"text\": \"ok\"}\n{\"_id\": \"d2\", \"text\": \"bad \xC3\x28 byte\"}\n");
+  Write("corpus.jsonl",
+        "{\"_id\": \"d1\", \"text\": \"ok\"}\n{\"_id\": \"d2\", \"text\": \"bad \xC3\x28 byte\"}\n");
   const std::string e = BeirError();
   EXPECT_NE(e.find("corpus.jsonl:2:28: invalid UTF-8 (byte 0xC3)"), std::string::npos) << e;
 }
@@ -197,7 +203,8 @@ TEST_F(DatasetTest, EmptyQueryTextIsAnError) {
 TEST_F(DatasetTest, DuplicateDocumentIdNamesBothLines) {
   WriteBeir();
   Write("corpus.jsonl",
-        "{\"_id\": \"d1\", \"text\": \"a\"}\n{\"_id\": \"d2\", \"text\": \"b\"}\n{\"_id\": \"d1\", \"text\": \"c\"}\n");
+        "{\"_id\": \"d1\", \"text\": \"a\"}\n{\"_id\": \"d2\", \"text\": \"b\"}\n{\"_id\": \"d1\", \"text\": "
+        "\"c\"}\n");
   const std::string e = BeirError();
   EXPECT_NE(e.find("corpus.jsonl:3: duplicate document id 'd1' (first on line 1)"), std::string::npos) << e;
 }
@@ -274,7 +281,8 @@ TEST_F(DatasetTest, ManyLinesParsedInPiecesKeepOrderAndReportTheFirstError) {
   // More than one parallel piece (256 KiB each).
   std::string corpus, queries, qrels;
   for (int i = 0; i < 20000; ++i) {
-    corpus += "{\"_id\": \"d" + std::to_string(i) + "\", \"text\": \"" + std::string(40, 'a' + i % 26) + "\"}\n";
+    corpus +=
+        "{\"_id\": \"d" + std::to_string(i) + "\", \"text\": \"" + std::string(40, 'a' + i % 26) + "\"}\n";
   }
   Write("corpus.jsonl", corpus);
   Write("queries.jsonl", "{\"_id\": \"q1\", \"text\": \"x\"}\n");
@@ -296,12 +304,15 @@ TEST_F(DatasetTest, ManyLinesParsedInPiecesKeepOrderAndReportTheFirstError) {
 TEST_F(DatasetTest, InMemoryParseMatchesFile) {
   WriteBeir();
   const EvalDataset file = LoadBeir(dir_.string());
-  const std::string c = "{\"_id\": \"d1\", \"title\": \"Alpha\", \"text\": \"first document\", \"metadata\": {\"a\": [1, {\"b\": 2}]}}\n"
-                        "{\"_id\": \"d2\", \"title\": \"\", \"text\": \"second document\"}\n"
-                        "{\"_id\": 3, \"text\": \"third, numeric id, no title\"}\n";
-  const std::string q = "{\"_id\": \"q1\", \"text\": \"what is first\", \"metadata\": {}}\n"
-                        "{\"_id\": \"q2\", \"text\": \"what is second\"}\n"
-                        "{\"_id\": \"q3\", \"text\": \"a training query\"}\n";
+  const std::string c =
+      "{\"_id\": \"d1\", \"title\": \"Alpha\", \"text\": \"first document\", \"metadata\": {\"a\": [1, "
+      "{\"b\": 2}]}}\n"
+      "{\"_id\": \"d2\", \"title\": \"\", \"text\": \"second document\"}\n"
+      "{\"_id\": 3, \"text\": \"third, numeric id, no title\"}\n";
+  const std::string q =
+      "{\"_id\": \"q1\", \"text\": \"what is first\", \"metadata\": {}}\n"
+      "{\"_id\": \"q2\", \"text\": \"what is second\"}\n"
+      "{\"_id\": \"q3\", \"text\": \"a training query\"}\n";
   const std::string r = "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\nq2\t3\t0\n";
   const EvalDataset mem = ParseBeir({"c", c}, {"q", q}, {"r", r}, "test");
   EXPECT_EQ(mem.fingerprint, file.fingerprint);
@@ -321,7 +332,9 @@ TEST_F(DatasetTest, FingerprintFollowsBytesAndSplit) {
   EXPECT_NE(train, test);
   EXPECT_EQ(LoadDataset(spec).queries.size(), 1u);
   spec.split = "test";
-  Write("corpus.jsonl", "{\"_id\": \"d1\", \"text\": \"changed\"}\n{\"_id\": \"d2\", \"text\": \"b\"}\n{\"_id\": \"3\", \"text\": \"c\"}\n");
+  Write("corpus.jsonl",
+        "{\"_id\": \"d1\", \"text\": \"changed\"}\n{\"_id\": \"d2\", \"text\": \"b\"}\n{\"_id\": \"3\", "
+        "\"text\": \"c\"}\n");
   EXPECT_NE(DatasetFingerprint(spec), test);
 }
 
@@ -355,7 +368,8 @@ TEST_F(DatasetTest, TrecBadLines) {
     LoadTrec(P("docs.tsv"), P("topics.tsv"), P("qrels.txt"));
     FAIL();
   } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("qrels.txt:2:8: expected 4 whitespace-separated columns"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("qrels.txt:2:8: expected 4 whitespace-separated columns"),
+              std::string::npos)
         << e.what();
   }
   Write("qrels.txt", "T1 0 D1 yes\n");
@@ -363,7 +377,8 @@ TEST_F(DatasetTest, TrecBadLines) {
     LoadTrec(P("docs.tsv"), P("topics.tsv"), P("qrels.txt"));
     FAIL();
   } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("qrels.txt:1:9: grade 'yes' is not an integer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("qrels.txt:1:9: grade 'yes' is not an integer"), std::string::npos)
+        << e.what();
   }
   Write("qrels.txt", "T1 0 D1 1\n");
   Write("topics.tsv", "T1\tt\nT2 no tab\n");
@@ -371,14 +386,16 @@ TEST_F(DatasetTest, TrecBadLines) {
     LoadTrec(P("docs.tsv"), P("topics.tsv"), P("qrels.txt"));
     FAIL();
   } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("topics.tsv:2:10: expected query-id<TAB>text"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("topics.tsv:2:10: expected query-id<TAB>text"), std::string::npos)
+        << e.what();
   }
   Write("topics.tsv", "T1\t \n");
   try {
     LoadTrec(P("docs.tsv"), P("topics.tsv"), P("qrels.txt"));
     FAIL();
   } catch (const InvalidInput& e) {
-    EXPECT_NE(std::string(e.what()).find("topics.tsv:1:4: query 'T1' has empty text"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("topics.tsv:1:4: query 'T1' has empty text"), std::string::npos)
+        << e.what();
   }
   DatasetSpec spec;
   spec.format = DatasetFormat::kTrec;
@@ -409,14 +426,16 @@ TEST_F(DatasetTest, EmbedEvalGradesScaleToIntegers) {
   EXPECT_EQ(ds.report.qrels_unknown_docs, 1u);
   EXPECT_EQ(ds.report.queries_without_judgments, 1u);
 
-  Write("queries.jsonl", "{\"id\":\"q1\",\"query\":\"x\",\"relevantDocs\":[\"doc1\"],\"relevanceScores\":[3]}\n"
-                         "{\"id\":\"q2\",\"query\":\"y\",\"relevantDocs\":[\"doc5\"],\"relevanceScores\":[2.0]}\n");
+  Write("queries.jsonl",
+        "{\"id\":\"q1\",\"query\":\"x\",\"relevantDocs\":[\"doc1\"],\"relevanceScores\":[3]}\n"
+        "{\"id\":\"q2\",\"query\":\"y\",\"relevantDocs\":[\"doc5\"],\"relevanceScores\":[2.0]}\n");
   const EvalDataset ints = LoadEmbedEval(P("corpus.jsonl"), P("queries.jsonl"));
   EXPECT_EQ(ints.report.grade_scale, 1);
   EXPECT_EQ(ints.queries[0].judgments[0].grade, 3);
   EXPECT_EQ(ints.queries[1].judgments[0].grade, 2);
 
-  Write("queries.jsonl", "{\"id\":\"q1\",\"query\":\"x\",\"relevantDocs\":[\"doc1\"],\"relevanceScores\":[0.00001]}\n");
+  Write("queries.jsonl",
+        "{\"id\":\"q1\",\"query\":\"x\",\"relevantDocs\":[\"doc1\"],\"relevanceScores\":[0.00001]}\n");
   const EvalDataset fine = LoadEmbedEval(P("corpus.jsonl"), P("queries.jsonl"));
   EXPECT_EQ(fine.report.grade_scale, 1000);
   EXPECT_EQ(fine.queries[0].judgments[0].grade, 1);  // positive stays relevant
@@ -450,7 +469,8 @@ TEST_F(DatasetTest, EmbedEvalBadLines) {
 
 TEST_F(DatasetTest, SynthesizeIsDeterministic) {
   Write("docs/a.txt", "the quick brown fox jumps over the lazy dog and keeps running far away\n");
-  Write("docs/sub/b.md", "# Notes\n\nRetrieval evaluation needs queries with known answers, so we draw them.\n");
+  Write("docs/sub/b.md",
+        "# Notes\n\nRetrieval evaluation needs queries with known answers, so we draw them.\n");
   Write("docs/short.txt", "too short");
   Write("docs/empty.txt", "");
   Write("docs/binary.bin", std::string("abc\0def ghi jkl mno pqr", 23));
@@ -501,7 +521,8 @@ TEST_F(DatasetTest, SynthesizeIsDeterministic) {
 }
 
 TEST(DatasetFormats, NamesRoundTrip) {
-  for (DatasetFormat f : {DatasetFormat::kBeir, DatasetFormat::kTrec, DatasetFormat::kEmbedEval, DatasetFormat::kSynth}) {
+  for (DatasetFormat f :
+       {DatasetFormat::kBeir, DatasetFormat::kTrec, DatasetFormat::kEmbedEval, DatasetFormat::kSynth}) {
     EXPECT_EQ(ParseDatasetFormat(DatasetFormatName(f)), f);
   }
   EXPECT_THROW(ParseDatasetFormat("csv"), InvalidInput);
@@ -536,7 +557,8 @@ TEST(DatasetSharedData, SciFactTestSplit) {
 
 TEST(DatasetSharedData, NfCorpusBeirWithCorpusOverride) {
   const std::string folder = kData + "/nfcorpus/beir";
-  if (!fs::exists(folder + "/corpus_testsplit_processed.jsonl")) GTEST_SKIP() << "NFCorpus not found at " << folder;
+  if (!fs::exists(folder + "/corpus_testsplit_processed.jsonl"))
+    GTEST_SKIP() << "NFCorpus not found at " << folder;
   // The folder has no corpus.jsonl (see its SOURCE.txt): the plain loader says which file it expected.
   try {
     LoadBeir(folder, "test");

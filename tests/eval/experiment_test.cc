@@ -176,33 +176,42 @@ variants:
   EXPECT_NE(msg.find("did you mean 'k'?"), std::string::npos) << msg;
   EXPECT_NE(suggestion.find("method, k, alpha, normalization"), std::string::npos) << suggestion;
 
-  EXPECT_NE(ErrorOf("dataset: {path: /d}\ndpeth: 10\nvariants: {b: bm25}\n").first.find("did you mean 'depth'?"),
-            std::string::npos);
-  EXPECT_NE(ErrorOf("dataset: {path: /d}\nvariants: {b: {retreival: bm25}}\n").first.find("did you mean 'retrieval'?"),
+  EXPECT_NE(
+      ErrorOf("dataset: {path: /d}\ndpeth: 10\nvariants: {b: bm25}\n").first.find("did you mean 'depth'?"),
+      std::string::npos);
+  EXPECT_NE(ErrorOf("dataset: {path: /d}\nvariants: {b: {retreival: bm25}}\n")
+                .first.find("did you mean 'retrieval'?"),
             std::string::npos);
   const std::string far = ErrorOf("dataset: {path: /d}\nzzzzzzzz: 1\nvariants: {b: bm25}\n").first;
   EXPECT_NE(far.find("unknown key 'zzzzzzzz' at zzzzzzzz"), std::string::npos) << far;
   EXPECT_EQ(far.find("did you mean"), std::string::npos) << far;
-  EXPECT_NE(ErrorOf("dataset: {path: /d, splt: dev}\nvariants: {b: bm25}\n").first.find("dataset.splt; did you mean 'split'?"),
+  EXPECT_NE(ErrorOf("dataset: {path: /d, splt: dev}\nvariants: {b: bm25}\n")
+                .first.find("dataset.splt; did you mean 'split'?"),
             std::string::npos);
 }
 
 TEST(Experiment, WrongTypesAndValuesNamePathAndLine) {
   auto msg = [](const std::string& yaml) { return ErrorOf(yaml).first; };
-  EXPECT_NE(msg("dataset: {path: /d}\ndepth: lots\nvariants: {b: bm25}\n").find("exp.yaml:2:8: depth: expected a whole number, got 'lots'"),
+  EXPECT_NE(msg("dataset: {path: /d}\ndepth: lots\nvariants: {b: bm25}\n")
+                .find("exp.yaml:2:8: depth: expected a whole number, got 'lots'"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\ndepth: 0\nvariants: {b: bm25}\n").find("depth: must be between 1"), std::string::npos);
+  EXPECT_NE(msg("dataset: {path: /d}\ndepth: 0\nvariants: {b: bm25}\n").find("depth: must be between 1"),
+            std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\nvariants:\n  b:\n    retrieval: bm25\n    bm25: {k1: 1.2, b: 1.5}\n")
                 .find("exp.yaml:5:24: variants.b.bm25.b: must be between 0 and 1, got 1.5"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: sparse}}\n").find("variants.b.retrieval: unknown value 'sparse'"),
+  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: sparse}}\n")
+                .find("variants.b.retrieval: unknown value 'sparse'"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: [bm25]}}\n").find("expected a single value, got a list"),
+  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: [bm25]}}\n")
+                .find("expected a single value, got a list"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: hybrid, embedder: hash, fusion: {method: borda}}}\n")
+  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: hybrid, embedder: hash, fusion: {method: "
+                "borda}}}\n")
                 .find("variants.b.fusion.method: unknown value 'borda'"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: dense, embedder: word2vec}}\n").find("unknown embedder kind 'word2vec'"),
+  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: dense, embedder: word2vec}}\n")
+                .find("unknown embedder kind 'word2vec'"),
             std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: dense, embedder: hash, chunker: fixd}}\n")
                 .find("unknown chunker 'fixd'"),
@@ -210,25 +219,34 @@ TEST(Experiment, WrongTypesAndValuesNamePathAndLine) {
   EXPECT_NE(ErrorOf("dataset: {path: /d}\nvariants: {b: {retrieval: dense, embedder: hash, chunker: fixd}}\n")
                 .second.find("did you mean 'fixed'?"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nmetrics: [ndcg_cutt.10]\nvariants: {b: bm25}\n").find("exp.yaml:2:11: metrics[0]:"),
+  EXPECT_NE(msg("dataset: {path: /d}\nmetrics: [ndcg_cutt.10]\nvariants: {b: bm25}\n")
+                .find("exp.yaml:2:11: metrics[0]:"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("dataset: {path: /d}\nmetrics: [ndcg@10]\nvariants: {b: bm25}\n").second.find("write 'ndcg_cut.10'"),
+  EXPECT_NE(ErrorOf("dataset: {path: /d}\nmetrics: [ndcg@10]\nvariants: {b: bm25}\n")
+                .second.find("write 'ndcg_cut.10'"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nstatistics: {test: anova}\nvariants: {b: bm25}\n").find("statistics.test:"),
+  EXPECT_NE(
+      msg("dataset: {path: /d}\nstatistics: {test: anova}\nvariants: {b: bm25}\n").find("statistics.test:"),
+      std::string::npos);
+  EXPECT_NE(msg("dataset: {path: /d}\nstatistics: {baseline: bm52}\nvariants: {bm25: bm25}\n")
+                .find("statistics.baseline: names no variant"),
             std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nstatistics: {baseline: bm52}\nvariants: {bm25: bm25}\n").find("statistics.baseline: names no variant"),
-            std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d, format: parquet}\nvariants: {b: bm25}\n").find("dataset.format: unknown dataset format"),
+  EXPECT_NE(msg("dataset: {path: /d, format: parquet}\nvariants: {b: bm25}\n")
+                .find("dataset.format: unknown dataset format"),
             std::string::npos);
   EXPECT_NE(msg("dataset: {format: beir}\nvariants: {b: bm25}\n").find("missing path"), std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\n").find("missing variants"), std::string::npos);
+  EXPECT_NE(msg("dataset: {format: embedeval, corpus: c.jsonl}\nvariants: {b: bm25}\n").find("needs a path"),
+            std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: bm25, b: dense}\n").find("twice"), std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\nvariants: {\"a/b\": bm25}\n").find("variant names"), std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: bm25, depth: }}\n").find("variants.b.depth: has no value"),
+  EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: bm25, depth: }}\n")
+                .find("variants.b.depth: has no value"),
             std::string::npos);
   EXPECT_NE(msg("").find("empty"), std::string::npos);
-  EXPECT_NE(msg("dataset: {path: /d}\nname: caf\xE9\nvariants: {b: bm25}\n").find("exp.yaml:2:10: invalid UTF-8"),
-            std::string::npos);
+  EXPECT_NE(
+      msg("dataset: {path: /d}\nname: caf\xE9\nvariants: {b: bm25}\n").find("exp.yaml:2:10: invalid UTF-8"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("dataset: {path: \"${BAD}\"}\nvariants: {b: bm25}\n", FakeEnv({{"BAD", "\xFF"}}))
                 .first.find("dataset.path: is not valid UTF-8"),
             std::string::npos);
@@ -246,20 +264,26 @@ TEST(Experiment, SettingsThatWouldBeIgnoredAreErrors) {
   EXPECT_NE(msg("{retrieval: dense}").find("needs an embedder"), std::string::npos);
   EXPECT_NE(msg("{retrieval: bm25, rerank: mmr}").find("needs an embedder"), std::string::npos);
   EXPECT_NE(msg("{retrieval: dense, embedder: hash, bm25: {k1: 1}}").find("not dense"), std::string::npos);
-  EXPECT_NE(msg("{retrieval: hybrid, embedder: hash, fusion: {method: rrf, alpha: 0.5}}").find("applies to weighted fusion"),
+  EXPECT_NE(msg("{retrieval: hybrid, embedder: hash, fusion: {method: rrf, alpha: 0.5}}")
+                .find("applies to weighted fusion"),
             std::string::npos);
-  EXPECT_NE(msg("{retrieval: hybrid, embedder: hash, fusion: {method: combsum, k: 5}}").find("applies to rrf fusion"),
+  EXPECT_NE(msg("{retrieval: hybrid, embedder: hash, fusion: {method: combsum, k: 5}}")
+                .find("applies to rrf fusion"),
             std::string::npos);
-  EXPECT_NE(msg("{retrieval: hybrid, embedder: hash, fusion: {normalization: minmax}}").find("rrf fuses ranks"),
+  EXPECT_NE(
+      msg("{retrieval: hybrid, embedder: hash, fusion: {normalization: minmax}}").find("rrf fuses ranks"),
+      std::string::npos);
+  EXPECT_NE(msg("{retrieval: bm25, rerank: {lambda: 0.5}}").find("applies to rerank method mmr"),
             std::string::npos);
-  EXPECT_NE(msg("{retrieval: bm25, rerank: {lambda: 0.5}}").find("applies to rerank method mmr"), std::string::npos);
   EXPECT_NE(msg("{retrieval: bm25, aggregate: max}").find("applies only with a chunker"), std::string::npos);
   EXPECT_NE(msg("{retrieval: bm25, chunker: {name: none, size: 10}}").find("applies only with a chunker"),
             std::string::npos);
   EXPECT_NE(msg("{retrieval: bm25, chunker: {size: 10}}").find("without a chunker name"), std::string::npos);
-  EXPECT_NE(msg("{retrieval: bm25, chunker: {name: fixed, size: 256}}").find("overlap 500 must be smaller than size 256"),
+  EXPECT_NE(msg("{retrieval: bm25, chunker: {name: fixed, size: 256}}")
+                .find("overlap 500 must be smaller than size 256"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("dataset: {path: /d, format: synth, split: dev}\nvariants: {b: bm25}\n").first.find("does not apply"),
+  EXPECT_NE(ErrorOf("dataset: {path: /d, format: synth, split: dev}\nvariants: {b: bm25}\n")
+                .first.find("does not apply"),
             std::string::npos);
   EXPECT_NE(ErrorOf("dataset: {path: /d, format: trec}\nvariants: {b: bm25}\n").first.find("needs corpus"),
             std::string::npos);
@@ -281,11 +305,14 @@ TEST(Experiment, EnvironmentSubstitution) {
   EXPECT_EQ(e.output, "${literal}/fallback");
 
   const auto [unset, suggestion] = ErrorOf("dataset: {path: \"${NOPE}/x\"}\nvariants: {b: bm25}\n", env);
-  EXPECT_NE(unset.find("exp.yaml:1:17: dataset.path: environment variable NOPE is not set"), std::string::npos) << unset;
+  EXPECT_NE(unset.find("exp.yaml:1:17: dataset.path: environment variable NOPE is not set"),
+            std::string::npos)
+      << unset;
   EXPECT_NE(suggestion.find("export NOPE="), std::string::npos);
   EXPECT_NE(ErrorOf("dataset: {path: \"${DATA\"}\nvariants: {b: bm25}\n", env).first.find("unterminated"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("dataset: {path: \"${1X}\"}\nvariants: {b: bm25}\n", env).first.find("bad environment variable name"),
+  EXPECT_NE(ErrorOf("dataset: {path: \"${1X}\"}\nvariants: {b: bm25}\n", env)
+                .first.find("bad environment variable name"),
             std::string::npos);
 }
 
@@ -313,7 +340,8 @@ TEST(VariantFlag, ParsesTheCliForm) {
   EXPECT_EQ(b.embedder, "");
 
   const VariantSpec c = ParseVariantFlag(
-      "c=hybrid,embedder=hash:64,chunker=fixed,size=400,overlap=40,aggregate=first,k1=0.9,b=0.4,fusion=weighted,"
+      "c=hybrid,embedder=hash:64,chunker=fixed,size=400,overlap=40,aggregate=first,k1=0.9,b=0.4,fusion="
+      "weighted,"
       "alpha=0.25,norm=zscore,rerank=mmr,lambda=0.6,depth=50");
   EXPECT_EQ(c.chunker, "fixed");
   EXPECT_EQ(c.chunk.size, 400u);
@@ -328,7 +356,8 @@ TEST(VariantFlag, ParsesTheCliForm) {
 }
 
 TEST(VariantFlag, ValidatesLikeTheFile) {
-  EXPECT_NE(FlagError("hyb=hybrid,embedder=hash,kk=60").find("--variant hyb=hybrid: unknown key 'kk'; did you mean 'k'?"),
+  EXPECT_NE(FlagError("hyb=hybrid,embedder=hash,kk=60")
+                .find("--variant hyb=hybrid: unknown key 'kk'; did you mean 'k'?"),
             std::string::npos)
       << FlagError("hyb=hybrid,embedder=hash,kk=60");
   EXPECT_NE(FlagError("d=dense").find("needs an embedder"), std::string::npos);
@@ -380,20 +409,25 @@ TEST(Experiment, CanonicalJsonAndFingerprint) {
   // Spelling out defaults changes nothing; metrics, statistics, output and name change nothing.
   const Experiment a = Parse("dataset: {path: /d}\nvariants: {h: {retrieval: hybrid, embedder: hash}}\n");
   const Experiment b = Parse(
-      "name: other\ndataset: {path: /elsewhere, split: test}\ndepth: 1000\nmetrics: [map]\nstatistics: {test: wilcoxon}\n"
+      "name: other\ndataset: {path: /elsewhere, split: test}\ndepth: 1000\nmetrics: [map]\nstatistics: "
+      "{test: wilcoxon}\n"
       "output: /o\nconcurrency: 3\n"
-      "variants: {h: {retrieval: hybrid, embedder: hash, fusion: {method: rrf, k: 60}, rerank: none, depth: 1000}}\n");
+      "variants: {h: {retrieval: hybrid, embedder: hash, fusion: {method: rrf, k: 60}, rerank: none, depth: "
+      "1000}}\n");
   EXPECT_EQ(ExperimentFingerprint(a), ExperimentFingerprint(b));
   // Anything that changes a ranking changes it.
-  for (const char* change : {"{retrieval: hybrid, embedder: hash, fusion: {k: 61}}", "{retrieval: hybrid, embedder: hash:64}",
-                             "{retrieval: hybrid, embedder: hash, depth: 999}", "{retrieval: dense, embedder: hash}",
-                             "{retrieval: hybrid, embedder: hash, rerank: mmr}"}) {
+  for (const char* change :
+       {"{retrieval: hybrid, embedder: hash, fusion: {k: 61}}", "{retrieval: hybrid, embedder: hash:64}",
+        "{retrieval: hybrid, embedder: hash, depth: 999}", "{retrieval: dense, embedder: hash}",
+        "{retrieval: hybrid, embedder: hash, rerank: mmr}"}) {
     const Experiment c = Parse(std::string("dataset: {path: /d}\nvariants: {h: ") + change + "}\n");
     EXPECT_NE(ExperimentFingerprint(a), ExperimentFingerprint(c)) << change;
   }
-  const Experiment split = Parse("dataset: {path: /d, split: dev}\nvariants: {h: {retrieval: hybrid, embedder: hash}}\n");
+  const Experiment split =
+      Parse("dataset: {path: /d, split: dev}\nvariants: {h: {retrieval: hybrid, embedder: hash}}\n");
   EXPECT_NE(ExperimentFingerprint(a), ExperimentFingerprint(split));
-  const Experiment renamed = Parse("dataset: {path: /d}\nvariants: {h2: {retrieval: hybrid, embedder: hash}}\n");
+  const Experiment renamed =
+      Parse("dataset: {path: /d}\nvariants: {h2: {retrieval: hybrid, embedder: hash}}\n");
   EXPECT_NE(ExperimentFingerprint(a), ExperimentFingerprint(renamed));
 }
 

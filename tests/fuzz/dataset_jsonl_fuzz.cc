@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   parts[2] = in;
   try {
-    (void)rlm::ParseBeir({"corpus.jsonl", parts[0]}, {"queries.jsonl", parts[1]}, {"qrels/test.tsv", parts[2]}, "test");
+    (void)rlm::ParseBeir({"corpus.jsonl", parts[0]}, {"queries.jsonl", parts[1]},
+                         {"qrels/test.tsv", parts[2]}, "test");
   } catch (const rlm::Error& e) {
     CheckMessage(e);
   }

@@ -1,6 +1,6 @@
-// libFuzzer target: experiment files (YAML or JSON, eval/experiment.h) and the --variant flag form. yaml-cpp's
-// own exceptions must be converted inside the parser: anything thrown but rlm::Error is a crash, as is any
-// ASan report. The environment is a fixed stand-in so runs do not depend on the fuzzing machine.
+// libFuzzer target: experiment files (YAML or JSON, eval/experiment.h) and the --variant flag form.
+// yaml-cpp's own exceptions must be converted inside the parser: anything thrown but rlm::Error is a crash,
+// as is any ASan report. The environment is a fixed stand-in so runs do not depend on the fuzzing machine.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
