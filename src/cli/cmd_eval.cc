@@ -153,6 +153,7 @@ void RegisterEvalCommands(CLI::App& app, Context& ctx) {
   eval->require_subcommand(1);
   AddEvalMetrics(eval, ctx);
   AddEvalRun(eval, ctx);
+  AddEvalTools(eval, ctx);
 }
 
 }  // namespace rlm::cli
