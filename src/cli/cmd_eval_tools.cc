@@ -1,6 +1,7 @@
 // `eval compare` (paired significance tests between TREC runs) and `eval synth` (a BEIR folder of
 // known-item queries drawn from a folder of text files).
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -96,9 +97,12 @@ void RunCompare(Context& ctx, const CompareArgs& a) {
                     {"queries", x.size()}};
         try {
           const PairedComparison c = ComparePaired(x, y, test, co);
-          row.update(json{{"mean_a", c.mean_a}, {"mean_b", c.mean_b}, {"p_value", c.p_value},
-                          {"effect_size", c.effect_size}, {"ci_low", c.ci_low}, {"ci_high", c.ci_high}});
-          p.push_back(std::isnan(c.p_value) ? 1.0 : c.p_value);
+          const bool undefined = std::isnan(c.p_value);  // no variance in the differences (identical scores)
+          row.update(json{{"mean_a", c.mean_a}, {"mean_b", c.mean_b}, {"p_value", undefined ? 1.0 : c.p_value},
+                          {"effect_size", std::isnan(c.effect_size) ? 0.0 : c.effect_size}, {"ci_low", c.ci_low},
+                          {"ci_high", c.ci_high}});
+          if (undefined) row["note"] = "the per-query differences have no variance; no test is possible";
+          p.push_back(undefined ? 1.0 : c.p_value);
         } catch (const InvalidInput& e) {  // e.g. identical runs under Wilcoxon: no difference to test
           row.update(json{{"p_value", 1.0}, {"note", e.what()}});
           p.push_back(1.0);
