@@ -59,15 +59,20 @@ void Context::Note(std::string_view s) const {
 }
 
 namespace {
-// A one-line bar on stderr: phase, percent, bytes, rate and ETA, redrawn at most ten times a second.
+// A one-line bar on stderr: phase, percent, amount, rate and ETA, redrawn at most ten times a second. The
+// "load" phase counts bytes; other phases (embed, query jobs) count items. Each phase has its own clock.
 class ProgressBar {
  public:
   void Update(std::string_view phase, uint64_t done, uint64_t total) {
     auto now = std::chrono::steady_clock::now();
-    if (!started_) {
+    if (!started_ || phase != phase_) {
+      if (started_ && last_done_ < last_total_) std::fprintf(stderr, "\n");  // leave the unfinished bar
       start_ = now;
       started_ = true;
+      phase_ = phase;
     }
+    last_done_ = done;
+    last_total_ = total;
     if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     double secs = std::chrono::duration<double>(now - start_).count();
@@ -77,15 +82,21 @@ class ProgressBar {
     std::string bar(static_cast<size_t>(filled), '#');
     bar.append(static_cast<size_t>(width - filled), '-');
     double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    const bool bytes = phase == "load";
+    auto amount = [&](double v) {
+      return bytes ? HumanBytes(static_cast<uint64_t>(v)) : std::to_string(static_cast<uint64_t>(v));
+    };
     std::fprintf(stderr, "\r%.*s [%s] %5.1f%% %s/%s %s/s ETA %.0fs ", static_cast<int>(phase.size()), phase.data(),
-                 bar.c_str(), frac * 100, HumanBytes(done).c_str(), HumanBytes(total).c_str(),
-                 HumanBytes(static_cast<uint64_t>(rate)).c_str(), eta);
+                 bar.c_str(), frac * 100, amount(static_cast<double>(done)).c_str(),
+                 amount(static_cast<double>(total)).c_str(), amount(rate).c_str(), eta);
     if (done >= total) std::fprintf(stderr, "\n");
     std::fflush(stderr);
   }
 
  private:
   bool started_ = false;
+  std::string phase_;
+  uint64_t last_done_ = 0, last_total_ = 0;
   std::chrono::steady_clock::time_point start_, last_;
 };
 }  // namespace
