@@ -40,7 +40,7 @@ if ! command -v node >/dev/null; then
 else
   if [ ! -d "$NODE_DIR/node_modules/@langchain/textsplitters" ]; then
     echo "installing the LangChain peer (npm ci in bench/node) ..." >&2
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+    (cd "$NODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2) ||
       peer_note="LangChain skipped: npm ci failed in bench/node"
   fi
   if [ -z "$peer_note" ]; then

@@ -26,8 +26,10 @@ need_binary() {
 
 # need_bench_tool NAME: builds $BUILD/bench/NAME (a no-op when it is up to date), first configuring with
 # RLM_BUILD_BENCH=ON if the build folder was configured without the benchmarks. Quiet unless it fails.
+# With RLM_BENCH_NO_BUILD=1 it only checks that the binary is there (tools built some other way).
 need_bench_tool() {
   local log
+  if [ "${RLM_BENCH_NO_BUILD:-0}" = 1 ]; then need_binary "$BUILD/bench/$1"; return; fi
   if ! grep -q '^RLM_BUILD_BENCH:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
     cmake -S "$REPO" -B "$BUILD" -DRLM_BUILD_BENCH=ON >/dev/null
   fi

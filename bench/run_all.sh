@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the three benchmarks of docs/benchmarks.md one after the other and prints their tables (Markdown):
-#   bench/chunk.sh   semantic chunking, rlm vs LangChain's RecursiveCharacterTextSplitter
-#   bench/load.sh    `rlm load` MB/s on the largest shared file, peak RSS on a generated 1 GB file
-#   bench/search.sh  `rlm search` latency in a fresh process on ~100k chunks, beside SQLite FTS5
+# Runs the four benchmarks of docs/benchmarks.md one after the other and prints their tables (Markdown):
+#   bench/chunk.sh    semantic chunking, rlm vs LangChain's RecursiveCharacterTextSplitter
+#   bench/load.sh     `rlm load` MB/s on the largest shared file, peak RSS on a generated 1 GB file
+#   bench/search.sh   `rlm search` latency in a fresh process on ~100k chunks, beside SQLite FTS5
+#   bench/encoder.sh  transformer encoder sentences/s beside ONNX Runtime; the hash embedder's MB/s
 # `make bench` builds first and then runs this. A benchmark whose input data is absent says SKIPPED.
 # Nothing here asserts a timing. Pass --quick to skip the 1 GB load. The output is also saved to
 # $BUILD/bench-results.md (build/ by default) for pasting into docs/benchmarks.md.
@@ -24,4 +25,6 @@ after
 "$REPO/bench/load.sh" "${LOAD_ARGS[@]}"
 after
 "$REPO/bench/search.sh"
+after
+"$REPO/bench/encoder.sh"
 after
