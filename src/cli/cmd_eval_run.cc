@@ -17,6 +17,28 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void OnInterrupt(int) { g_stop.store(true); }
 
+// While alive, SIGINT and SIGTERM set g_stop instead of ending the process; the old handlers come back after.
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    g_stop = false;
+    struct sigaction sa {};
+    sa.sa_handler = OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopOnSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
 struct RunArgs {
   std::string experiment;
   std::string dataset;
@@ -65,25 +87,14 @@ Experiment BuildExperiment(const RunArgs& a) {
 
 void RunEval(Context& ctx, const RunArgs& a) {
   const Experiment e = BuildExperiment(a);
-  g_stop = false;
-  struct sigaction sa {}, old_int {}, old_term {};
-  sa.sa_handler = OnInterrupt;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
   ExperimentRunOptions o;
   o.stop = &g_stop;
   o.progress = ctx.Progress();
   ExperimentRunResult r;
-  try {
+  {
+    const StopOnSignals signals;
     r = RunExperiment(e, o);
-  } catch (...) {
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-    throw;
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   if (r.interrupted) {
     throw Error(ErrorKind::kConflict, "interrupted: finished jobs are saved in " + e.output + "/ledger.sqlite",
                 "run the same command again to resume run " + r.run_id, "Interrupted");

@@ -103,10 +103,7 @@ const float* Encoder::Bind(const std::string& name, std::vector<int64_t> shape) 
   return owned_.back().data();
 }
 
-size_t Encoder::MaxSequence() const {
-  return config_.arch == Architecture::kXlmRoberta ? config_.max_positions - config_.pad_token_id - 1
-                                                   : config_.max_positions;
-}
+size_t Encoder::MaxSequence() const { return PositionLimit(config_); }
 
 void Encoder::Check(std::span<const std::span<const int32_t>> sequences) const {
   for (size_t s = 0; s < sequences.size(); ++s) {

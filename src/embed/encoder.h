@@ -27,6 +27,7 @@ class Encoder {
   static std::unique_ptr<Encoder> Load(const ModelFolder& folder);
 
   const EncoderConfig& config() const { return config_; }
+  const WeightFiles& weights() const { return weights_; }
   size_t Dims() const { return config_.hidden; }
   // The most token ids one sequence may have (special tokens included).
   size_t MaxSequence() const;

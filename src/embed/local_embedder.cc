@@ -12,14 +12,10 @@
 
 namespace rlm {
 
-std::string ModelFilesHash(const ModelFolder& folder, const Tokenizer& tokenizer) {
+std::string ModelFilesHash(const ModelFolder& folder, const WeightFiles& weights, const Tokenizer& tokenizer) {
   ContentHasher h;
   h.Update(ReadFile((folder.path / "config.json").string()));
-  const WeightFiles weights = WeightFiles::Open(folder.path);
-  for (const std::string& file : weights.files()) {
-    const MappedFile map(file);
-    h.Update(map.view());
-  }
+  for (const std::string_view file : weights.images()) h.Update(file);
   h.Update(tokenizer.Fingerprint());
   return h.Finish().Hex().substr(0, 16);
 }
@@ -41,7 +37,7 @@ LocalEmbedder::LocalEmbedder(const ModelFolder& folder, LongTextMode mode)
                        "", "InvalidModel");
   }
   std::string prompts = folder_.query_prefix + '\x1f' + folder_.document_prefix;
-  fingerprint_ = "local:" + folder_.name + ":" + ModelFilesHash(folder_, *tokenizer_) + ":" +
+  fingerprint_ = "local:" + folder_.name + ":" + ModelFilesHash(folder_, encoder_->weights(), *tokenizer_) + ":" +
                  std::string(PoolingName(folder_.pooling)) + ":t" + std::to_string(max_tokens_) + ":d" +
                  std::to_string(Dims()) + ":p" + ContentHash(prompts).Hex().substr(0, 8) +
                  (mode_ == LongTextMode::kWindow ? ":window" : "");

@@ -48,6 +48,6 @@ class LocalEmbedder : public Embedder {
 };
 
 // A hash of everything that decides the vectors: config.json, the weight files' bytes, the tokenizer.
-std::string ModelFilesHash(const ModelFolder& folder, const Tokenizer& tokenizer);
+std::string ModelFilesHash(const ModelFolder& folder, const WeightFiles& weights, const Tokenizer& tokenizer);
 
 }  // namespace rlm

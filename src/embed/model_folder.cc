@@ -117,14 +117,13 @@ EncoderConfig ParseConfig(const fs::path& file) {
   return c;
 }
 
-// The most tokens a sequence may have (special tokens included) given the position table.
+}  // namespace
+
 size_t PositionLimit(const EncoderConfig& c) {
   // XLM-R's positions start at padding_idx + 1.
   return c.arch == Architecture::kXlmRoberta ? c.max_positions - static_cast<size_t>(c.pad_token_id) - 1
                                              : c.max_positions;
 }
-
-}  // namespace
 
 std::string_view PoolingName(Pooling p) {
   switch (p) {

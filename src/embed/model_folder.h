@@ -31,6 +31,9 @@ struct EncoderConfig {
   Activation activation = Activation::kGeluErf;
 };
 
+// The most tokens a sequence may have (special tokens included) given the position table.
+size_t PositionLimit(const EncoderConfig& c);
+
 struct ModelFolder {
   std::filesystem::path path;
   std::string name;  // the folder's name, e.g. "all-MiniLM-L6-v2"

@@ -220,6 +220,12 @@ void WeightFiles::Add(const std::filesystem::path& path) {
   }
 }
 
+std::vector<std::string_view> WeightFiles::images() const {
+  std::vector<std::string_view> out;
+  for (const auto& map : maps_) out.push_back(map->view());
+  return out;
+}
+
 const TensorInfo* WeightFiles::Find(std::string_view name) const {
   const auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : &it->second;

@@ -56,6 +56,8 @@ class WeightFiles {
   const TensorInfo* Find(std::string_view name) const;
   const std::map<std::string, TensorInfo, std::less<>>& tensors() const { return tensors_; }
   const std::deque<std::string>& files() const { return paths_; }
+  // The mapped bytes of each file, in files() order.
+  std::vector<std::string_view> images() const;
 
  private:
   void Add(const std::filesystem::path& path);

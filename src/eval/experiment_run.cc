@@ -40,15 +40,6 @@ std::string CsvField(std::string_view s) {
   return out + "\"";
 }
 
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(pos);
-  const size_t hi = std::min(v.size() - 1, lo + 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 }  // namespace
 
 ExperimentRunResult RunExperiment(const Experiment& e, const ExperimentRunOptions& options) {
@@ -189,6 +180,7 @@ ExperimentRunResult RunExperiment(const Experiment& e, const ExperimentRunOption
       rv.measures.push_back(std::move(me));
     }
     report.variants.push_back(std::move(rv));
+    std::sort(latencies.begin(), latencies.end());
     variants_json.push_back(json{
         {"name", vr.name},
         {"measures", summary},
@@ -201,7 +193,8 @@ ExperimentRunResult RunExperiment(const Experiment& e, const ExperimentRunOption
         {"vectors_computed", vr.vectors_computed},
         {"timings_s", {{"embed", vr.embed_seconds}, {"index", vr.index_seconds}, {"query", vr.query_seconds}}},
         {"latency_ms",
-         {{"p50", Percentile(latencies, 0.5)}, {"p95", Percentile(latencies, 0.95)}, {"max", Percentile(latencies, 1)}}}});
+         {{"p50", SortedQuantile(latencies, 0.5)}, {"p95", SortedQuantile(latencies, 0.95)},
+          {"max", SortedQuantile(latencies, 1)}}}});
   }
 
   // Every variant against the baseline, on every float measure; corrections within each measure.

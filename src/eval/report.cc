@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "eval/stats.h"
+
 namespace rlm {
 namespace {
 
@@ -18,15 +20,6 @@ std::string PValue(double p) {
   if (std::isnan(p)) return "n/a";
   if (p < 1e-4) return "<0.0001";
   return Num(p, 4);
-}
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(v.size() - 1, lo + 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
 const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"};
@@ -104,18 +97,23 @@ std::string DifferenceChart(const ReportData& d, size_t base, size_t v) {
 std::string LatencyChart(const ReportData& d) {
   const double row = 26, left = 160, width = 420, top = 24;
   const double height = top + row * static_cast<double>(d.variants.size()) + 30;
+  std::vector<std::vector<double>> sorted;  // each variant's latencies, ascending
   double hi = 0;
-  for (const ReportVariant& v : d.variants) hi = std::max(hi, Quantile(v.latency_ms, 0.95));
+  for (const ReportVariant& v : d.variants) {
+    sorted.push_back(v.latency_ms);
+    std::sort(sorted.back().begin(), sorted.back().end());
+    hi = std::max(hi, SortedQuantile(sorted.back(), 0.95));
+  }
   if (hi <= 0) hi = 1;
   auto x = [&](double ms) { return left + width * std::clamp(ms / hi, 0.0, 1.0); };
   std::string svg = "<svg role=\"img\" width=\"" + Num(left + width + 90, 0) + "\" height=\"" + Num(height, 0) +
                     "\" viewBox=\"0 0 " + Num(left + width + 90, 0) + " " + Num(height, 0) + "\">";
   svg += "<text x=\"0\" y=\"14\" class=\"t\">query latency, ms (box: p25-p75, line: median, whiskers: p5-p95)</text>";
   for (size_t i = 0; i < d.variants.size(); ++i) {
-    const auto& lat = d.variants[i].latency_ms;
+    const std::vector<double>& lat = sorted[i];
     const double y = top + row * static_cast<double>(i), cy = y + row / 2;
-    const double p5 = Quantile(lat, 0.05), p25 = Quantile(lat, 0.25), p50 = Quantile(lat, 0.5),
-                 p75 = Quantile(lat, 0.75), p95 = Quantile(lat, 0.95);
+    const double p5 = SortedQuantile(lat, 0.05), p25 = SortedQuantile(lat, 0.25), p50 = SortedQuantile(lat, 0.5),
+                 p75 = SortedQuantile(lat, 0.75), p95 = SortedQuantile(lat, 0.95);
     svg += "<text x=\"" + Num(left - 6, 0) + "\" y=\"" + Num(y + 17, 1) + "\" text-anchor=\"end\">" +
            HtmlEscape(d.variants[i].name) + "</text>";
     svg += "<line x1=\"" + Num(x(p5), 1) + "\" x2=\"" + Num(x(p95), 1) + "\" y1=\"" + Num(cy, 1) + "\" y2=\"" +

@@ -99,6 +99,7 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
       run.index_seconds = Since(t0);
       t0 = Clock::now();
       std::atomic<size_t> finished{0};
+      std::vector<JobResult> fresh(todo.size());  // slot t: job t's result; query_id empty if never run
       tbb::parallel_for(size_t{0}, todo.size(), [&](size_t t) {
         if (Stopped(options)) return;
         const size_t q = todo[t];
@@ -129,17 +130,19 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
         }
         ledger.Append(options.run_id, r);
         if (ledger.pending() >= options.flush_every) ledger.Flush();
+        fresh[t] = std::move(r);
         const size_t n = finished.fetch_add(1) + 1;
         if (options.progress) options.progress("query " + v.name, n, todo.size());
       });
       ledger.Flush();
       run.query_seconds = Since(t0);
-      // Re-read what this run and earlier ones recorded, so results come from one place.
-      recorded = ledger.LoadResults(options.run_id);
+      for (JobResult& r : fresh) {
+        if (!r.query_id.empty()) done[r.query_id] = std::move(r);
+      }
     }
     for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
-      auto it = recorded[v.name].find(corpus.query_ids[q]);
-      if (it == recorded[v.name].end()) continue;
+      auto it = done.find(corpus.query_ids[q]);
+      if (it == done.end()) continue;
       if (!it->second.ok) ++run.failed;
       run.results.push_back(it->second);
     }

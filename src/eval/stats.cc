@@ -438,16 +438,17 @@ ConfidenceInterval BootstrapMeanCI(std::span<const double> values, const Bootstr
     mean = s / static_cast<double>(n);
   }
   std::sort(means.begin(), means.end());
-  // numpy.percentile(method="linear"): position (B - 1) q, linear between its neighbours.
-  auto quantile = [&](double q) {
-    const double h = static_cast<double>(means.size() - 1) * q;
-    const size_t lo = static_cast<size_t>(std::floor(h));
-    const size_t hi = std::min(lo + 1, means.size() - 1);
-    const double g = h - static_cast<double>(lo);
-    return means[lo] + g * (means[hi] - means[lo]);
-  };
   const double alpha = 1 - options.confidence;
-  return ConfidenceInterval{Mean(values), quantile(alpha / 2), quantile(1 - alpha / 2)};
+  return ConfidenceInterval{Mean(values), SortedQuantile(means, alpha / 2), SortedQuantile(means, 1 - alpha / 2)};
+}
+
+double SortedQuantile(std::span<const double> sorted, double q) {
+  if (sorted.empty()) return 0;
+  const double h = static_cast<double>(sorted.size() - 1) * q;
+  const size_t lo = static_cast<size_t>(std::floor(h));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  const double g = h - static_cast<double>(lo);
+  return sorted[lo] + g * (sorted[hi] - sorted[lo]);
 }
 
 ConfidenceInterval BootstrapMeanDifferenceCI(std::span<const double> a, std::span<const double> b,

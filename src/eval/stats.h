@@ -154,6 +154,10 @@ ConfidenceInterval BootstrapMeanDifferenceCI(std::span<const double> a, std::spa
 // +-inf when all differences are equal and nonzero, NaN when all are zero (as numpy computes it).
 double CohensD(std::span<const double> a, std::span<const double> b);
 
+// The q-quantile (0 <= q <= 1) of ascending `sorted` values, numpy.percentile(method="linear"): position
+// (n - 1) q, linear between its neighbours. 0 for no values.
+double SortedQuantile(std::span<const double> sorted, double q);
+
 // ---- Multiple-comparison corrections
 
 enum class PValueCorrection { kNone, kBonferroni, kHolm, kBenjaminiHochberg };
