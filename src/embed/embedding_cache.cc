@@ -258,11 +258,7 @@ std::unique_ptr<EmbeddingCache> EmbeddingCache::Open(const std::string& dir,
   try {
     // page_size only applies to a new, empty file, and must come before the switch to WAL.
     sql::Exec(db, "PRAGMA page_size = " + std::to_string(kPageSize));
-    {
-      // journal_mode=WAL needs no lock when the file is already in WAL mode; a new file switches once.
-      sql::Statement wal(db, "PRAGMA journal_mode = WAL");
-      wal.Step();
-    }
+    sql::EnableWal(db, options.busy_timeout_ms);
     sql::Exec(db, "PRAGMA synchronous = NORMAL");
     sql::Exec(db, "PRAGMA journal_size_limit = " + std::to_string(kJournalSizeLimit));
     cache->Migrate();

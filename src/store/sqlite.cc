@@ -1,5 +1,8 @@
 #include "store/sqlite.h"
 
+#include <chrono>
+#include <thread>
+
 #include "core/error.h"
 
 namespace rlm::sql {
@@ -24,6 +27,21 @@ void Exec(sqlite3* db, std::string_view sql) {
     sqlite3_free(err);
     if (rc == SQLITE_BUSY) throw StorageError("database busy: " + msg, "retry");
     throw StorageError(msg);
+  }
+}
+
+void EnableWal(sqlite3* db, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+      Check(db, rc, "PRAGMA journal_mode = WAL");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
 

@@ -47,4 +47,9 @@ class Statement {
 void Check(sqlite3* db, int rc, std::string_view what);
 void Exec(sqlite3* db, std::string_view sql);
 
+// Switches the database to WAL mode. Switching a new file takes an exclusive lock, and SQLite skips the busy
+// handler (returning SQLITE_BUSY at once) when several connections race to do it, so this retries for up to
+// `timeout_ms`. A file already in WAL mode needs no lock.
+void EnableWal(sqlite3* db, int timeout_ms);
+
 }  // namespace rlm::sql

@@ -16,6 +16,9 @@ namespace rlm {
 
 namespace {
 
+// How long a connection waits for another process's lock before giving up.
+constexpr int kBusyTimeoutMs = 60000;
+
 // Migrations: entry i upgrades schema version i to i + 1. Never edit a shipped entry; append a new one.
 const char* const kMigrations[] = {
     // 0 -> 1: the initial schema.
@@ -153,15 +156,11 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
     throw StorageError("cannot open workspace " + path + ": " + msg);
   }
   std::unique_ptr<Workspace> ws(new Workspace(path, db));
-  sqlite3_busy_timeout(db, 60000);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db, 1);
   try {
     sql::Exec(db, "PRAGMA foreign_keys = ON");
-    // journal_mode=WAL needs no lock when the database is already in WAL mode; a new file switches once.
-    {
-      sql::Statement wal(db, "PRAGMA journal_mode = WAL");
-      wal.Step();
-    }
+    sql::EnableWal(db, kBusyTimeoutMs);
     sql::Exec(db, "PRAGMA synchronous = NORMAL");
     ws->Migrate();
   } catch (const StorageError& e) {

@@ -162,6 +162,36 @@ TEST_F(ConcurrencyTest, ParallelLoadsAndSearchesNeverSeeLockedDatabase) {
   EXPECT_GT(nlohmann::json::parse(sout)["count"].get<int>(), 0);
 }
 
+// Several `rlm init` racing on one new path: the file's first opener switches it to WAL while the others
+// must wait for that (SQLite returns SQLITE_BUSY there without calling the busy handler). Each init either
+// succeeds or is refused because the workspace exists; none may fail on a lock, and the workspace works.
+TEST_F(ConcurrencyTest, ProcessesRacingToCreateOneWorkspace) {
+  WriteText(dir_ / "s.txt", 4096, 5, "small");
+  constexpr int kRounds = 8, kProcs = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string ws = "race" + std::to_string(round) + ".db";
+    std::vector<std::unique_ptr<RlmProcess>> procs;
+    for (int i = 0; i < kProcs; ++i) {
+      procs.push_back(std::make_unique<RlmProcess>(dir_, "race" + std::to_string(i),
+                                                   std::vector<std::string>{"-q", "-d", ws, "init"}));
+    }
+    int created = 0;
+    for (auto& p : procs) {
+      const int code = p->Wait();
+      const std::string err = p->err();
+      if (code == 0) {
+        ++created;
+      } else {
+        EXPECT_NE(err.find("already exists"), std::string::npos) << "round " << round << ": " << err;
+      }
+      EXPECT_EQ(err.find("locked"), std::string::npos) << err;
+    }
+    EXPECT_GE(created, 1) << "round " << round;
+    auto [lcode, lout] = RunRlm(dir_, {"-q", "-d", ws, "load", "s.txt", "-n", "s"});
+    EXPECT_EQ(lcode, 0) << lout;
+  }
+}
+
 TEST_F(ConcurrencyTest, LoadKilledMidwayLeavesNoTrace) {
   const fs::path big = dir_ / "big.txt";
   WriteText(big, 160u << 20, 3, "marker");
