@@ -190,6 +190,13 @@ class Reader {
     return v;
   }
 
+  bool Bool(const YAML::Node& node, const std::string& path) const {
+    const std::string s = Str(node, path);
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+    Fail(node, path, "expected true or false, got " + Quote(s));
+  }
+
   uint64_t Integer(const YAML::Node& node, const std::string& path, uint64_t lo, uint64_t hi) const {
     const std::string s = Str(node, path);
     uint64_t v = 0;
@@ -332,10 +339,11 @@ E Choose(const Reader& r, const YAML::Node& node, const std::string& path, const
 // ---------------------------------------------------------------------------------------------------------
 // Variants
 
-constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker",   "bm25",
+constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker", "bm25",  "analyzer",
                                              "fusion",    "rerank",   "aggregate", "depth"};
 constexpr std::string_view kChunkerKeys[] = {"name", "size", "overlap"};
 constexpr std::string_view kBm25Keys[] = {"k1", "b"};
+constexpr std::string_view kAnalyzerKeys[] = {"stem", "stopwords"};
 constexpr std::string_view kFusionKeys[] = {"method", "k", "alpha", "normalization"};
 constexpr std::string_view kRerankKeys[] = {"method", "lambda"};
 
@@ -417,6 +425,16 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
     r.RequireMap(n, p, kBm25Keys);
     if (const YAML::Node x = Get(n, "k1"); x.IsDefined()) c.bm25.k1 = r.Number(x, Sub(p, "k1"), 0, 1000);
     if (const YAML::Node x = Get(n, "b"); x.IsDefined()) c.bm25.b = r.Number(x, Sub(p, "b"), 0, 1);
+  }
+
+  // Analyzer settings of the BM25 side.
+  if (const YAML::Node n = Get(node, "analyzer"); n.IsDefined()) {
+    const std::string p = Sub(path, "analyzer");
+    if (!lexical) r.Fail(n, p, "applies to bm25 and hybrid retrieval, not dense");
+    r.RequireMap(n, p, kAnalyzerKeys);
+    if (const YAML::Node x = Get(n, "stem"); x.IsDefined()) c.analyzer.stem = r.Bool(x, Sub(p, "stem"));
+    if (const YAML::Node x = Get(n, "stopwords"); x.IsDefined())
+      c.analyzer.stopwords = r.Bool(x, Sub(p, "stopwords"));
   }
 
   // Fusion: a method name, or {method, k, alpha, normalization}.
@@ -696,7 +714,10 @@ nlohmann::json VariantJson(const VariantSpec& v) {
     j["chunker"] = {{"name", v.chunker}, {"size", v.chunk.size}, {"overlap", v.chunk.overlap}};
     j["aggregate"] = NameOf(kAggregates, c.aggregate);
   }
-  if (c.retrieval != RetrievalKind::kDense) j["bm25"] = {{"k1", c.bm25.k1}, {"b", c.bm25.b}};
+  if (c.retrieval != RetrievalKind::kDense) {
+    j["bm25"] = {{"k1", c.bm25.k1}, {"b", c.bm25.b}};
+    j["analyzer"] = {{"stem", c.analyzer.stem}, {"stopwords", c.analyzer.stopwords}};
+  }
   if (c.retrieval == RetrievalKind::kHybrid) {
     nlohmann::json f = {{"method", NameOf(kFusions, c.fusion)}};
     if (c.fusion == FusionKind::kRrf) {
@@ -782,8 +803,8 @@ Experiment LoadExperiment(const std::string& path, const EnvLookup& env) {
 
 VariantSpec ParseVariantFlag(std::string_view flag) {
   static constexpr std::string_view kFlagKeys[] = {
-      "embedder", "chunker", "size",          "overlap", "k1",     "b",         "fusion",
-      "k",        "alpha",   "normalization", "rerank",  "lambda", "aggregate", "depth"};
+      "embedder", "chunker", "size",          "overlap", "k1",     "b",         "stem",  "stopwords",
+      "fusion",   "k",       "alpha",         "normalization", "rerank", "lambda", "aggregate", "depth"};
   const std::string head = "--variant " + ValidUtf8(utf8::Truncate(flag.substr(0, flag.find(',')), 80));
   if (utf8::FindInvalid(flag)) {
     throw InvalidInput(head + ": not valid UTF-8", "", "InvalidExperiment");
@@ -828,6 +849,8 @@ VariantSpec ParseVariantFlag(std::string_view flag) {
       node["chunker"][key] = value;
     } else if (key == "k1" || key == "b") {
       node["bm25"][key] = value;
+    } else if (key == "stem" || key == "stopwords") {
+      node["analyzer"][key] = value;
     } else if (key == "fusion") {
       node["fusion"]["method"] = value;
     } else if (key == "k" || key == "alpha" || key == "normalization") {

@@ -34,6 +34,8 @@
 //       chunker: none | NAME | {name, size, overlap}  [none: whole documents; size/overlap in bytes,
 //                                                     defaults those of ChunkOptions: 3000 / 500]
 //       bm25: {k1, b}                               [Bm25Params: 1.2 / 0.75] (bm25, hybrid)
+//       analyzer: {stem, stopwords}                 [true / true: Porter stemming, English stop words]
+//                                                   (bm25, hybrid)
 //       fusion: rrf | weighted | combsum | combmnz | {method, k, alpha, normalization}   (hybrid)
 //               [rrf, k 60; weighted: alpha 0.5 = weight of dense; normalization minmax | zscore | none]
 //       rerank: none | mmr | {method, lambda}       [none; mmr lambda 0.5]
@@ -41,7 +43,7 @@
 //       depth: N                                    [the experiment's depth]
 //
 // The same variant as a flag: `hyb=hybrid,embedder=hash,fusion=rrf,k=60`; keys embedder, chunker, size,
-// overlap, k1, b, fusion, k, alpha, normalization, rerank, lambda, aggregate, depth.
+// overlap, k1, b, stem, stopwords, fusion, k, alpha, normalization, rerank, lambda, aggregate, depth.
 #pragma once
 
 #include <cstddef>

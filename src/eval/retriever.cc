@@ -39,8 +39,8 @@ CorpusUnits SplitCorpus(std::span<const std::string> docs, std::string_view chun
 }
 
 VariantRetriever::VariantRetriever(const RetrieverConfig& config, const CorpusUnits& units,
-                                   std::vector<float> unit_vectors, size_t dims, const Analyzer& analyzer)
-    : config_(config), units_(units), vectors_(std::move(unit_vectors)), dims_(dims), analyzer_(analyzer) {
+                                   std::vector<float> unit_vectors, size_t dims)
+    : config_(config), units_(units), vectors_(std::move(unit_vectors)), dims_(dims), analyzer_(config.analyzer) {
   if (config_.depth == 0) throw InvalidInput("retrieval depth must be at least 1");
   if (config_.NeedsVectors() && vectors_.size() != units_.texts.size() * dims_) {
     throw InternalError("unit vectors missing for a dense variant");

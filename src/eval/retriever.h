@@ -30,6 +30,7 @@ enum class AggregateKind { kMax, kSum, kFirst };
 struct RetrieverConfig {
   RetrievalKind retrieval = RetrievalKind::kBm25;
   Bm25Params bm25;
+  AnalyzerOptions analyzer;  // documents and queries for BM25 (stemming, stop words)
   FusionKind fusion = FusionKind::kRrf;
   double rrf_k = 60;
   double alpha = 0.5;  // weighted: alpha * dense + (1 - alpha) * bm25
@@ -60,9 +61,9 @@ class VariantRetriever {
   static constexpr size_t kMmrPool = 100;
 
   // `unit_vectors` holds units.texts.size() rows of `dims` L2-normalised floats when config.NeedsVectors(),
-  // else it may be empty. The analyzer is copied. Builds the BM25 index when the retrieval uses it.
+  // else it may be empty. Builds the BM25 index (with config.analyzer) when the retrieval uses it.
   VariantRetriever(const RetrieverConfig& config, const CorpusUnits& units, std::vector<float> unit_vectors,
-                   size_t dims, const Analyzer& analyzer);
+                   size_t dims);
   ~VariantRetriever();
 
   // The top `config.depth` documents for `query`; `query_vector` (dims floats) is needed when the config

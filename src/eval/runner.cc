@@ -69,7 +69,6 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
   }
   Ledger ledger(options.out_dir);
   auto recorded = ledger.LoadResults(options.run_id);
-  const Analyzer analyzer(options.analyzer);
   RunOutcome outcome;
   for (const RunVariant& v : variants) {
     VariantRun run;
@@ -95,7 +94,7 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
 
     if (!todo.empty() && !Stopped(options)) {
       t0 = Clock::now();
-      const VariantRetriever retriever(v.retrieval, units, std::move(vectors), dims, analyzer);
+      const VariantRetriever retriever(v.retrieval, units, std::move(vectors), dims);
       run.index_seconds = Since(t0);
       t0 = Clock::now();
       std::atomic<size_t> finished{0};

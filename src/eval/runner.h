@@ -41,8 +41,7 @@ struct RunOptions {
   std::string out_dir;                     // the ledger lives here
   size_t flush_every = 256;                // results per ledger transaction
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop scheduling new jobs
-  ProgressFn progress;                     // phases "embed <variant>", "query <variant>"
-  AnalyzerOptions analyzer;
+  ProgressFn progress = nullptr;           // phases "embed <variant>", "query <variant>"
 };
 
 struct VariantRun {

@@ -353,6 +353,42 @@ TEST(VariantFlag, ParsesTheCliForm) {
   EXPECT_EQ(c.retrieval.norm, ScoreNorm::kZScore);
   EXPECT_EQ(c.retrieval.rerank, RerankKind::kMmr);
   EXPECT_EQ(c.depth_override, 50u);
+  EXPECT_TRUE(c.retrieval.analyzer.stem);  // the default analyzer
+  EXPECT_TRUE(c.retrieval.analyzer.stopwords);
+
+  const VariantSpec plain = ParseVariantFlag("plain=bm25,stem=false,stopwords=no");
+  EXPECT_FALSE(plain.retrieval.analyzer.stem);
+  EXPECT_FALSE(plain.retrieval.analyzer.stopwords);
+}
+
+TEST(Experiment, AnalyzerSettingsPerVariant) {
+  const Experiment e = ParseExperiment(
+      "dataset: {path: /d}\nvariants:\n  a: {retrieval: bm25, analyzer: {stem: false}}\n"
+      "  b: {retrieval: hybrid, embedder: hash, analyzer: {stopwords: false}}\n  c: bm25\n",
+      "x.yaml", "", FakeEnv({}));
+  ASSERT_EQ(e.variants.size(), 3u);
+  EXPECT_FALSE(e.variants[0].retrieval.analyzer.stem);
+  EXPECT_TRUE(e.variants[0].retrieval.analyzer.stopwords);
+  EXPECT_TRUE(e.variants[1].retrieval.analyzer.stem);
+  EXPECT_FALSE(e.variants[1].retrieval.analyzer.stopwords);
+  EXPECT_EQ(e.variants[2].retrieval.analyzer, AnalyzerOptions{});
+  // The settings are part of the resolved experiment, so they change the run id.
+  const nlohmann::json j = ExperimentToJson(e);
+  EXPECT_EQ(j["variants"][0]["analyzer"], (nlohmann::json{{"stem", false}, {"stopwords", true}}));
+  Experiment same_but_stemmed = e;
+  same_but_stemmed.variants[0].retrieval.analyzer.stem = true;
+  EXPECT_NE(ExperimentFingerprint(e), ExperimentFingerprint(same_but_stemmed));
+
+  auto msg = [](const std::string& variant) {
+    return ErrorOf("dataset: {path: /d}\nvariants:\n  v: " + variant + "\n").first;
+  };
+  EXPECT_NE(msg("{retrieval: dense, embedder: hash, analyzer: {stem: false}}").find("not dense"),
+            std::string::npos);
+  EXPECT_NE(msg("{retrieval: bm25, analyzer: {stem: maybe}}")
+                .find("variants.v.analyzer.stem: expected true or false, got 'maybe'"),
+            std::string::npos);
+  EXPECT_NE(msg("{retrieval: bm25, analyzer: {stemming: false}}").find("unknown key 'stemming' at variants.v.analyzer.stemming"),
+            std::string::npos);
 }
 
 TEST(VariantFlag, ValidatesLikeTheFile) {
