@@ -1,5 +1,6 @@
 // `rlm eval run`: an experiment file, or the same experiment given with flags, evaluated end to end
-// (eval/experiment_run.h). Ctrl-C stops cleanly (finished jobs are in the ledger; re-running resumes).
+// (eval/experiment_run.h), in process or (--redis) on workers. Ctrl-C stops cleanly (finished jobs are in
+// the ledger or in Redis; re-running resumes).
 #include <csignal>
 #include <optional>
 #include <string>
@@ -9,35 +10,10 @@
 #include "core/error.h"
 #include "eval/experiment.h"
 #include "eval/experiment_run.h"
+#include "jobs/eval_jobs.h"
 
 namespace rlm::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void OnInterrupt(int) { g_stop.store(true); }
-
-// While alive, SIGINT and SIGTERM set g_stop instead of ending the process; the old handlers come back after.
-class StopOnSignals {
- public:
-  StopOnSignals() {
-    g_stop = false;
-    struct sigaction sa {};
-    sa.sa_handler = OnInterrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopOnSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopOnSignals(const StopOnSignals&) = delete;
-  StopOnSignals& operator=(const StopOnSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
-};
 
 struct RunArgs {
   std::string experiment;
@@ -51,6 +27,8 @@ struct RunArgs {
   std::string baseline;
   std::string test;
   std::string correction;
+  std::string redis;
+  uint64_t max_ship_mb = 256;
 };
 
 Experiment BuildExperiment(const RunArgs& a) {
@@ -88,15 +66,25 @@ Experiment BuildExperiment(const RunArgs& a) {
 void RunEval(Context& ctx, const RunArgs& a) {
   const Experiment e = BuildExperiment(a);
   ExperimentRunOptions o;
-  o.stop = &g_stop;
   o.progress = ctx.Progress();
+  if (!a.redis.empty()) {
+    DistributedOptions d;
+    d.url = ParseRedisUrl(a.redis);
+    d.max_ship_bytes = a.max_ship_mb << 20;
+    o.executor = [d](const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& ro) {
+      return RunDistributed(corpus, variants, ro, d);
+    };
+  }
   ExperimentRunResult r;
   {
     const StopOnSignals signals;
+    o.stop = &signals.flag();
     r = RunExperiment(e, o);
   }
   if (r.interrupted) {
-    throw Error(ErrorKind::kConflict, "interrupted: finished jobs are saved in " + e.output + "/ledger.sqlite",
+    const std::string where = a.redis.empty() ? "finished jobs are saved in " + e.output + "/ledger.sqlite"
+                                              : "the jobs stay queued in Redis and workers go on";
+    throw Error(ErrorKind::kConflict, "interrupted: " + where,
                 "run the same command again to resume run " + r.run_id, "Interrupted");
   }
   if (ctx.json_mode()) {
@@ -122,6 +110,10 @@ void AddEvalRun(CLI::App* eval, Context& ctx) {
   sub->add_option("--baseline", a->baseline, "Variant the others are compared with");
   sub->add_option("--test", a->test, "t, wilcoxon or randomization");
   sub->add_option("--correction", a->correction, "holm, bonferroni, bh or none");
+  sub->add_option("--redis", a->redis,
+                  "Run the jobs on `rlm worker` processes through Redis: redis://[:password@]host:port[/db]");
+  sub->add_option("--max-ship-mb", a->max_ship_mb, "With --redis: largest input shipped through Redis (MB)")
+      ->capture_default_str();
   OnRun(sub, ctx, [&ctx, a] { RunEval(ctx, *a); });
 }
 

@@ -63,7 +63,12 @@ namespace {
 // "load" phase counts bytes; other phases (embed, query jobs) count items. Each phase has its own clock.
 class ProgressBar {
  public:
-  void Update(std::string_view phase, uint64_t done, uint64_t total) {
+  void Update(std::string_view phase_and_detail, uint64_t done, uint64_t total) {
+    std::string_view phase = phase_and_detail, detail;
+    if (size_t bar = phase_and_detail.find(" | "); bar != std::string_view::npos) {
+      phase = phase_and_detail.substr(0, bar);
+      detail = phase_and_detail.substr(bar + 3);
+    }
     auto now = std::chrono::steady_clock::now();
     if (!started_ || phase != phase_) {
       if (started_ && last_done_ < last_total_) std::fprintf(stderr, "\n");  // leave the unfinished bar
@@ -86,9 +91,10 @@ class ProgressBar {
     auto amount = [&](double v) {
       return bytes ? HumanBytes(static_cast<uint64_t>(v)) : std::to_string(static_cast<uint64_t>(v));
     };
-    std::fprintf(stderr, "\r%.*s [%s] %5.1f%% %s/%s %s/s ETA %.0fs ", static_cast<int>(phase.size()), phase.data(),
-                 bar.c_str(), frac * 100, amount(static_cast<double>(done)).c_str(),
-                 amount(static_cast<double>(total)).c_str(), amount(rate).c_str(), eta);
+    std::fprintf(stderr, "\r%.*s [%s] %5.1f%% %s/%s %s/s ETA %.0fs %.*s\x1b[K", static_cast<int>(phase.size()),
+                 phase.data(), bar.c_str(), frac * 100, amount(static_cast<double>(done)).c_str(),
+                 amount(static_cast<double>(total)).c_str(), amount(rate).c_str(), eta,
+                 static_cast<int>(detail.size()), detail.data());
     if (done >= total) std::fprintf(stderr, "\n");
     std::fflush(stderr);
   }
@@ -100,6 +106,28 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_;
 };
 }  // namespace
+
+namespace {
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+}  // namespace
+
+StopOnSignals::StopOnSignals() : old_(new struct sigaction[2]{}) {
+  g_stop = false;
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_[0]);
+  sigaction(SIGTERM, &sa, &old_[1]);
+}
+
+StopOnSignals::~StopOnSignals() {
+  sigaction(SIGINT, &old_[0], nullptr);
+  sigaction(SIGTERM, &old_[1], nullptr);
+  delete[] old_;
+}
+
+const std::atomic<bool>& StopOnSignals::flag() const { return g_stop; }
 
 ProgressFn Context::Progress() const {
   if (global.quiet || !::isatty(STDERR_FILENO)) return {};

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <signal.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -64,6 +66,20 @@ class Context {
   std::function<void()> run;
 };
 
+// While alive, SIGINT and SIGTERM set flag() instead of ending the process (long commands stop cleanly
+// between jobs); the previous handlers come back after. One at a time.
+class StopOnSignals {
+ public:
+  StopOnSignals();
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+  const std::atomic<bool>& flag() const;
+
+ private:
+  struct sigaction* old_;
+};
+
 // Makes `fn` the handler of subcommand `sub`.
 inline void OnRun(CLI::App* sub, Context& ctx, std::function<void()> fn) {
   sub->callback([&ctx, fn = std::move(fn)] { ctx.run = fn; });
@@ -81,6 +97,7 @@ void RegisterAgentCommands(CLI::App& app, Context& ctx);
 void RegisterModelCommands(CLI::App& app, Context& ctx);
 void RegisterCacheCommands(CLI::App& app, Context& ctx);
 void RegisterEvalCommands(CLI::App& app, Context& ctx);
+void RegisterJobsCommands(CLI::App& app, Context& ctx);
 // `eval` subcommands defined outside cmd_eval.cc.
 void AddEvalRun(CLI::App* eval, Context& ctx);
 void AddEvalTools(CLI::App* eval, Context& ctx);

@@ -17,7 +17,7 @@ namespace {
 constexpr CommandRegistrar kFamilies[] = {
     RegisterWorkspaceCommands, RegisterLoadCommands,  RegisterBufferCommands, RegisterVarCommands,
     RegisterSearchCommands,    RegisterChunkCommands, RegisterAgentCommands,  RegisterModelCommands,
-    RegisterCacheCommands,     RegisterEvalCommands,
+    RegisterCacheCommands,     RegisterEvalCommands,  RegisterJobsCommands,
 };
 
 // JSON error object on stdout in JSON modes, a one-line message on stderr otherwise.

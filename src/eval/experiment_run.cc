@@ -73,7 +73,7 @@ ExperimentRunResult RunExperiment(const Experiment& e, const ExperimentRunOption
   if (e.concurrency > 0) {
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, e.concurrency);
   }
-  const RunOutcome outcome = RunEvaluation(corpus, variants, ro);
+  const RunOutcome outcome = options.executor ? options.executor(corpus, variants, ro) : RunEvaluation(corpus, variants, ro);
   if (outcome.interrupted) {
     result.interrupted = true;
     return result;

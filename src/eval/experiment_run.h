@@ -6,18 +6,26 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/progress.h"
 #include "eval/experiment.h"
+#include "eval/runner.h"
 
 namespace rlm {
+
+// Runs the jobs of an evaluation: RunEvaluation (in process, the default) or another executor with the
+// same contract (jobs/eval_jobs.h: RunDistributed over Redis).
+using RunExecutor = std::function<RunOutcome(const RunCorpus&, const std::vector<RunVariant>&, const RunOptions&)>;
 
 struct ExperimentRunOptions {
   const std::atomic<bool>* stop = nullptr;  // set by the CLI's SIGINT handler
   ProgressFn progress;
+  RunExecutor executor;  // empty: RunEvaluation
 };
 
 struct ExperimentRunResult {

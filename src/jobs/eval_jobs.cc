@@ -1,0 +1,612 @@
+#include "jobs/eval_jobs.h"
+
+#include <tbb/parallel_for.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "embed/embedder.h"
+#include "engine/ingest.h"
+
+namespace rlm {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using json = nlohmann::json;
+
+// ---- little binary writer/reader --------------------------------------------------------------------
+
+void PutU32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
+void PutU64(std::string& s, uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
+void PutStr(std::string& s, std::string_view v) {
+  PutU64(s, v.size());
+  s.append(v);
+}
+
+class Reader {
+ public:
+  Reader(std::string_view data, const char* what) : data_(data), what_(what) {}
+  uint32_t U32() { return Fixed<uint32_t>(); }
+  uint64_t U64() { return Fixed<uint64_t>(); }
+  float F32() { return Fixed<float>(); }
+  std::string_view Str() {
+    const uint64_t n = U64();
+    if (n > data_.size() - pos_) Fail("a string runs past the end");
+    std::string_view s = data_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  std::string_view Raw(size_t n) {
+    if (n > data_.size() - pos_) Fail("truncated");
+    std::string_view s = data_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  void End() const {
+    if (pos_ != data_.size()) Fail(std::to_string(data_.size() - pos_) + " bytes after the end");
+  }
+  size_t left() const { return data_.size() - pos_; }
+  [[noreturn]] void Fail(const std::string& msg) const { throw IoError(std::string(what_) + " is corrupt: " + msg); }
+
+ private:
+  template <class T>
+  T Fixed() {
+    if (sizeof(T) > data_.size() - pos_) Fail("truncated");
+    T v;
+    std::memcpy(&v, data_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string_view data_;
+  size_t pos_ = 0;
+  const char* what_;
+};
+
+constexpr std::string_view kCorpusMagic = "rlm-corpus-1";
+constexpr std::string_view kResultMagic = "R1";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "<a> <b>" -> {a, b}
+std::pair<size_t, size_t> ParsePair(std::string_view payload) {
+  const size_t sp = payload.find(' ');
+  size_t a = 0, b = 0;
+  bool ok = sp != std::string_view::npos;
+  if (ok) {
+    auto [p1, e1] = std::from_chars(payload.data(), payload.data() + sp, a);
+    auto [p2, e2] = std::from_chars(payload.data() + sp + 1, payload.data() + payload.size(), b);
+    ok = e1 == std::errc() && p1 == payload.data() + sp && e2 == std::errc() && p2 == payload.data() + payload.size();
+  }
+  if (!ok) throw InvalidInput("malformed job payload '" + std::string(payload.substr(0, 40)) + "'");
+  return {a, b};
+}
+
+// The Redis key of one embedding batch's vectors: the embedder's fingerprint and the units' texts.
+std::string VectorKey(const JobQueue& q, const Embedder& embedder, const CorpusUnits& units, size_t batch) {
+  const size_t begin = batch * kUnitsPerEmbedJob, end = std::min(units.texts.size(), begin + kUnitsPerEmbedJob);
+  std::string key_material = embedder.Fingerprint() + "\n" + std::to_string(embedder.Dims()) + "\n";
+  for (size_t u = begin; u < end; ++u) key_material += ContentHash(units.texts[u]).Bytes();
+  return q.Key("vec:") + ContentHash(key_material).Hex();
+}
+
+size_t Batches(const CorpusUnits& units) { return (units.texts.size() + kUnitsPerEmbedJob - 1) / kUnitsPerEmbedJob; }
+
+}  // namespace
+
+// ---- codecs -----------------------------------------------------------------------------------------
+
+std::string EncodeCorpus(const RunCorpus& c) {
+  std::string s(kCorpusMagic);
+  PutU64(s, c.doc_ids.size());
+  for (size_t i = 0; i < c.doc_ids.size(); ++i) {
+    PutStr(s, c.doc_ids[i]);
+    PutStr(s, c.doc_texts[i]);
+  }
+  PutU64(s, c.query_ids.size());
+  for (size_t i = 0; i < c.query_ids.size(); ++i) {
+    PutStr(s, c.query_ids[i]);
+    PutStr(s, c.query_texts[i]);
+  }
+  return s;
+}
+
+RunCorpus DecodeCorpus(std::string_view blob) {
+  Reader r(blob, "the corpus blob");
+  if (r.Raw(std::min(blob.size(), kCorpusMagic.size())) != kCorpusMagic) r.Fail("not an rlm corpus");
+  RunCorpus c;
+  const uint64_t docs = r.U64();
+  if (docs > r.left() / 16) r.Fail("document count " + std::to_string(docs) + " exceeds the data");
+  for (uint64_t i = 0; i < docs; ++i) {
+    c.doc_ids.emplace_back(r.Str());
+    c.doc_texts.emplace_back(r.Str());
+  }
+  const uint64_t queries = r.U64();
+  if (queries > r.left() / 16) r.Fail("query count " + std::to_string(queries) + " exceeds the data");
+  for (uint64_t i = 0; i < queries; ++i) {
+    c.query_ids.emplace_back(r.Str());
+    c.query_texts.emplace_back(r.Str());
+  }
+  r.End();
+  return c;
+}
+
+std::string EncodeVariants(const std::vector<RunVariant>& variants) {
+  json a = json::array();
+  for (const RunVariant& v : variants) {
+    const RetrieverConfig& c = v.retrieval;
+    a.push_back({{"name", v.name},
+                 {"chunker", v.chunker},
+                 {"size", v.chunk.size},
+                 {"overlap", v.chunk.overlap},
+                 {"embedder", v.embedder},
+                 {"retrieval", static_cast<int>(c.retrieval)},
+                 {"k1", c.bm25.k1},
+                 {"b", c.bm25.b},
+                 {"stem", c.analyzer.stem},
+                 {"stopwords", c.analyzer.stopwords},
+                 {"max_token_bytes", c.analyzer.max_token_bytes},
+                 {"fusion", static_cast<int>(c.fusion)},
+                 {"rrf_k", c.rrf_k},
+                 {"alpha", c.alpha},
+                 {"norm", static_cast<int>(c.norm)},
+                 {"rerank", static_cast<int>(c.rerank)},
+                 {"lambda", c.mmr_lambda},
+                 {"aggregate", static_cast<int>(c.aggregate)},
+                 {"depth", c.depth}});
+  }
+  return json{{"version", 1}, {"variants", a}}.dump();
+}
+
+std::vector<RunVariant> DecodeVariants(std::string_view text) {
+  std::vector<RunVariant> out;
+  try {
+    const json j = json::parse(text);
+    if (j.at("version").get<int>() != 1) throw IoError("the variants blob has an unknown version");
+    auto in_range = [](int v, int hi, const char* what) {
+      if (v < 0 || v > hi) throw IoError(std::string("the variants blob: bad ") + what);
+      return v;
+    };
+    for (const json& x : j.at("variants")) {
+      RunVariant v;
+      v.name = x.at("name").get<std::string>();
+      v.chunker = x.at("chunker").get<std::string>();
+      v.chunk.size = x.at("size").get<size_t>();
+      v.chunk.overlap = x.at("overlap").get<size_t>();
+      v.embedder = x.at("embedder").get<std::string>();
+      RetrieverConfig& c = v.retrieval;
+      c.retrieval = static_cast<RetrievalKind>(in_range(x.at("retrieval").get<int>(), 2, "retrieval"));
+      c.bm25.k1 = x.at("k1").get<double>();
+      c.bm25.b = x.at("b").get<double>();
+      c.analyzer.stem = x.at("stem").get<bool>();
+      c.analyzer.stopwords = x.at("stopwords").get<bool>();
+      c.analyzer.max_token_bytes = x.at("max_token_bytes").get<size_t>();
+      c.fusion = static_cast<FusionKind>(in_range(x.at("fusion").get<int>(), 3, "fusion"));
+      c.rrf_k = x.at("rrf_k").get<double>();
+      c.alpha = x.at("alpha").get<double>();
+      c.norm = static_cast<ScoreNorm>(in_range(x.at("norm").get<int>(), 2, "norm"));
+      c.rerank = static_cast<RerankKind>(in_range(x.at("rerank").get<int>(), 1, "rerank"));
+      c.mmr_lambda = x.at("lambda").get<double>();
+      c.aggregate = static_cast<AggregateKind>(in_range(x.at("aggregate").get<int>(), 2, "aggregate"));
+      c.depth = x.at("depth").get<size_t>();
+      out.push_back(std::move(v));
+    }
+  } catch (const json::exception& e) {
+    throw IoError(std::string("the variants blob is corrupt: ") + e.what());
+  }
+  return out;
+}
+
+std::string EncodeJobResult(const JobResult& r) {
+  std::string s(kResultMagic);
+  PutU32(s, static_cast<uint32_t>(r.attempts));
+  PutU64(s, static_cast<uint64_t>(r.latency_us));
+  PutU64(s, r.docs.size());
+  for (const ScoredDoc& d : r.docs) {
+    PutU32(s, d.doc);
+    s.append(reinterpret_cast<const char*>(&d.score), 4);
+  }
+  return s;
+}
+
+JobResult DecodeJobResult(std::string_view value) {
+  JobResult r;
+  int attempts = 0;
+  std::string error;
+  if (ParseDeadJobValue(value, &attempts, &error)) {
+    r.ok = false;
+    r.attempts = attempts;
+    r.error = error;
+    return r;
+  }
+  Reader in(value, "a query job's result");
+  if (in.Raw(std::min(value.size(), kResultMagic.size())) != kResultMagic) in.Fail("unknown format");
+  r.attempts = static_cast<int>(in.U32());
+  r.latency_us = static_cast<int64_t>(in.U64());
+  const uint64_t n = in.U64();
+  if (n != in.left() / 8 || in.left() % 8 != 0) in.Fail("document count does not match its size");
+  r.docs.resize(n);
+  for (ScoredDoc& d : r.docs) {
+    d.doc = in.U32();
+    d.score = in.F32();
+  }
+  in.End();
+  return r;
+}
+
+// ---- blobs ------------------------------------------------------------------------------------------
+
+std::string PutBlob(RedisClient& redis, const JobQueue& queue, std::string_view data, uint64_t max_bytes,
+                    std::string_view what) {
+  if (data.size() > max_bytes) {
+    throw InvalidInput(std::string(what) + " is " + std::to_string(data.size() >> 20) + " MB, over the " +
+                           std::to_string(max_bytes >> 20) + " MB that may be shipped through Redis",
+                       "raise --max-ship-mb (Redis accepts values up to 512 MB), or evaluate a smaller corpus",
+                       "TooLargeToShip");
+  }
+  const std::string hash = ContentHash(data).Hex();
+  const std::string key = queue.Key("blob:") + hash;
+  if (redis.Command({"EXISTS", key}).Integer("EXISTS") == 0) {
+    redis.CommandOk({"SET", key, std::string(data), "NX"});
+  }
+  return hash;
+}
+
+std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string& hash, const std::string& cache_dir) {
+  const fs::path cached = cache_dir.empty() ? fs::path() : fs::path(cache_dir) / hash;
+  if (!cache_dir.empty()) {
+    std::ifstream in(cached, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string data = ss.str();
+      if (ContentHash(data).Hex() == hash) return data;  // else damaged: fetch again
+    }
+  }
+  RedisValue v = redis.Command({"GET", queue.Key("blob:") + hash});
+  if (v.IsNil()) {
+    throw NotFound("blob " + hash + " is not in Redis at " + redis.url().Redacted(),
+                   "the run's inputs were purged; start the run again with rlm eval run --redis");
+  }
+  std::string data = v.String("GET blob");
+  if (ContentHash(data).Hex() != hash) throw IoError("blob " + hash + " in Redis does not match its hash");
+  if (!cache_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(cache_dir, ec);
+    const fs::path tmp = cached.string() + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    }
+    fs::rename(tmp, cached, ec);  // a cache: failing to keep it only costs a fetch next time
+    if (ec) fs::remove(tmp, ec);
+  }
+  return data;
+}
+
+// ---- coordinator ------------------------------------------------------------------------------------
+
+RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& options,
+                          const DistributedOptions& d) {
+  auto stopped = [&] { return options.stop && options.stop->load(std::memory_order_relaxed); };
+  RedisClient redis(d.url);
+  const JobQueue queue(d.prefix);
+  queue.EnsureGroup(redis);
+  const std::string& run = options.run_id;
+  const std::string meta = queue.Key("run:") + run;
+  const std::string corpus_hash = PutBlob(redis, queue, EncodeCorpus(corpus), d.max_ship_bytes, "the corpus");
+  const std::string variants_hash = PutBlob(redis, queue, EncodeVariants(variants), d.max_ship_bytes, "the variants");
+  redis.Pipeline({{"HSET", meta, "corpus", corpus_hash, "variants", variants_hash, "queries",
+                   std::to_string(corpus.query_ids.size()), "variant_count", std::to_string(variants.size())},
+                  {"HSETNX", meta, "created_ms", std::to_string(NowMs())},
+                  {"SADD", queue.Key("runs"), run}});
+
+  RunOutcome outcome;
+  outcome.variants.resize(variants.size());
+  for (size_t v = 0; v < variants.size(); ++v) outcome.variants[v].name = variants[v].name;
+
+  // Follows one phase: polls the count of results until every job has one.
+  auto follow = [&](const std::string& kind, size_t total, const std::string& phase) {
+    const std::string results = queue.ResultsKey(run, kind);
+    const auto t0 = Clock::now();
+    for (;;) {
+      std::vector<RedisValue> r = redis.Pipeline({{"HLEN", results},
+                                                  {"XPENDING", queue.Key("jobs"), JobQueue::kGroup},
+                                                  {"ZCARD", queue.Key("delayed")},
+                                                  {"HGET", queue.Key("stats"), "dead"},
+                                                  {"HLEN", queue.Key("workers")}});
+      const size_t done = static_cast<size_t>(r[0].Integer("HLEN"));
+      if (options.progress) {
+        int64_t running = 0;  // XPENDING's summary: [count, first id, last id, consumers]
+        if (r[1].type == RedisValue::Type::kArray && !r[1].elements.empty() &&
+            r[1].elements[0].type == RedisValue::Type::kInteger) {
+          running = r[1].elements[0].integer;
+        }
+        options.progress(phase + " | " + std::to_string(running) + " running, " +
+                             std::to_string(r[2].Integer("ZCARD")) + " waiting to retry, " +
+                             (r[3].IsNil() ? "0" : r[3].str) + " dead, " + std::to_string(r[4].Integer("HLEN")) +
+                             " workers",
+                         done, total);
+      }
+      if (done >= total) break;
+      if (stopped()) return -1.0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(d.poll_ms));
+    }
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+
+  // Phase 1: embedding batches of the variants that need vectors.
+  std::vector<Job> embed_jobs;
+  for (size_t v = 0; v < variants.size(); ++v) {
+    if (!variants[v].retrieval.NeedsVectors()) continue;
+    const CorpusUnits units = SplitCorpus(corpus.doc_texts, variants[v].chunker, variants[v].chunk);
+    for (size_t b = 0; b < Batches(units); ++b) {
+      const std::string p = std::to_string(v) + " " + std::to_string(b);
+      embed_jobs.push_back({run, "embed", std::to_string(v) + ":" + std::to_string(b), p});
+    }
+  }
+  if (redis.Command({"HGET", meta, "embed_published"}).IsNil()) {
+    queue.Publish(redis, embed_jobs, {{"HSET", meta, "embed_published", "1"}});
+  }
+  const double embed_seconds = follow("embed", embed_jobs.size(), "embed (redis)");
+  if (embed_seconds < 0) {
+    outcome.interrupted = true;
+    return outcome;
+  }
+  // A variant whose embedding failed cannot run: its queries fail with that error.
+  std::vector<std::string> variant_error(variants.size());
+  for (const Job& j : embed_jobs) {
+    RedisValue r = redis.Command({"HGET", queue.ResultsKey(run, "embed"), j.id});
+    int attempts = 0;
+    std::string error;
+    if (!r.IsNil() && ParseDeadJobValue(r.String("HGET embed result"), &attempts, &error)) {
+      variant_error[ParsePair(j.payload).first] = "embedding batch " + j.id + " failed: " + error;
+    }
+  }
+
+  // Phase 2: one job per (variant, query).
+  std::vector<Job> query_jobs;
+  for (size_t v = 0; v < variants.size(); ++v) {
+    if (!variant_error[v].empty()) continue;
+    for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
+      const std::string id = std::to_string(v) + ":" + std::to_string(q);
+      query_jobs.push_back({run, "query", id, std::to_string(v) + " " + std::to_string(q)});
+    }
+  }
+  if (redis.Command({"HGET", meta, "query_published"}).IsNil()) {
+    queue.Publish(redis, query_jobs, {{"HSET", meta, "query_published", "1"}});
+  }
+  const double query_seconds = follow("query", query_jobs.size(), "query (redis)");
+  if (query_seconds < 0) {
+    outcome.interrupted = true;
+    return outcome;
+  }
+
+  // Collect every result (HSCAN: bounded replies however large the run).
+  std::vector<std::vector<std::optional<JobResult>>> got(variants.size(),
+                                                         std::vector<std::optional<JobResult>>(corpus.query_ids.size()));
+  std::string cursor = "0";
+  do {
+    RedisValue r = redis.Command({"HSCAN", queue.ResultsKey(run, "query"), cursor, "COUNT", "500"});
+    const auto& parts = r.Array("HSCAN");
+    if (parts.size() != 2) throw IoError("Redis reply to HSCAN: expected 2 parts");
+    cursor = parts[0].String("the HSCAN cursor");
+    const auto& kv = parts[1].Array("HSCAN fields");
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      const std::string& id = kv[i].String("a result's job id");
+      const size_t colon = id.find(':');
+      size_t v = 0, q = 0;
+      auto [p1, e1] = std::from_chars(id.data(), id.data() + (colon == std::string::npos ? 0 : colon), v);
+      auto [p2, e2] = std::from_chars(id.data() + colon + 1, id.data() + id.size(), q);
+      if (colon == std::string::npos || e1 != std::errc() || e2 != std::errc() || p2 != id.data() + id.size() ||
+          v >= variants.size() || q >= corpus.query_ids.size()) {
+        throw IoError("a result in " + queue.ResultsKey(run, "query") + " has a bad job id '" + id + "'");
+      }
+      got[v][q] = DecodeJobResult(kv[i + 1].String("a result"));
+    }
+  } while (cursor != "0");
+
+  for (size_t v = 0; v < variants.size(); ++v) {
+    VariantRun& out = outcome.variants[v];
+    out.embed_seconds = variants[v].retrieval.NeedsVectors() ? embed_seconds : 0;
+    out.query_seconds = query_seconds;
+    for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
+      JobResult r;
+      if (!variant_error[v].empty()) {
+        r.ok = false;
+        r.error = variant_error[v];
+      } else if (got[v][q]) {
+        r = std::move(*got[v][q]);
+      } else {
+        throw IoError("the result of query " + corpus.query_ids[q] + " of variant " + variants[v].name +
+                      " is missing from Redis although every job reported done");
+      }
+      r.variant = variants[v].name;
+      r.query_id = corpus.query_ids[q];
+      if (!r.ok) ++out.failed;
+      out.results.push_back(std::move(r));
+    }
+  }
+  redis.Command({"HSET", meta, "finished_ms", std::to_string(NowMs())});
+  return outcome;
+}
+
+// ---- worker -----------------------------------------------------------------------------------------
+
+namespace {
+
+struct VariantState {
+  std::once_flag built;
+  std::exception_ptr build_error;
+  std::unique_ptr<CorpusUnits> units;
+  std::unique_ptr<Embedder> embedder;
+  std::unique_ptr<VariantRetriever> retriever;
+};
+
+struct LoadedRun {
+  RunCorpus corpus;
+  std::vector<RunVariant> variants;
+  std::vector<std::unique_ptr<VariantState>> states;
+  std::mutex mu;  // guards lazily created units/embedders for embed jobs
+};
+
+}  // namespace
+
+struct EvalJobHandler::Impl {
+  RedisUrl url;
+  JobQueue queue;
+  std::string blob_dir;
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<LoadedRun>> runs;
+  // One connection per thread that runs jobs (hiredis connections are not thread-safe).
+  std::mutex clients_mu;
+  std::map<std::thread::id, std::unique_ptr<RedisClient>> clients;
+
+  RedisClient& Client() {
+    std::lock_guard lock(clients_mu);
+    auto& c = clients[std::this_thread::get_id()];
+    if (!c) c = std::make_unique<RedisClient>(url);
+    return *c;
+  }
+
+  std::shared_ptr<LoadedRun> Run(const std::string& run_id) {
+    {
+      std::lock_guard lock(mu);
+      if (auto it = runs.find(run_id); it != runs.end()) return it->second;
+    }
+    // Load outside the lock (it may take a while); two threads loading the same run both succeed, the
+    // first stored wins.
+    RedisClient& redis = Client();
+    RedisValue meta = redis.Command({"HGETALL", queue.Key("run:") + run_id});
+    std::map<std::string, std::string> fields;
+    const auto& kv = meta.Array("HGETALL run");
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) fields[kv[i].String("field")] = kv[i + 1].String("value");
+    if (!fields.count("corpus") || !fields.count("variants")) {
+      throw NotFound("run " + run_id + " is not described in Redis (" + queue.Key("run:") + run_id + ")");
+    }
+    auto loaded = std::make_shared<LoadedRun>();
+    loaded->corpus = DecodeCorpus(GetBlob(redis, queue, fields["corpus"], blob_dir));
+    loaded->variants = DecodeVariants(GetBlob(redis, queue, fields["variants"], blob_dir));
+    for (size_t i = 0; i < loaded->variants.size(); ++i) loaded->states.push_back(std::make_unique<VariantState>());
+    std::lock_guard lock(mu);
+    return runs.emplace(run_id, loaded).first->second;
+  }
+
+  // Units and embedder of a variant (created once).
+  void Prepare(LoadedRun& run, size_t v) {
+    std::lock_guard lock(run.mu);
+    VariantState& s = *run.states[v];
+    if (!s.units) {
+      s.units = std::make_unique<CorpusUnits>(SplitCorpus(run.corpus.doc_texts, run.variants[v].chunker, run.variants[v].chunk));
+    }
+    if (!s.embedder && run.variants[v].retrieval.NeedsVectors()) s.embedder = MakeEmbedder(run.variants[v].embedder);
+  }
+
+  std::string Embed(LoadedRun& run, size_t v, size_t batch) {
+    Prepare(run, v);
+    VariantState& s = *run.states[v];
+    if (batch >= Batches(*s.units)) throw InvalidInput("embedding batch " + std::to_string(batch) + " out of range");
+    RedisClient& redis = Client();
+    const std::string key = VectorKey(queue, *s.embedder, *s.units, batch);
+    if (redis.Command({"EXISTS", key}).Integer("EXISTS") == 0) {
+      const size_t begin = batch * kUnitsPerEmbedJob, end = std::min(s.units->texts.size(), begin + kUnitsPerEmbedJob);
+      std::vector<float> rows((end - begin) * s.embedder->Dims());
+      EmbedTexts(*s.embedder, std::span(s.units->texts).subspan(begin, end - begin), rows.data());
+      redis.CommandOk({"SET", key, std::string(reinterpret_cast<const char*>(rows.data()), rows.size() * sizeof(float))});
+    }
+    return key;
+  }
+
+  VariantRetriever& Retriever(LoadedRun& run, size_t v) {
+    VariantState& s = *run.states[v];
+    std::call_once(s.built, [&] {
+      try {
+        Prepare(run, v);
+        std::vector<float> vectors;
+        size_t dims = 0;
+        if (s.embedder) {
+          dims = s.embedder->Dims();
+          vectors.resize(s.units->texts.size() * dims);
+          RedisClient& redis = Client();
+          for (size_t b = 0; b < Batches(*s.units); ++b) {
+            const std::string key = VectorKey(queue, *s.embedder, *s.units, b);
+            RedisValue r = redis.Command({"GET", key});
+            if (r.IsNil()) throw NotFound("the vectors of embedding batch " + std::to_string(b) + " are missing (" + key + ")");
+            const std::string& bytes = r.String("GET vectors");
+            const size_t begin = b * kUnitsPerEmbedJob;
+            const size_t n = std::min(s.units->texts.size(), begin + kUnitsPerEmbedJob) - begin;
+            if (bytes.size() != n * dims * sizeof(float)) throw IoError("the vectors at " + key + " have the wrong size");
+            std::memcpy(vectors.data() + begin * dims, bytes.data(), bytes.size());
+          }
+        }
+        s.retriever = std::make_unique<VariantRetriever>(run.variants[v].retrieval, *s.units, std::move(vectors), dims);
+      } catch (...) {
+        s.build_error = std::current_exception();
+      }
+    });
+    if (s.build_error) std::rethrow_exception(s.build_error);
+    return *s.retriever;
+  }
+
+  JobOutcome Query(LoadedRun& run, size_t v, size_t q) {
+    if (q >= run.corpus.query_ids.size()) throw InvalidInput("query " + std::to_string(q) + " out of range");
+    const VariantRetriever& retriever = Retriever(run, v);
+    VariantState& s = *run.states[v];
+    const auto start = Clock::now();
+    std::vector<float> qv;
+    if (s.embedder) {
+      qv.resize(s.embedder->Dims());
+      const std::string_view text = run.corpus.query_texts[q];
+      s.embedder->Embed(std::span(&text, 1), EmbedRole::kQuery, qv.data());
+    }
+    JobResult r;
+    r.docs = retriever.Retrieve(run.corpus.query_texts[q], qv);
+    r.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    return {true, EncodeJobResult(r), ""};
+  }
+};
+
+EvalJobHandler::EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(url);
+  impl_->queue = std::move(queue);
+  impl_->blob_dir = std::move(blob_dir);
+}
+
+EvalJobHandler::~EvalJobHandler() = default;
+
+JobOutcome EvalJobHandler::operator()(const Job& job) {
+  // Fault injection for drills and tests: RLM_FAIL_JOBS=<job id>[,<job id>...] makes those jobs fail.
+  if (const char* fail = std::getenv("RLM_FAIL_JOBS")) {
+    std::string_view list = fail;
+    for (size_t start = 0; start <= list.size();) {
+      const size_t comma = std::min(list.find(',', start), list.size());
+      if (list.substr(start, comma - start) == job.kind + "/" + job.id) {
+        throw InvalidInput("injected failure (RLM_FAIL_JOBS) of " + job.kind + " job " + job.id);
+      }
+      start = comma + 1;
+    }
+  }
+  std::shared_ptr<LoadedRun> run = impl_->Run(job.run);
+  const auto [v, x] = ParsePair(job.payload);
+  if (v >= run->variants.size()) throw InvalidInput("variant " + std::to_string(v) + " out of range");
+  if (job.kind == "embed") return {true, impl_->Embed(*run, v, x), ""};
+  if (job.kind == "query") return impl_->Query(*run, v, x);
+  throw InvalidInput("unknown job kind '" + job.kind + "'");
+}
+
+}  // namespace rlm

@@ -1,0 +1,70 @@
+// Evaluation runs on the Redis job queue (jobs/queue.h): the coordinator side of `rlm eval run --redis` and
+// the job handler of `rlm worker`.
+//
+// A run's inputs travel through Redis as content-addressed blobs (<p>blob:<xxh3-128 hex>): the corpus and
+// queries (binary, EncodeCorpus) and the variants (JSON). <p>run:<run id> is a hash naming them, with the
+// phases already published; <p>runs is the set of known runs. Jobs:
+//   embed  id "<variant>:<batch>"  payload "<variant> <batch>": embeds 1024 units of a variant and stores the
+//          vectors at <p>vec:<hash of embedder fingerprint + the units' text hashes>; a batch already there
+//          (another variant with the same units and embedder, an earlier run) is not computed again.
+//   query  id "<variant>:<query>"  payload the same: retrieves one query; the result is EncodeJobResult.
+// Workers build each variant's index once per process from the blobs and the stored vectors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eval/runner.h"
+#include "jobs/queue.h"
+#include "jobs/redis.h"
+
+namespace rlm {
+
+inline constexpr size_t kUnitsPerEmbedJob = 1024;
+
+// Codecs. The decoders validate everything and throw IoError naming what is wrong (they read Redis values
+// another process wrote).
+std::string EncodeCorpus(const RunCorpus& corpus);
+RunCorpus DecodeCorpus(std::string_view blob);
+std::string EncodeVariants(const std::vector<RunVariant>& variants);
+std::vector<RunVariant> DecodeVariants(std::string_view json_text);
+// The ranking, latency and attempts of a finished query job (variant and query id are the job's).
+std::string EncodeJobResult(const JobResult& result);
+JobResult DecodeJobResult(std::string_view value);
+
+struct DistributedOptions {
+  RedisUrl url;
+  std::string prefix = "rlm:";
+  uint64_t max_ship_bytes = uint64_t{256} << 20;  // per blob; Redis itself accepts at most 512 MB per value
+  int poll_ms = 200;
+};
+
+// Publishes the run's blobs and jobs (each phase once: a re-run with the same run id follows the jobs
+// already there), follows the workers' progress, and returns the outcome a local RunEvaluation would.
+// Stops following (interrupted) when options.stop is set; the jobs stay queued for the next run.
+RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& options,
+                          const DistributedOptions& distributed);
+
+// The job handler of `rlm worker`: thread-safe; loads a run's inputs on first use (cached on disk in
+// `blob_dir` by hash, when not empty) and keeps the built indexes in memory.
+class EvalJobHandler {
+ public:
+  EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir);
+  ~EvalJobHandler();
+  JobOutcome operator()(const Job& job);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Content-addressed blobs: Put stores `data` (unless present) and returns its hash; Get fetches and verifies
+// it, through `cache_dir` when not empty. Put throws InvalidInput past `max_bytes`.
+std::string PutBlob(RedisClient& redis, const JobQueue& queue, std::string_view data, uint64_t max_bytes,
+                    std::string_view what);
+std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string& hash, const std::string& cache_dir);
+
+}  // namespace rlm
