@@ -1,0 +1,313 @@
+// Distributed evaluation runs, end to end with real processes: a redis-server (appendonly) started here,
+// `rlm worker` processes with their own folders and caches, and `rlm eval run --redis` as the coordinator.
+// Every run is compared with the same experiment run in one process: the run files must be byte-identical
+// and every job counted exactly once, whatever is killed or restarted on the way.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jobs/redis.h"
+#include "jobs/redis_server.h"
+
+namespace rlm {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_redis::RedisServer;
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The rlm binary as a child process in `dir`, with extra environment variables; output to files.
+class Process {
+ public:
+  Process(const fs::path& dir, const std::string& tag, const std::vector<std::string>& args,
+          const std::vector<std::string>& env = {})
+      : out_(dir / (tag + ".out")), err_(dir / (tag + ".err")) {
+    fs::create_directories(dir);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int in = ::open("/dev/null", O_RDONLY);
+      int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (in < 0 || out < 0 || err < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      std::vector<char*> argv;
+      std::string bin = RLM_BINARY;
+      argv.push_back(bin.data());
+      std::vector<std::string> copy = args;
+      for (std::string& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  // Exit code, or 128 + signal; -1 when it had to be killed after `timeout_s` (a hang is a failure, not a
+  // stuck test).
+  int Wait(int timeout_s = 180) {
+    if (pid_ < 0) return code_;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (!Done()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return code_ = -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return code_;
+  }
+  bool Done() {
+    if (pid_ < 0) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return true;
+  }
+  int code() const { return code_; }
+  std::string err() const { return Slurp(err_); }
+
+ private:
+  pid_t pid_ = -1;
+  int code_ = -1;
+  fs::path out_, err_;
+};
+
+class DistributedEvalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed (scripts/setup installs it)";
+    dir_ = fs::temp_directory_path() / ("rlm-dist-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    server_ = std::make_unique<RedisServer>(dir_ / "redis", /*appendonly=*/true);
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    WriteDataset(dir_ / "data");
+  }
+  void TearDown() override {
+    workers_.clear();
+    server_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // A BEIR folder: documents of random words from a small vocabulary, and known-item queries (a few words
+  // of one document, judged relevant to it).
+  static void WriteDataset(const fs::path& d) {
+    fs::create_directories(d / "qrels");
+    std::mt19937 rng(7);
+    std::vector<std::string> vocab;
+    for (int i = 0; i < 3000; ++i) vocab.push_back("w" + std::to_string(i * 7919 % 100003));
+    std::vector<std::vector<std::string>> docs(kDocs);
+    std::ofstream corpus(d / "corpus.jsonl");
+    for (int i = 0; i < kDocs; ++i) {
+      std::string text;
+      for (int w = 0; w < 80; ++w) {
+        docs[i].push_back(vocab[std::min<size_t>(rng() % vocab.size(), rng() % vocab.size())]);  // skewed
+        text += (w ? " " : "") + docs[i].back();
+      }
+      corpus << nlohmann::json{{"_id", "d" + std::to_string(i)}, {"title", ""}, {"text", text}}.dump() << "\n";
+    }
+    std::ofstream queries(d / "queries.jsonl"), qrels(d / "qrels" / "test.tsv");
+    qrels << "query-id\tcorpus-id\tscore\n";
+    for (int q = 0; q < kQueries; ++q) {
+      const int doc = static_cast<int>(rng() % kDocs);
+      std::string text;
+      for (int w = 0; w < 4; ++w) text += (w ? " " : "") + docs[doc][rng() % docs[doc].size()];
+      queries << nlohmann::json{{"_id", "q" + std::to_string(q)}, {"text", text}}.dump() << "\n";
+      qrels << "q" << q << "\td" << doc << "\t1\n";
+    }
+  }
+
+  std::vector<std::string> RunArgs(const std::string& out, bool redis) const {
+    std::vector<std::string> a = {"-q", "eval", "run", "--dataset", (dir_ / "data").string(), "--out", out,
+                                  "-m", "ndcg_cut.10", "-m", "recall.100", "--variant", "bm25=bm25",
+                                  "--variant", "hyb=hybrid,embedder=hash:64"};
+    if (redis) a.insert(a.end(), {"--redis", server_->url()});
+    return a;
+  }
+
+  void StartWorker(size_t i, const std::vector<std::string>& env = {}) {
+    const fs::path wd = dir_ / ("worker" + std::to_string(i));
+    std::vector<std::string> e = {"RLM_CACHE_DIR=" + (wd / "cache").string()};
+    e.insert(e.end(), env.begin(), env.end());
+    if (workers_.size() <= i) workers_.resize(i + 1);
+    workers_[i] = std::make_unique<Process>(
+        wd, "worker", std::vector<std::string>{"worker", "--redis", server_->url(), "--concurrency", "2",
+                                               "--visibility-ms", "1000"},
+        e);
+  }
+
+  // The single-process reference run of the same experiment.
+  void RunLocal() {
+    Process local(dir_, "local", RunArgs((dir_ / "local").string(), false));
+    ASSERT_EQ(local.Wait(), 0) << local.err();
+  }
+
+  // Run files identical to the local run's, byte for byte; per-query metrics equal; every job's result
+  // recorded exactly once.
+  void ExpectSameAsLocal(const fs::path& out) {
+    for (const char* v : {"bm25", "hyb"}) {
+      const std::string local = Slurp(dir_ / "local" / "runs" / (std::string(v) + ".trec"));
+      ASSERT_FALSE(local.empty());
+      EXPECT_TRUE(local == Slurp(out / "runs" / (std::string(v) + ".trec"))) << "run file of " << v << " differs";
+    }
+    auto metrics = [](const fs::path& f) {
+      std::map<std::string, nlohmann::json> m;
+      std::ifstream in(f);
+      for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        m[j["variant"].get<std::string>() + "/" + j["query_id"].get<std::string>()] = j["metrics"];
+      }
+      return m;
+    };
+    auto a = metrics(dir_ / "local" / "per_query.jsonl"), b = metrics(out / "per_query.jsonl");
+    EXPECT_EQ(a.size(), 2u * kQueries);
+    EXPECT_TRUE(a == b) << "per-query metrics differ";
+  }
+
+  void ExpectEveryJobOnce() {
+    RedisClient c(ParseRedisUrl(server_->url()));
+    const RedisValue v = c.Command({"HGETALL", "rlm:stats"});
+    std::map<std::string, std::string> stats;
+    for (size_t i = 0; i + 1 < v.Array("stats").size(); i += 2) stats[v.elements[i].str] = v.elements[i + 1].str;
+    const int64_t produced = std::stoll(stats["produced"]);
+    EXPECT_EQ(produced, 2 * kQueries + 1) << "query jobs of two variants, one embedding batch";
+    EXPECT_EQ(stats["completed"], std::to_string(produced)) << "every job completed exactly once";
+    EXPECT_EQ(stats.count("dead"), 0u);
+  }
+
+  static constexpr int kDocs = 1000;
+  static constexpr int kQueries = 3000;
+  fs::path dir_;
+  std::unique_ptr<RedisServer> server_;
+  std::vector<std::unique_ptr<Process>> workers_;
+};
+
+TEST_F(DistributedEvalTest, WorkersKilledAtRandomMomentsLoseNothing) {
+  RunLocal();
+  for (size_t i = 0; i < 3; ++i) StartWorker(i);
+  Process coordinator(dir_, "coordinator", RunArgs((dir_ / "dist").string(), true));
+  std::mt19937 rng(::getpid());
+  int kills_during_run = 0;
+  for (int k = 0; k < 5; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 400));
+    const size_t victim = rng() % 3;
+    if (!coordinator.Done()) ++kills_during_run;
+    workers_[victim]->Signal(SIGKILL);
+    EXPECT_EQ(workers_[victim]->Wait(), 128 + SIGKILL);
+    StartWorker(victim);
+  }
+  ASSERT_EQ(coordinator.Wait(), 0) << coordinator.err();
+  RecordProperty("kills_during_run", kills_during_run);
+  EXPECT_GE(kills_during_run, 3) << "the run finished before most kills: make it longer";
+  ExpectSameAsLocal(dir_ / "dist");
+  ExpectEveryJobOnce();
+  for (auto& w : workers_) {  // SIGTERM: workers finish what they hold and leave cleanly
+    w->Signal(SIGTERM);
+    EXPECT_EQ(w->Wait(), 0) << w->err();
+  }
+}
+
+TEST_F(DistributedEvalTest, RedisRestartedDuringARun) {
+  RunLocal();
+  for (size_t i = 0; i < 2; ++i) StartWorker(i);
+  Process coordinator(dir_, "coordinator", RunArgs((dir_ / "dist").string(), true));
+  // Restart once a fifth of the query jobs have results.
+  {
+    RedisClient c(ParseRedisUrl(server_->url()));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    std::string run;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const RedisValue runs = c.Command({"SMEMBERS", "rlm:runs"});
+      if (!runs.Array("runs").empty()) {
+        run = runs.elements[0].str;
+        if (c.Command({"HLEN", "rlm:run:" + run + ":query"}).Integer("HLEN") >= 2 * kQueries / 5) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_FALSE(run.empty());
+    EXPECT_LT(c.Command({"HLEN", "rlm:run:" + run + ":query"}).Integer("HLEN"), 2 * kQueries)
+        << "the run finished before the restart: make it longer";
+  }
+  server_->Stop();  // SIGTERM: Redis writes its append-only file and exits
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::string error;
+  ASSERT_TRUE(server_->Start(&error)) << error;
+  ASSERT_EQ(coordinator.Wait(), 0) << coordinator.err();
+  ExpectSameAsLocal(dir_ / "dist");
+  ExpectEveryJobOnce();
+}
+
+TEST_F(DistributedEvalTest, PoisonJobEndsInTheDeadLetterStream) {
+  // Query q5 of variant 0 (bm25) fails on every attempt, in every worker.
+  for (size_t i = 0; i < 2; ++i) StartWorker(i, {"RLM_FAIL_JOBS=query/0:5"});
+  Process coordinator(dir_, "coordinator", RunArgs((dir_ / "dist").string(), true));
+  ASSERT_EQ(coordinator.Wait(), 0) << coordinator.err();
+  const auto results = nlohmann::json::parse(Slurp(dir_ / "dist" / "results.json"));
+  for (const auto& v : results["variants"]) {
+    if (v["name"] == "bm25") {
+      EXPECT_EQ(v["failed"], 1);
+      ASSERT_EQ(v["failures"].size(), 1u);
+      EXPECT_EQ(v["failures"][0]["query_id"], "q5");
+      EXPECT_NE(v["failures"][0]["error"].get<std::string>().find("injected failure"), std::string::npos)
+          << v["failures"][0];
+      EXPECT_EQ(v["queries_run"], kQueries - 1);
+    } else {
+      EXPECT_EQ(v["failed"], 0);
+    }
+  }
+  RedisClient c(ParseRedisUrl(server_->url()));
+  const RedisValue dead = c.Command({"XRANGE", "rlm:dead", "-", "+"});
+  ASSERT_EQ(dead.Array("dead").size(), 1u);
+  std::map<std::string, std::string> f;
+  const auto& kv = dead.elements[0].elements[1].elements;
+  for (size_t i = 0; i + 1 < kv.size(); i += 2) f[kv[i].str] = kv[i + 1].str;
+  EXPECT_EQ(f["k"], "query");
+  EXPECT_EQ(f["i"], "0:5");
+  EXPECT_EQ(f["a"], "3");
+  EXPECT_NE(f["error"].find("injected failure"), std::string::npos);
+  // The operator's view agrees.
+  Process status(dir_, "status", {"--format", "json", "jobs", "status", "--redis", server_->url()});
+  ASSERT_EQ(status.Wait(), 0);
+  const auto s = nlohmann::json::parse(Slurp(dir_ / "status.out"));
+  EXPECT_EQ(s["dead"], 1);
+  EXPECT_EQ(s["counters"]["retried"], 2);
+  EXPECT_EQ(s["runs"][0]["query_jobs_done"], 2 * kQueries);
+}
+
+}  // namespace
+}  // namespace rlm
