@@ -109,13 +109,13 @@ class ProgressBar {
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+extern "C" void RlmCliStopSignal(int) { g_stop.store(true); }
 }  // namespace
 
 StopOnSignals::StopOnSignals() : old_(new struct sigaction[2]{}) {
   g_stop = false;
   struct sigaction sa {};
-  sa.sa_handler = OnStopSignal;
+  sa.sa_handler = RlmCliStopSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_[0]);
   sigaction(SIGTERM, &sa, &old_[1]);
