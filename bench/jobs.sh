@@ -18,7 +18,11 @@ need_binary "$RLM"
 command -v redis-server >/dev/null || { echo "bench: redis-server is missing (scripts/setup installs it)" >&2; exit 1; }
 make_scratch
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# A free loopback port: one nothing answers on (bash's /dev/tcp connects when something listens).
+while :; do
+  PORT=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break
+done
 redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$SCRATCH" \
   --logfile "$SCRATCH/redis.log" &
 REDIS_PID=$!
@@ -39,7 +43,7 @@ fi
 echo "== job queue: $JOBS no-op jobs per round, $ROUNDS rounds, redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')"
 machine_info
 
-field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
+field() { grep -o "\"$1\": *\"\\?[0-9A-Za-z.]*" | sed 's/.*: *"\?//'; }  # one field of a flat JSON object
 
 for C in 5 50; do
   : >"$SCRATCH/rlm_p"; : >"$SCRATCH/rlm_c"; : >"$SCRATCH/bq_p"; : >"$SCRATCH/bq_c"
@@ -68,7 +72,11 @@ if [ -z "$DATA" ] || [ ! -d "$DATA/scifact" ]; then
   exit 0
 fi
 echo "== per-query overhead: SciFact test, bm25, depth 1000"
-query_s() { python3 -c "import json; d=json.load(open('$1/results.json')); print(d['variants'][0]['timings_s']['query'] + d['variants'][0]['timings_s']['index'])"; }
+query_s() {  # index + query seconds of the first variant in results.json
+  local t
+  t="$(tr -d ' \n' <"$1/results.json" | grep -o '"timings_s":{[^}]*}' | head -1)"
+  awk -v t="$t" 'BEGIN { n = split(t, a, /[:,{}"]+/); for (i = 1; i < n; i++) v[a[i]] = a[i + 1]; print v["index"] + v["query"] }'
+}
 for ((r = 0; r < ROUNDS; r++)); do
   t0="$(now_us)"
   "$RLM" -q eval run --dataset "$DATA/scifact" --out "$SCRATCH/local$r" -m ndcg_cut.10 --variant bm25=bm25 >/dev/null

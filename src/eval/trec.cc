@@ -155,6 +155,35 @@ bool ParseDouble(std::string_view s, double& v) {
   const char* b = s.data();
   const char* e = b + s.size();
   if (b < e && *b == '+') ++b;
+  // Fast path for the usual run score ("12.3456", "-0.5"): at most 15 significant digits and no exponent.
+  // The digits are then an exactly representable integer m, 10^k (k <= 22) is exact too, and m / 10^k is
+  // one correctly rounded division: the same double strtod and from_chars produce (Clinger's fast path).
+  {
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char* p = b;
+    const bool negative = p < e && *p == '-';
+    if (negative) ++p;
+    uint64_t m = 0;
+    int digits = 0, frac = -1;
+    for (; p < e; ++p) {
+      if (*p >= '0' && *p <= '9') {
+        m = m * 10 + static_cast<uint64_t>(*p - '0');
+        if (m != 0) ++digits;  // leading zeros are not significant
+        if (frac >= 0) ++frac;
+      } else if (*p == '.' && frac < 0) {
+        frac = 0;
+      } else {
+        break;
+      }
+    }
+    const bool any_digit = p - b > (negative ? 1 : 0) + (frac >= 0 ? 1 : 0);
+    if (p == e && any_digit && digits <= 15 && frac <= 22) {
+      const double x = static_cast<double>(m) / kPow10[frac < 0 ? 0 : frac];
+      v = negative ? -x : x;
+      return true;
+    }
+  }
   auto r = std::from_chars(b, e, v, std::chars_format::general);
   return r.ec == std::errc() && r.ptr == e && b < e;
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -471,7 +472,10 @@ struct EvalJobHandler::Impl {
   JobQueue queue;
   std::string blob_dir;
   std::mutex mu;
-  std::map<std::string, std::shared_ptr<LoadedRun>> runs;
+  // The runs this worker has loaded, most recently used last; at most kKeptRuns stay in memory (a job in
+  // flight keeps its run alive through its shared_ptr).
+  static constexpr size_t kKeptRuns = 4;
+  std::vector<std::pair<std::string, std::shared_ptr<LoadedRun>>> runs;
   // One connection per thread that runs jobs (hiredis connections are not thread-safe).
   std::mutex clients_mu;
   std::map<std::thread::id, std::unique_ptr<RedisClient>> clients;
@@ -486,7 +490,12 @@ struct EvalJobHandler::Impl {
   std::shared_ptr<LoadedRun> Run(const std::string& run_id) {
     {
       std::lock_guard lock(mu);
-      if (auto it = runs.find(run_id); it != runs.end()) return it->second;
+      for (size_t i = 0; i < runs.size(); ++i) {
+        if (runs[i].first != run_id) continue;
+        std::rotate(runs.begin() + static_cast<std::ptrdiff_t>(i), runs.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                    runs.end());
+        return runs.back().second;
+      }
     }
     // Load outside the lock (it may take a while); two threads loading the same run both succeed, the
     // first stored wins.
@@ -503,7 +512,12 @@ struct EvalJobHandler::Impl {
     loaded->variants = DecodeVariants(GetBlob(redis, queue, fields["variants"], blob_dir));
     for (size_t i = 0; i < loaded->variants.size(); ++i) loaded->states.push_back(std::make_unique<VariantState>());
     std::lock_guard lock(mu);
-    return runs.emplace(run_id, loaded).first->second;
+    for (const auto& [id, run] : runs) {
+      if (id == run_id) return run;  // another thread loaded it meanwhile
+    }
+    runs.emplace_back(run_id, loaded);
+    if (runs.size() > kKeptRuns) runs.erase(runs.begin());
+    return loaded;
   }
 
   // Units and embedder of a variant (created once).

@@ -39,7 +39,7 @@ struct DistributedOptions {
   RedisUrl url;
   std::string prefix = "rlm:";
   uint64_t max_ship_bytes = uint64_t{256} << 20;  // per blob; Redis itself accepts at most 512 MB per value
-  int poll_ms = 200;
+  int poll_ms = 50;
 };
 
 // Publishes the run's blobs and jobs (each phase once: a re-run with the same run id follows the jobs

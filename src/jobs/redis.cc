@@ -3,6 +3,8 @@
 #include <hiredis/hiredis.h>
 
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -85,6 +87,15 @@ int ParsePort(std::string_view s, std::string_view url) {
 }
 
 }  // namespace
+
+int DefaultRedisRetryMs() {
+  if (const char* v = std::getenv("RLM_REDIS_RETRY_MS")) {
+    int ms = 0;
+    auto [p, ec] = std::from_chars(v, v + std::strlen(v), ms);
+    if (ec == std::errc() && *p == '\0' && ms >= 0) return ms;
+  }
+  return 60000;
+}
 
 // ---- URL ---------------------------------------------------------------------------------------------
 

@@ -47,10 +47,13 @@ struct RedisValue {
 // complete replies and leaves an incomplete tail unparsed. Used by the fuzz target and tests.
 std::vector<RedisValue> ParseResp(std::string_view bytes);
 
+// How long clients keep retrying a lost or unreachable server: $RLM_REDIS_RETRY_MS, default 60000.
+int DefaultRedisRetryMs();
+
 struct RedisOptions {
   int connect_timeout_ms = 2000;
-  int io_timeout_ms = 0;              // 0: no timeout on replies (commands may BLOCK)
-  int reconnect_deadline_ms = 60000;  // keep trying this long after the connection is lost
+  int io_timeout_ms = 0;                                // 0: no timeout on replies (commands may BLOCK)
+  int reconnect_deadline_ms = DefaultRedisRetryMs();  // keep trying this long after the connection is lost
 };
 
 class RedisClient {

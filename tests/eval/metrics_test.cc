@@ -9,6 +9,9 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <random>
+#include <cstring>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -326,6 +329,35 @@ TEST(TrecParse, LargeRunParsedInPiecesEqualsSequential) {
   EXPECT_EQ(ErrorOf([&] { ParseRun(dup, "big"); }),
             "big:" + std::to_string(kLines + 1) +
                 ": document 'doc5000' is retrieved twice for query 'q5' (first at line 5001)");
+}
+
+// Scores are parsed to exactly the double strtod gives (trec_eval reads them with atof): the common short
+// decimals take a fast path, everything else from_chars; both must agree with strtod bit for bit.
+TEST(TrecParse, ScoresAreExactlyStrtods) {
+  std::mt19937_64 rng(11);
+  std::vector<std::string> scores = {"0", "-0", "1.", ".5", "-.25", "007.50", "0.1", "0.3", "123456789012345",
+                                     "1234567890123456", "0.000000000000000000001", "9007199254740993",
+                                     "1e-5", "-2.5E+3", "4.9406564584124654e-324", "1.7976931348623157e308",
+                                     "12345.678901234567", "0.30000000000000004", "99999999999999.9"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = (rng() % 4 == 0) ? "-" : "";
+    const int int_digits = static_cast<int>(rng() % 8), frac_digits = static_cast<int>(rng() % 20);
+    for (int d = 0; d < int_digits; ++d) t += static_cast<char>('0' + rng() % 10);
+    if (frac_digits > 0 || int_digits == 0) t += ".";
+    for (int d = 0; d < frac_digits || (int_digits == 0 && d == 0); ++d) t += static_cast<char>('0' + rng() % 10);
+    scores.push_back(t);
+  }
+  std::string text;
+  for (size_t i = 0; i < scores.size(); ++i) text += "q" + std::to_string(i) + " Q0 d 1 " + scores[i] + " r\n";
+  const trec::Run run = ParseRun(text, "scores");
+  ASSERT_EQ(run.queries.size(), scores.size());
+  for (size_t i = 0; i < scores.size(); ++i) {
+    const RunQuery* q = run.Find("q" + std::to_string(i));
+    ASSERT_NE(q, nullptr);
+    const double expected = std::strtod(scores[i].c_str(), nullptr);
+    EXPECT_EQ(std::memcmp(&q->entries[0].score, &expected, sizeof(double)), 0)
+        << scores[i] << ": " << q->entries[0].score << " vs " << expected;
+  }
 }
 
 TEST(TrecParse, EmptyInputs) {

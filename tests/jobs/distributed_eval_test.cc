@@ -307,6 +307,36 @@ TEST_F(DistributedEvalTest, PoisonJobEndsInTheDeadLetterStream) {
   EXPECT_EQ(s["dead"], 1);
   EXPECT_EQ(s["counters"]["retried"], 2);
   EXPECT_EQ(s["runs"][0]["query_jobs_done"], 2 * kQueries);
+  Process prom(dir_, "prom", {"jobs", "status", "--prometheus", "--redis", server_->url()});
+  ASSERT_EQ(prom.Wait(), 0);
+  const std::string text = Slurp(dir_ / "prom.out");
+  EXPECT_NE(text.find("\nrlm_jobs_dead_letter 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("rlm_jobs_total{event=\"retried\"} 2\n"), std::string::npos) << text;
+  // `jobs retry` re-queues it; it fails again three times (the fault is still injected) and comes back.
+  Process retry(dir_, "retry", {"--format", "json", "jobs", "retry", "--redis", server_->url()});
+  ASSERT_EQ(retry.Wait(), 0);
+  EXPECT_EQ(nlohmann::json::parse(Slurp(dir_ / "retry.out"))["requeued"], 1);
+}
+
+TEST_F(DistributedEvalTest, InputsOverTheShippingLimitAreAClearError) {
+  std::vector<std::string> args = RunArgs((dir_ / "dist").string(), true);
+  args.insert(args.end(), {"--max-ship-mb", "0"});
+  Process coordinator(dir_, "coordinator", args);
+  EXPECT_EQ(coordinator.Wait(), 1);
+  const std::string err = coordinator.err();
+  EXPECT_NE(err.find("over the 0 MB that may be shipped through Redis"), std::string::npos) << err;
+  EXPECT_NE(err.find("--max-ship-mb"), std::string::npos) << err;
+}
+
+TEST_F(DistributedEvalTest, UnreachableRedisNamesTheServerNotThePassword) {
+  const int port = testing_redis::FreePort();
+  Process status(dir_, "status", {"jobs", "status", "--redis", "redis://:hunter2@127.0.0.1:" + std::to_string(port)},
+                 {"RLM_REDIS_RETRY_MS=300"});
+  EXPECT_NE(status.Wait(), 0);
+  const std::string err = status.err();
+  EXPECT_NE(err.find("cannot connect to Redis at redis://:***@127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("hunter2"), std::string::npos) << err;
 }
 
 }  // namespace
