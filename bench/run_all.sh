@@ -28,3 +28,7 @@ after
 after
 "$REPO/bench/encoder.sh"
 after
+"$REPO/bench/eval_metrics.sh"
+after
+"$REPO/bench/jobs.sh"
+after
