@@ -12,10 +12,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::map<std::string, std::string> HashOf(const RedisValue& v, std::string_view what) {
   std::map<std::string, std::string> out;
@@ -86,7 +82,7 @@ QueueStatus ReadQueueStatus(RedisClient& redis, const JobQueue& q) {
   for (const char* name : {"produced", "completed", "retried", "dead", "reclaimed", "duplicates"}) {
     s.counters.push_back({name, stats.count(name) ? ToInt(stats[name]) : 0});
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixMillis();
   for (const auto& [name, beat] : HashOf(r[5], "HGETALL workers")) s.workers.push_back({name, now - ToInt(beat)});
   std::vector<std::string> runs;
   for (const RedisValue& v : r[6].Array("SMEMBERS runs")) runs.push_back(v.String("a run id"));

@@ -78,10 +78,6 @@ class Reader {
 constexpr std::string_view kCorpusMagic = "rlm-corpus-1";
 constexpr std::string_view kResultMagic = "R1";
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "<a> <b>" -> {a, b}
 std::pair<size_t, size_t> ParsePair(std::string_view payload) {
@@ -313,7 +309,7 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
   const std::string variants_hash = PutBlob(redis, queue, EncodeVariants(variants), d.max_ship_bytes, "the variants");
   redis.Pipeline({{"HSET", meta, "corpus", corpus_hash, "variants", variants_hash, "queries",
                    std::to_string(corpus.query_ids.size()), "variant_count", std::to_string(variants.size())},
-                  {"HSETNX", meta, "created_ms", std::to_string(NowMs())},
+                  {"HSETNX", meta, "created_ms", std::to_string(UnixMillis())},
                   {"SADD", queue.Key("runs"), run}});
 
   RunOutcome outcome;
@@ -442,7 +438,7 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
       out.results.push_back(std::move(r));
     }
   }
-  redis.Command({"HSET", meta, "finished_ms", std::to_string(NowMs())});
+  redis.Command({"HSET", meta, "finished_ms", std::to_string(UnixMillis())});
   return outcome;
 }
 

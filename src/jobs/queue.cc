@@ -17,10 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
@@ -164,6 +160,11 @@ std::vector<Job> DecodeEntries(const RedisValue& entries, std::vector<std::strin
   return jobs;
 }
 
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string DeadJobValue(int attempts, std::string_view error) {
   return "!" + std::to_string(attempts) + "\t" + std::string(error);
 }
@@ -207,7 +208,7 @@ void TrimAcknowledged(RedisClient& redis, const JobQueue& queue) {
 
 int64_t PromoteDelayed(RedisClient& redis, const JobQueue& queue, size_t limit) {
   RedisValue v = redis.Command({"EVAL", kPromoteScript, "0", queue.Key("delayed"), queue.Key("jobs"),
-                                std::to_string(NowMs()), std::to_string(limit)});
+                                std::to_string(UnixMillis()), std::to_string(limit)});
   if (v.IsError()) throw IoError("moving due retries back to " + queue.Key("jobs") + " failed: " + v.str);
   return v.Integer("the promote script");
 }
@@ -453,7 +454,7 @@ class Worker {
           std::lock_guard lock(mu_);
           wait = base * jitter(rng_);
         }
-        due = std::to_string(NowMs() + static_cast<int64_t>(wait));
+        due = std::to_string(UnixMillis() + static_cast<int64_t>(wait));
         member = Dump(nlohmann::json::array({job.run, job.kind, job.id, std::to_string(job.attempt + 1), job.payload}));
       } else {
         action = "dead";
@@ -481,7 +482,7 @@ class Worker {
           redis = std::make_unique<RedisClient>(url_, ro);
         }
         std::vector<std::vector<std::string>> cmds;
-        cmds.push_back({"HSET", queue_.Key("workers"), name_, std::to_string(NowMs())});
+        cmds.push_back({"HSET", queue_.Key("workers"), name_, std::to_string(UnixMillis())});
         if (!ids.empty()) {
           // Re-claiming its own entries with min-idle 0 resets their idle time: long jobs are not stolen.
           std::vector<std::string> claim = {"XCLAIM", queue_.Key("jobs"), JobQueue::kGroup, name_, "0"};

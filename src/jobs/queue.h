@@ -97,6 +97,10 @@ using JobHandler = std::function<JobOutcome(const Job&)>;
 void RunWorker(const RedisUrl& url, const JobQueue& queue, const WorkerOptions& options, const JobHandler& handler,
                WorkerStats* stats = nullptr);
 
+// Milliseconds since the Unix epoch: the clock of due times, heartbeats and run timestamps (shared by every
+// process, unlike steady_clock).
+int64_t UnixMillis();
+
 // The result recorded for a job that ended in the dead-letter stream: "!<attempts>\t<error>". Handlers
 // results must not start with '!'.
 std::string DeadJobValue(int attempts, std::string_view error);

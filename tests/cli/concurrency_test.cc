@@ -17,56 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "cli/rlm_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// One child process running the rlm binary with `args`, stdin from /dev/null, stdout and stderr to files.
-class RlmProcess {
- public:
-  RlmProcess(const fs::path& dir, const std::string& tag, const std::vector<std::string>& args)
-      : out_(dir / (tag + ".out")), err_(dir / (tag + ".err")) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int in = ::open("/dev/null", O_RDONLY);
-      int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (in < 0 || out < 0 || err < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      std::vector<char*> argv;
-      std::string bin = RLM_BINARY;
-      argv.push_back(bin.data());
-      std::vector<std::string> copy = args;
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  // Waits for the process; returns its exit code, or 128 + signal.
-  int Wait() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string out() const { return Slurp(out_); }
-  std::string err() const { return Slurp(err_); }
-
- private:
-  pid_t pid_ = -1;
-  fs::path out_, err_;
-};
+using rlm::testing_cli::RlmProcess;
+using rlm::testing_cli::Slurp;
 
 // Runs rlm to completion and returns {exit code, stdout}; stderr is appended to `err` when given.
 std::pair<int, std::string> RunRlm(const fs::path& dir, const std::vector<std::string>& args,

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/rlm_process.h"
 #include "jobs/redis.h"
 #include "jobs/redis_server.h"
 
@@ -29,81 +30,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing_redis::RedisServer;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The rlm binary as a child process in `dir`, with extra environment variables; output to files.
-class Process {
- public:
-  Process(const fs::path& dir, const std::string& tag, const std::vector<std::string>& args,
-          const std::vector<std::string>& env = {})
-      : out_(dir / (tag + ".out")), err_(dir / (tag + ".err")) {
-    fs::create_directories(dir);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int in = ::open("/dev/null", O_RDONLY);
-      int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (in < 0 || out < 0 || err < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      std::vector<char*> argv;
-      std::string bin = RLM_BINARY;
-      argv.push_back(bin.data());
-      std::vector<std::string> copy = args;
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
-  void Signal(int sig) { ::kill(pid_, sig); }
-  // Exit code, or 128 + signal; -1 when it had to be killed after `timeout_s` (a hang is a failure, not a
-  // stuck test).
-  int Wait(int timeout_s = 180) {
-    if (pid_ < 0) return code_;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (!Done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return code_ = -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return code_;
-  }
-  bool Done() {
-    if (pid_ < 0) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
-    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    pid_ = -1;
-    return true;
-  }
-  int code() const { return code_; }
-  std::string err() const { return Slurp(err_); }
-
- private:
-  pid_t pid_ = -1;
-  int code_ = -1;
-  fs::path out_, err_;
-};
+using Process = testing_cli::RlmProcess;
+using testing_cli::Slurp;
 
 class DistributedEvalTest : public ::testing::Test {
  protected:
@@ -231,7 +159,7 @@ TEST_F(DistributedEvalTest, WorkersKilledAtRandomMomentsLoseNothing) {
     EXPECT_EQ(workers_[victim]->Wait(), 128 + SIGKILL);
     StartWorker(victim);
   }
-  ASSERT_EQ(coordinator.Wait(), 0) << coordinator.err();
+  ASSERT_EQ(coordinator.Wait(240), 0) << coordinator.err();
   RecordProperty("kills_during_run", kills_during_run);
   EXPECT_GE(kills_during_run, 3) << "the run finished before most kills: make it longer";
   ExpectSameAsLocal(dir_ / "dist");
@@ -267,7 +195,7 @@ TEST_F(DistributedEvalTest, RedisRestartedDuringARun) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
   std::string error;
   ASSERT_TRUE(server_->Start(&error)) << error;
-  ASSERT_EQ(coordinator.Wait(), 0) << coordinator.err();
+  ASSERT_EQ(coordinator.Wait(240), 0) << coordinator.err();
   ExpectSameAsLocal(dir_ / "dist");
   ExpectEveryJobOnce();
 }
@@ -276,7 +204,7 @@ TEST_F(DistributedEvalTest, PoisonJobEndsInTheDeadLetterStream) {
   // Query q5 of variant 0 (bm25) fails on every attempt, in every worker.
   for (size_t i = 0; i < 2; ++i) StartWorker(i, {"RLM_FAIL_JOBS=query/0:5"});
   Process coordinator(dir_, "coordinator", RunArgs((dir_ / "dist").string(), true));
-  ASSERT_EQ(coordinator.Wait(), 0) << coordinator.err();
+  ASSERT_EQ(coordinator.Wait(240), 0) << coordinator.err();
   const auto results = nlohmann::json::parse(Slurp(dir_ / "dist" / "results.json"));
   for (const auto& v : results["variants"]) {
     if (v["name"] == "bm25") {

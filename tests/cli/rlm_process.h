@@ -1,0 +1,109 @@
+// The rlm binary (RLM_BINARY) as a child process of a test: run in `dir`, stdin from /dev/null, stdout and
+// stderr to <dir>/<tag>.out and .err, extra environment variables, killed with the test process
+// (PR_SET_PDEATHSIG) and when the object goes away.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace rlm::testing_cli {
+
+inline std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class RlmProcess {
+ public:
+  RlmProcess(const std::filesystem::path& dir, const std::string& tag, const std::vector<std::string>& args,
+             const std::vector<std::string>& env = {})
+      : out_(dir / (tag + ".out")), err_(dir / (tag + ".err")) {
+    std::filesystem::create_directories(dir);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      int in = ::open("/dev/null", O_RDONLY);
+      int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (in < 0 || out < 0 || err < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      std::vector<char*> argv;
+      std::string bin = RLM_BINARY;
+      argv.push_back(bin.data());
+      std::vector<std::string> copy = args;
+      for (std::string& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+  }
+  ~RlmProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+  RlmProcess(const RlmProcess&) = delete;
+  RlmProcess& operator=(const RlmProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void Signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  // True once the process has exited (its code is then code()).
+  bool Done() {
+    if (pid_ < 0) return true;
+    int status = 0;
+    pid_t r;
+    while ((r = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
+    }
+    if (r != pid_) return false;
+    code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return true;
+  }
+  // The exit code, or 128 + signal; -1 when it had to be killed after `timeout_s` (a hang fails the test
+  // instead of stalling the suite).
+  int Wait(int timeout_s = 600) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (!Done()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return code_ = -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return code_;
+  }
+  int code() const { return code_; }
+  std::string out() const { return Slurp(out_); }
+  std::string err() const { return Slurp(err_); }
+
+ private:
+  pid_t pid_ = -1;
+  int code_ = -1;
+  std::filesystem::path out_, err_;
+};
+
+}  // namespace rlm::testing_cli
