@@ -30,5 +30,7 @@ after
 after
 "$REPO/bench/eval_metrics.sh"
 after
+"$REPO/bench/eval_scifact.sh"
+after
 "$REPO/bench/jobs.sh"
 after

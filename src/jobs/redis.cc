@@ -257,7 +257,6 @@ void RedisClient::Connect() {
     timeval io{options_.io_timeout_ms / 1000, (options_.io_timeout_ms % 1000) * 1000};
     redisSetTimeout(c, io);
   }
-  ctx_ = c;
   auto simple = [&](std::vector<std::string> args) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
@@ -265,27 +264,34 @@ void RedisClient::Connect() {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!r) throw IoError("lost the connection to Redis at " + url_.Redacted() + ": " + ctx_->errstr);
+    auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (!r) throw IoError("lost the connection to Redis at " + url_.Redacted() + ": " + c->errstr);
     RedisValue v = Convert(r);
     freeReplyObject(r);
     return v;
   };
-  if (!url_.password.empty()) {
-    RedisValue v = url_.user.empty() ? simple({"AUTH", url_.password}) : simple({"AUTH", url_.user, url_.password});
-    if (v.IsError()) {
-      if (Transient(v)) throw IoError("Redis at " + url_.Redacted() + " is loading");
-      throw InvalidInput("Redis at " + url_.Redacted() + " refused the credentials: " + v.str,
-                         "check the password in the Redis URL", "RedisAuth");
+  try {
+    if (!url_.password.empty()) {
+      RedisValue v = url_.user.empty() ? simple({"AUTH", url_.password}) : simple({"AUTH", url_.user, url_.password});
+      if (v.IsError()) {
+        if (Transient(v)) throw IoError("Redis at " + url_.Redacted() + " is loading");
+        throw InvalidInput("Redis at " + url_.Redacted() + " refused the credentials: " + v.str,
+                           "check the password in the Redis URL", "RedisAuth");
+      }
     }
-  }
-  if (url_.db != 0) {
-    RedisValue v = simple({"SELECT", std::to_string(url_.db)});
-    if (v.IsError()) {
-      throw InvalidInput("Redis at " + url_.Redacted() + " refused database " + std::to_string(url_.db) + ": " + v.str,
-                         "use a database number below the server's `databases` setting", "InvalidRedisUrl");
+    if (url_.db != 0) {
+      RedisValue v = simple({"SELECT", std::to_string(url_.db)});
+      if (v.IsError()) {
+        throw InvalidInput("Redis at " + url_.Redacted() + " refused database " + std::to_string(url_.db) + ": " +
+                               v.str,
+                           "use a database number below the server's `databases` setting", "InvalidRedisUrl");
+      }
     }
+  } catch (...) {
+    redisFree(c);
+    throw;
   }
+  ctx_ = c;
 }
 
 void RedisClient::ConnectWithRetry() {
