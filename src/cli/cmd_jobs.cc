@@ -1,5 +1,6 @@
 // Distributed runs: `rlm worker --redis URL` serves evaluation jobs; `rlm jobs status|retry|purge|bench
 // --redis URL` operates the queue (jobs/queue.h, jobs/admin.h). The Redis password is never printed.
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -76,7 +77,9 @@ void Status(Context& ctx, const JobsArgs& a) {
   json counters = json::object();
   for (const auto& [name, v] : s.counters) counters[name] = v;
   json workers = json::array();
-  for (const WorkerBeat& w : s.workers) workers.push_back({{"name", w.name}, {"last_seen_ms", w.age_ms}});
+  for (const WorkerBeat& w : s.workers) {
+    workers.push_back({{"name", w.name}, {"last_seen_ms", w.age_ms}, {"live", w.live()}});
+  }
   json runs = json::array();
   for (const RunProgress& p : s.runs) {
     runs.push_back({{"run", p.run},
@@ -102,9 +105,12 @@ void Status(Context& ctx, const JobsArgs& a) {
   out += "  queued " + std::to_string(s.queued) + ", running " + std::to_string(s.running) + ", waiting to retry " +
          std::to_string(s.delayed) + ", dead-lettered " + std::to_string(s.dead) + "\n  since created:";
   for (const auto& [name, v] : s.counters) out += " " + name + " " + std::to_string(v);
-  out += "\n  workers: " + std::to_string(s.workers.size()) + "\n";
+  out += "\n  workers: " +
+         std::to_string(std::count_if(s.workers.begin(), s.workers.end(), [](const WorkerBeat& w) { return w.live(); })) +
+         " live\n";
   for (const WorkerBeat& w : s.workers) {
-    out += "    " + w.name + " (last heartbeat " + std::to_string(w.age_ms / 1000) + " s ago)\n";
+    out += "    " + w.name + " (last heartbeat " + std::to_string(w.age_ms / 1000) + " s ago" +
+           (w.live() ? "" : ", presumed gone") + ")\n";
   }
   for (const RunProgress& p : s.runs) {
     out += "  run " + p.run + ": " + std::to_string(p.query_done) + "/" + std::to_string(p.queries * p.variants) +

@@ -113,7 +113,8 @@ std::string PrometheusText(const QueueStatus& s) {
   gauge("rlm_jobs_running", "Jobs delivered to a worker and not yet acknowledged.", s.running);
   gauge("rlm_jobs_delayed", "Failed jobs waiting for their retry.", s.delayed);
   gauge("rlm_jobs_dead_letter", "Entries in the dead-letter stream.", s.dead);
-  gauge("rlm_jobs_workers", "Workers that have sent a heartbeat.", static_cast<int64_t>(s.workers.size()));
+  gauge("rlm_jobs_workers", "Workers whose last heartbeat is under a minute old.",
+        std::count_if(s.workers.begin(), s.workers.end(), [](const WorkerBeat& w) { return w.live(); }));
   out += "# HELP rlm_jobs_total Jobs by what happened to them, since the queue was created.\n";
   out += "# TYPE rlm_jobs_total counter\n";
   for (const auto& [name, v] : s.counters) out += "rlm_jobs_total{event=\"" + name + "\"} " + std::to_string(v) + "\n";

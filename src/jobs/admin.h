@@ -21,6 +21,7 @@ struct RunProgress {
 struct WorkerBeat {
   std::string name;
   int64_t age_ms = 0;  // since its last heartbeat
+  bool live() const { return age_ms < kWorkerGoneMs; }
 };
 
 struct QueueStatus {

@@ -101,6 +101,14 @@ std::string VectorKey(const JobQueue& q, const Embedder& embedder, const CorpusU
   return q.Key("vec:") + ContentHash(key_material).Hex();
 }
 
+// Workers whose heartbeat (HVALS of <p>workers) is recent.
+int64_t LiveWorkers(const RedisValue& beats) {
+  const int64_t now = UnixMillis();
+  int64_t n = 0;
+  for (const RedisValue& b : beats.Array("HVALS workers")) n += now - b.Integer("a heartbeat") < kWorkerGoneMs;
+  return n;
+}
+
 size_t Batches(const CorpusUnits& units) { return (units.texts.size() + kUnitsPerEmbedJob - 1) / kUnitsPerEmbedJob; }
 
 }  // namespace
@@ -325,7 +333,7 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
                                                   {"XPENDING", queue.Key("jobs"), JobQueue::kGroup},
                                                   {"ZCARD", queue.Key("delayed")},
                                                   {"HGET", queue.Key("stats"), "dead"},
-                                                  {"HLEN", queue.Key("workers")}});
+                                                  {"HVALS", queue.Key("workers")}});
       const size_t done = static_cast<size_t>(r[0].Integer("HLEN"));
       if (options.progress) {
         int64_t running = 0;  // XPENDING's summary: [count, first id, last id, consumers]
@@ -335,8 +343,7 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
         }
         options.progress(phase + " | " + std::to_string(running) + " running, " +
                              std::to_string(r[2].Integer("ZCARD")) + " waiting to retry, " +
-                             (r[3].IsNil() ? "0" : r[3].str) + " dead, " + std::to_string(r[4].Integer("HLEN")) +
-                             " workers",
+                             (r[3].IsNil() ? "0" : r[3].str) + " dead, " + std::to_string(LiveWorkers(r[4])) + " workers",
                          done, total);
       }
       if (done >= total) break;

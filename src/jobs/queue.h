@@ -97,6 +97,10 @@ using JobHandler = std::function<JobOutcome(const Job&)>;
 void RunWorker(const RedisUrl& url, const JobQueue& queue, const WorkerOptions& options, const JobHandler& handler,
                WorkerStats* stats = nullptr);
 
+// A worker whose last heartbeat is older than this is presumed gone (it was killed; a worker that stops
+// cleanly removes itself from <p>workers).
+inline constexpr int64_t kWorkerGoneMs = 60000;
+
 // Milliseconds since the Unix epoch: the clock of due times, heartbeats and run timestamps (shared by every
 // process, unlike steady_clock).
 int64_t UnixMillis();

@@ -235,6 +235,8 @@ TEST_F(DistributedEvalTest, PoisonJobEndsInTheDeadLetterStream) {
   EXPECT_EQ(s["dead"], 1);
   EXPECT_EQ(s["counters"]["retried"], 2);
   EXPECT_EQ(s["runs"][0]["query_jobs_done"], 2 * kQueries);
+  ASSERT_EQ(s["workers"].size(), 2u);
+  EXPECT_EQ(s["workers"][0]["live"], true);
   Process prom(dir_, "prom", {"jobs", "status", "--prometheus", "--redis", server_->url()});
   ASSERT_EQ(prom.Wait(), 0);
   const std::string text = Slurp(dir_ / "prom.out");
