@@ -15,22 +15,15 @@
 #include <thread>
 #include <vector>
 
+#include "cli/rlm_process.h"
+
 #include "eval/trec.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using rlm::testing_cli::Shell;
 
 std::string Read(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

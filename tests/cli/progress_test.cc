@@ -8,20 +8,13 @@
 #include <string>
 #include <thread>
 
+#include "cli/rlm_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
+using rlm::testing_cli::Shell;
 
 class ProgressTest : public testing::Test {
  protected:

@@ -1,4 +1,4 @@
-// The rlm binary (RLM_BINARY) as a child process of a test: run in `dir`, stdin from /dev/null, stdout and
+// Helpers of the tests that run the rlm binary. RlmProcess: the binary (RLM_BINARY) as a child process: run in `dir`, stdin from /dev/null, stdout and
 // stderr to <dir>/<tag>.out and .err, extra environment variables, killed with the test process
 // (PR_SET_PDEATHSIG) and when the object goes away.
 #pragma once
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +27,18 @@ inline std::string Slurp(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Runs `cmd` with /bin/sh and returns its stdout (tmux commands in the terminal tests).
+inline std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
 }
 
 class RlmProcess {
