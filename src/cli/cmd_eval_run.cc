@@ -1,7 +1,6 @@
 // `rlm eval run`: an experiment file, or the same experiment given with flags, evaluated end to end
 // (eval/experiment_run.h), in process or (--redis) on workers. Ctrl-C stops cleanly (finished jobs are in
 // the ledger or in Redis; re-running resumes).
-#include <csignal>
 #include <optional>
 #include <string>
 #include <vector>

@@ -112,7 +112,7 @@ std::atomic<bool> g_stop{false};
 extern "C" void RlmCliStopSignal(int) { g_stop.store(true); }
 }  // namespace
 
-StopOnSignals::StopOnSignals() : old_(new struct sigaction[2]{}) {
+StopOnSignals::StopOnSignals() {
   g_stop = false;
   struct sigaction sa {};
   sa.sa_handler = RlmCliStopSignal;
@@ -124,7 +124,6 @@ StopOnSignals::StopOnSignals() : old_(new struct sigaction[2]{}) {
 StopOnSignals::~StopOnSignals() {
   sigaction(SIGINT, &old_[0], nullptr);
   sigaction(SIGTERM, &old_[1], nullptr);
-  delete[] old_;
 }
 
 const std::atomic<bool>& StopOnSignals::flag() const { return g_stop; }

@@ -77,7 +77,7 @@ class StopOnSignals {
   const std::atomic<bool>& flag() const;
 
  private:
-  struct sigaction* old_;
+  struct sigaction old_[2] {};  // SIGINT, SIGTERM
 };
 
 // Makes `fn` the handler of subcommand `sub`.
