@@ -48,13 +48,17 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
   }
   const json summary = {{"handled", stats.handled.load()},
                         {"failed_attempts", stats.failed.load()},
-                        {"reclaimed", stats.reclaimed.load()}};
+                        {"reclaimed", stats.reclaimed.load()},
+                        {"embedding_batches_computed", handler.counters().batches_computed.load()},
+                        {"embedding_batches_reused", handler.counters().batches_reused.load()}};
   if (ctx.json_mode()) {
     ctx.Emit(summary);
   } else {
     ctx.Note("worker stopped: " + std::to_string(stats.handled.load()) + " jobs handled, " +
              std::to_string(stats.failed.load()) + " failed attempts, " + std::to_string(stats.reclaimed.load()) +
-             " taken over from other workers");
+             " taken over from other workers; embedding batches: " +
+             std::to_string(handler.counters().batches_computed.load()) + " computed, " +
+             std::to_string(handler.counters().batches_reused.load()) + " found in Redis");
   }
 }
 

@@ -1,6 +1,5 @@
 #include "embed/encoder.h"
 
-#include <cblas.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
@@ -84,7 +83,7 @@ std::unique_ptr<Encoder> Encoder::Load(const ModelFolder& folder) {
     layer.ffn_norm = norm("output.LayerNorm");
     e->layers_.push_back(layer);
   }
-  kernels::UseSingleThreadedBlas();
+  kernels::LoadBlas();
   return e;
 }
 
@@ -164,10 +163,10 @@ std::vector<float> Encoder::HiddenStates(std::span<const std::span<const int32_t
       const int hi = static_cast<int>(h);
       const int ld = static_cast<int>(3 * h);
       const int dhi = static_cast<int>(dh);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, dhi, scale, q, ld, k, ld, 0.0f, sc.data(), ni);
+      kernels::Sgemm(true, ni, ni, dhi, scale, q, ld, k, ld, 0.0f, sc.data(), ni);
       kernels::SoftmaxRows(sc.data(), n, n);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, dhi, ni, 1.0f, sc.data(), ni, v, ld, 0.0f,
-                  ctx.data() + p.offsets[s] * h + head * dh, hi);
+      kernels::Sgemm(false, ni, dhi, ni, 1.0f, sc.data(), ni, v, ld, 0.0f, ctx.data() + p.offsets[s] * h + head * dh,
+                     hi);
     });
     kernels::Linear(ctx.data(), t, h, layer.attn_out.w, nullptr, h, tmp.data());
     kernels::ResidualLayerNorm(x.data(), tmp.data(), layer.attn_out.b, t, h, layer.attn_norm.gamma,

@@ -1,6 +1,7 @@
 #include "embed/kernels.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -11,6 +12,8 @@
 #include <cstring>
 #include <mutex>
 #include <type_traits>
+
+#include "core/error.h"
 
 namespace rlm::kernels {
 namespace {
@@ -227,18 +230,47 @@ template <typename Epilogue>
 void ParallelGemm(const float* a, size_t m, size_t k, const float* w, size_t n, float* c, Epilogue epilogue) {
   tbb::parallel_for(tbb::blocked_range<size_t>(0, m, RowGrain(m)), [&](const tbb::blocked_range<size_t>& r) {
     const size_t rows = r.size();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, a + r.begin() * k, static_cast<int>(k), w, static_cast<int>(k), 0.0f,
-                c + r.begin() * n, static_cast<int>(n));
+    Sgemm(true, static_cast<int>(rows), static_cast<int>(n), static_cast<int>(k), 1.0f, a + r.begin() * k,
+          static_cast<int>(k), w, static_cast<int>(k), 0.0f, c + r.begin() * n, static_cast<int>(n));
     epilogue(c + r.begin() * n, rows);
   });
 }
 
 }  // namespace
 
-void UseSingleThreadedBlas() {
+namespace {
+decltype(&cblas_sgemm) g_sgemm = nullptr;
+std::string g_blas_error;
+}  // namespace
+
+void LoadBlas() {
   static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+  std::call_once(once, [] {
+    void* lib = ::dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* e = ::dlerror();
+      g_blas_error = e ? e : "dlopen failed";
+      return;
+    }
+    auto set_threads = reinterpret_cast<void (*)(int)>(::dlsym(lib, "openblas_set_num_threads"));
+    auto sgemm = reinterpret_cast<decltype(&cblas_sgemm)>(::dlsym(lib, "cblas_sgemm"));
+    if (set_threads == nullptr || sgemm == nullptr) {
+      g_blas_error = "libopenblas.so.0 lacks cblas_sgemm or openblas_set_num_threads";
+      return;
+    }
+    set_threads(1);
+    g_sgemm = sgemm;  // published by call_once's synchronisation
+  });
+  if (g_sgemm == nullptr) {
+    throw IoError("cannot load OpenBLAS for the transformer encoder: " + g_blas_error,
+                  "install libopenblas0 (scripts/setup does)");
+  }
+}
+
+void Sgemm(bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+           float beta, float* c, int ldc) {
+  g_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c,
+          ldc);
 }
 
 void Linear(const float* a, size_t m, size_t k, const float* w, const float* bias, size_t n, float* c) {

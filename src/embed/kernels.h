@@ -6,13 +6,23 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "embed/model_folder.h"
 
 namespace rlm::kernels {
 
-// Makes OpenBLAS single-threaded (once per process). Called by the encoder before its first GEMM.
-void UseSingleThreadedBlas();
+// Loads OpenBLAS (libopenblas.so.0, Debian's default pthread build) on first use and makes it
+// single-threaded. It is loaded lazily rather than linked because that build starts a spinning thread per
+// core the moment it is loaded, which cost every command (eval metrics: 24% of its cycles) whether or not it
+// multiplies a matrix. (Debian's serial build cannot be used instead: it is not safe to call from several
+// threads at once, and the encoder calls it from every TBB task.) Called by the encoder before its first
+// GEMM; throws IoError when the library is missing.
+void LoadBlas();
+
+// cblas_sgemm of the loaded OpenBLAS (LoadBlas() must have succeeded).
+void Sgemm(bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+           float beta, float* c, int ldc);
 
 // C[M,N] = A[M,K] * W[N,K]^T (+ bias[N]), where W is a PyTorch Linear weight (out x in, row-major).
 // Rows of A are split across TBB tasks. `bias` may be null.

@@ -353,10 +353,18 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
     return std::chrono::duration<double>(Clock::now() - t0).count();
   };
 
-  // Phase 1: embedding batches of the variants that need vectors.
+  // Phase 1: embedding batches of the variants that need vectors, once per (embedder, chunking): variants
+  // that differ only in retrieval settings share the same vectors (their <p>vec: keys are equal).
   std::vector<Job> embed_jobs;
+  std::vector<size_t> embeds_for(variants.size());  // variant -> the variant whose embedding jobs it uses
+  std::map<std::string, size_t> first_with;
   for (size_t v = 0; v < variants.size(); ++v) {
     if (!variants[v].retrieval.NeedsVectors()) continue;
+    const std::string signature = variants[v].embedder + "\n" + variants[v].chunker + "\n" +
+                                  std::to_string(variants[v].chunk.size) + "\n" +
+                                  std::to_string(variants[v].chunk.overlap);
+    embeds_for[v] = first_with.emplace(signature, v).first->second;
+    if (embeds_for[v] != v) continue;
     const CorpusUnits units = SplitCorpus(corpus.doc_texts, variants[v].chunker, variants[v].chunk);
     for (size_t b = 0; b < Batches(units); ++b) {
       const std::string p = std::to_string(v) + " " + std::to_string(b);
@@ -380,6 +388,9 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
     if (!r.IsNil() && ParseDeadJobValue(r.String("HGET embed result"), &attempts, &error)) {
       variant_error[ParsePair(j.payload).first] = "embedding batch " + j.id + " failed: " + error;
     }
+  }
+  for (size_t v = 0; v < variants.size(); ++v) {
+    if (variants[v].retrieval.NeedsVectors() && variant_error[v].empty()) variant_error[v] = variant_error[embeds_for[v]];
   }
 
   // Phase 2: one job per (variant, query).
@@ -474,6 +485,7 @@ struct EvalJobHandler::Impl {
   RedisUrl url;
   JobQueue queue;
   std::string blob_dir;
+  EvalJobHandler::Counters counters;
   std::mutex mu;
   // The runs this worker has loaded, most recently used last; at most kKeptRuns stay in memory (a job in
   // flight keeps its run alive through its shared_ptr).
@@ -539,7 +551,10 @@ struct EvalJobHandler::Impl {
     if (batch >= Batches(*s.units)) throw InvalidInput("embedding batch " + std::to_string(batch) + " out of range");
     RedisClient& redis = Client();
     const std::string key = VectorKey(queue, *s.embedder, *s.units, batch);
-    if (redis.Command({"EXISTS", key}).Integer("EXISTS") == 0) {
+    if (redis.Command({"EXISTS", key}).Integer("EXISTS") != 0) {
+      ++counters.batches_reused;
+    } else {
+      ++counters.batches_computed;
       const size_t begin = batch * kUnitsPerEmbedJob, end = std::min(s.units->texts.size(), begin + kUnitsPerEmbedJob);
       std::vector<float> rows((end - begin) * s.embedder->Dims());
       EmbedTexts(*s.embedder, std::span(s.units->texts).subspan(begin, end - begin), rows.data());
@@ -605,6 +620,8 @@ EvalJobHandler::EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_di
 }
 
 EvalJobHandler::~EvalJobHandler() = default;
+
+const EvalJobHandler::Counters& EvalJobHandler::counters() const { return impl_->counters; }
 
 JobOutcome EvalJobHandler::operator()(const Job& job) {
   // Fault injection for drills and tests: RLM_FAIL_JOBS=<job id>[,<job id>...] makes those jobs fail.

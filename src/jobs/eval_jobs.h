@@ -11,6 +11,7 @@
 // Workers build each variant's index once per process from the blobs and the stored vectors.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -55,6 +56,12 @@ class EvalJobHandler {
   EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir);
   ~EvalJobHandler();
   JobOutcome operator()(const Job& job);
+
+  struct Counters {
+    std::atomic<uint64_t> batches_computed{0};  // embedding jobs that embedded their units
+    std::atomic<uint64_t> batches_reused{0};    // embedding jobs whose vectors were already in Redis
+  };
+  const Counters& counters() const;
 
  private:
   struct Impl;

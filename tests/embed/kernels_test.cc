@@ -38,7 +38,7 @@ TEST(Kernels, FastErfAndGeluMatchLibm) {
 }
 
 TEST(Kernels, LinearAndLayerNormMatchPlainLoops) {
-  UseSingleThreadedBlas();
+  LoadBlas();
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
   const size_t m = 203, k = 37, n = 53;  // odd sizes: row blocks of uneven length

@@ -248,6 +248,35 @@ TEST_F(DistributedEvalTest, PoisonJobEndsInTheDeadLetterStream) {
   EXPECT_EQ(nlohmann::json::parse(Slurp(dir_ / "retry.out"))["requeued"], 1);
 }
 
+// Two variants with the same embedder and chunking need one set of vectors: one embedding job is published,
+// and a later run (another run id) finds the vectors in Redis and computes nothing.
+TEST_F(DistributedEvalTest, EmbeddingsAreComputedOnceInTheCluster) {
+  const fs::path wd = dir_ / "worker";
+  auto worker = std::make_unique<Process>(
+      wd, "worker",
+      std::vector<std::string>{"--format", "json", "worker", "--redis", server_->url(), "--concurrency", "2"},
+      std::vector<std::string>{"RLM_CACHE=off"});  // no machine-wide cache: every computed batch is counted
+  auto args = [&](const std::string& out, const std::string& depth) {
+    return std::vector<std::string>{"-q", "eval", "run", "--dataset", (dir_ / "data").string(), "--out", out,
+                                    "-m", "ndcg_cut.10", "--variant", "dense=dense,embedder=hash:64",
+                                    "--variant", "hyb=hybrid,embedder=hash:64", "--depth", depth,
+                                    "--redis", server_->url()};
+  };
+  Process first(dir_, "first", args((dir_ / "first").string(), "1000"));
+  ASSERT_EQ(first.Wait(240), 0) << first.err();
+  RedisClient c(ParseRedisUrl(server_->url()));
+  EXPECT_EQ(c.Command({"HGET", "rlm:stats", "produced"}).Integer("produced"), 1 + 2 * kQueries)
+      << "one embedding job for both variants";
+  Process second(dir_, "second", args((dir_ / "second").string(), "100"));
+  ASSERT_EQ(second.Wait(240), 0) << second.err();
+  worker->Signal(SIGTERM);
+  ASSERT_EQ(worker->Wait(), 0) << worker->err();
+  const auto summary = nlohmann::json::parse(worker->out());
+  EXPECT_EQ(summary["embedding_batches_computed"], 1) << summary;
+  EXPECT_EQ(summary["embedding_batches_reused"], 1) << summary;
+  EXPECT_EQ(summary["handled"], 2 + 4 * kQueries) << summary;
+}
+
 TEST_F(DistributedEvalTest, InputsOverTheShippingLimitAreAClearError) {
   std::vector<std::string> args = RunArgs((dir_ / "dist").string(), true);
   args.insert(args.end(), {"--max-ship-mb", "0"});
