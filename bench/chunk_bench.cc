@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_util.h"
 #include "chunk/chunker.h"
 #include "core/file.h"
 #include "core/utf8.h"
@@ -58,13 +59,7 @@ Options ParseArgs(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    auto value = [&]() -> long {
-      if (i + 1 >= argc) Usage("missing value after an option");
-      char* end = nullptr;
-      long v = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || v < 0) Usage("option values must be non-negative integers");
-      return v;
-    };
+    auto value = [&] { return rlm::bench::OptionValue(argc, argv, i, Usage); };
     if (a == "--size") o.size = static_cast<size_t>(value());
     else if (a == "--overlap") o.overlap = static_cast<size_t>(value());
     else if (a == "--reps") o.reps = static_cast<int>(value());
@@ -77,12 +72,6 @@ Options ParseArgs(int argc, char** argv) {
   if (o.file.empty()) Usage("no input file");
   if (o.reps < 1 || o.threads < 1) Usage("--reps and --threads must be at least 1");
   return o;
-}
-
-double Median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  size_t m = xs.size() / 2;
-  return xs.size() % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
 }
 
 // Runs in the caller's task arena: the parallel chunker's TBB work uses that arena's threads.
@@ -107,7 +96,7 @@ Row MeasureInArena(std::string_view chunker_name, int threads, std::string_view 
   row.threads = threads;
   row.chunks = spans.size();
   for (const auto& s : spans) row.max_chunk_bytes = std::max(row.max_chunk_bytes, s.end - s.start);
-  row.median_seconds = Median(seconds);
+  row.median_seconds = rlm::bench::Median(seconds);
   row.min_seconds = *std::min_element(seconds.begin(), seconds.end());
   return row;
 }

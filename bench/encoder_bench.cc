@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_util.h"
 #include "embed/encoder.h"
 #include "embed/kernels.h"
 #include "embed/model_folder.h"
@@ -74,17 +75,8 @@ Options ParseArgs(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    auto text = [&]() -> std::string {
-      if (i + 1 >= argc) Usage("missing value after an option");
-      return argv[++i];
-    };
-    auto value = [&]() -> long {
-      const std::string s = text();
-      char* end = nullptr;
-      long v = std::strtol(s.c_str(), &end, 10);
-      if (*end != '\0' || v < 0) Usage("option values must be non-negative integers");
-      return v;
-    };
+    auto text = [&] { return std::string(rlm::bench::OptionText(argc, argv, i, Usage)); };
+    auto value = [&] { return rlm::bench::OptionValue(argc, argv, i, Usage); };
     if (a == "--seq") o.seq = static_cast<size_t>(value());
     else if (a == "--batch") o.batch = static_cast<size_t>(value());
     else if (a == "--batches") o.batches = static_cast<size_t>(value());
@@ -143,12 +135,6 @@ std::vector<float> ReadFloats(const std::string& path) {
   f.seekg(0);
   f.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
   return v;
-}
-
-double Median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  size_t m = xs.size() / 2;
-  return xs.size() % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
 }
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
@@ -257,7 +243,7 @@ int main(int argc, char** argv) {
       encoder->Encode(batches[i % o.batches], rlm::Pooling::kMean, true, out.data());
       seconds.push_back(Seconds(t0));
     }
-    const double med = Median(seconds);
+    const double med = rlm::bench::Median(seconds);
     const double best = *std::min_element(seconds.begin(), seconds.end());
 
     const double sgemm_core = o.peak ? SgemmGflops(2048) : 0;

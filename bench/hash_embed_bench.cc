@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_util.h"
 #include "chunk/chunker.h"
 #include "core/file.h"
 #include "core/utf8.h"
@@ -49,13 +50,7 @@ Options ParseArgs(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    auto value = [&]() -> long {
-      if (i + 1 >= argc) Usage("missing value after an option");
-      char* end = nullptr;
-      long v = std::strtol(argv[++i], &end, 10);
-      if (*end != '\0' || v < 0) Usage("option values must be non-negative integers");
-      return v;
-    };
+    auto value = [&] { return rlm::bench::OptionValue(argc, argv, i, Usage); };
     if (a == "--dims") o.dims = static_cast<size_t>(value());
     else if (a == "--size") o.size = static_cast<size_t>(value());
     else if (a == "--overlap") o.overlap = static_cast<size_t>(value());
@@ -69,12 +64,6 @@ Options ParseArgs(int argc, char** argv) {
   if (o.file.empty()) Usage("no input file");
   if (o.reps < 1 || o.threads < 1) Usage("--reps and --threads must be at least 1");
   return o;
-}
-
-double Median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  size_t m = xs.size() / 2;
-  return xs.size() % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
 }
 
 }  // namespace
@@ -119,7 +108,7 @@ int main(int argc, char** argv) {
         seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
     });
-    const double med = Median(seconds);
+    const double med = rlm::bench::Median(seconds);
     const double best = *std::min_element(seconds.begin(), seconds.end());
     if (o.json) {
       std::printf(

@@ -599,51 +599,50 @@ QrelRecord QrelFrom(const Field& q, const Field& d, const Field& g, const std::s
   return r;
 }
 
-// BEIR qrels: query-id<TAB>corpus-id<TAB>score, with a header line.
-std::vector<QrelRecord> ParseBeirQrels(const DatasetSource& src) {
+// Calls fn(line) for each non-blank line of a line-oriented source (UTF-8 checked, BOM skipped).
+template <typename Fn>
+void ForEachDataLine(const DatasetSource& src, Fn&& fn) {
   CheckUtf8(src.data, src.name);
-  std::vector<QrelRecord> out;
   LineReader reader(SkipBom(src.data));
   Line line;
-  bool first = true;
   while (reader.Next(&line)) {
-    if (IsBlank(line.text)) continue;
+    if (!IsBlank(line.text)) fn(line);
+  }
+}
+
+// BEIR qrels: query-id<TAB>corpus-id<TAB>score, with a header line.
+std::vector<QrelRecord> ParseBeirQrels(const DatasetSource& src) {
+  std::vector<QrelRecord> out;
+  bool first = true;
+  ForEachDataLine(src, [&](const Line& line) {
     const std::vector<Field> f = SplitTabs(line.text);
     RequireFieldCount(f, 3, line.text, src.name, line.number, "query-id, corpus-id, score", "tab");
     if (first && !LooksNumeric(f[2].text)) {  // the header: "query-id corpus-id score"
       first = false;
-      continue;
+      return;
     }
     first = false;
     out.push_back(QrelFrom(f[0], f[1], f[2], src.name, line.number));
-  }
+  });
   return out;
 }
 
 // trec_eval qrels: qid iter docno rel, separated by any whitespace.
 std::vector<QrelRecord> ParseTrecQrels(const DatasetSource& src) {
-  CheckUtf8(src.data, src.name);
   std::vector<QrelRecord> out;
-  LineReader reader(SkipBom(src.data));
-  Line line;
-  while (reader.Next(&line)) {
-    if (IsBlank(line.text)) continue;
+  ForEachDataLine(src, [&](const Line& line) {
     const std::vector<Field> f = SplitWhitespace(line.text);
     RequireFieldCount(f, 4, line.text, src.name, line.number, "query-id, iteration, document-id, grade",
                       "whitespace");
     out.push_back(QrelFrom(f[0], f[2], f[3], src.name, line.number));
-  }
+  });
   return out;
 }
 
 // Topics TSV: qid<TAB>text (the text may itself contain tabs).
 std::vector<QueryRecord> ParseTopicsTsv(const DatasetSource& src) {
-  CheckUtf8(src.data, src.name);
   std::vector<QueryRecord> out;
-  LineReader reader(SkipBom(src.data));
-  Line line;
-  while (reader.Next(&line)) {
-    if (IsBlank(line.text)) continue;
+  ForEachDataLine(src, [&](const Line& line) {
     const size_t tab = line.text.find('\t');
     if (tab == std::string_view::npos) {
       Fail(src.name, line.number, line.text.size() + 1, "expected query-id<TAB>text, found no tab");
@@ -655,18 +654,14 @@ std::vector<QueryRecord> ParseTopicsTsv(const DatasetSource& src) {
     r.id = std::string(id);
     r.text = std::string(Trim(line.text.substr(tab + 1)));
     if (r.text.empty()) Fail(src.name, line.number, tab + 2, "query " + Quote(r.id) + " has empty text");
-  }
+  });
   return out;
 }
 
 // Corpus TSV: id<TAB>text or id<TAB>title<TAB>text.
 std::vector<DocRecord> ParseCorpusTsv(const DatasetSource& src) {
-  CheckUtf8(src.data, src.name);
   std::vector<DocRecord> out;
-  LineReader reader(SkipBom(src.data));
-  Line line;
-  while (reader.Next(&line)) {
-    if (IsBlank(line.text)) continue;
+  ForEachDataLine(src, [&](const Line& line) {
     const std::vector<Field> f = SplitTabs(line.text);
     if (f.size() != 2 && f.size() != 3) {
       Fail(src.name, line.number, f.size() > 3 ? f[3].column : line.text.size() + 1,
@@ -679,7 +674,7 @@ std::vector<DocRecord> ParseCorpusTsv(const DatasetSource& src) {
     r.doc.id = std::string(id);
     if (f.size() == 3) r.doc.title = std::string(f[1].text);
     r.doc.text = std::string(f.back().text);
-  }
+  });
   return out;
 }
 
