@@ -2,7 +2,8 @@
 # Benchmark 4: transformer encoder throughput, rlm's encoder vs ONNX Runtime, same model, same batches, same run;
 # and the `hash` embedder's MB/s.
 #
-#   rlm Encoder (embed/encoder.h, OpenBLAS sgemm in TBB tasks)   -> build/bench/encoder_bench
+#   rlm Encoder (embed/encoder.h, sgemm in TBB tasks)             -> build/bench/encoder_bench, once per GEMM
+#     library in GEMMS (RLM_GEMM=onednn: the default; openblas: the fallback)
 #   ONNX Runtime CPU EP on the same weights' model.onnx          -> bench/node/ort_encoder.mjs
 #   hash embedder on the chunks of the largest shared file       -> build/bench/hash_embed_bench
 #
@@ -15,13 +16,14 @@
 # timed batches after WARMUP; the table gives the median over ROUNDS rounds of those medians.
 # GFLOP/s uses the exact FLOP count of encoder_bench.cc (projections, FFN and attention matrix products).
 #
-# Usage: bench/encoder.sh    env: SEQS ("128 256"), THREADS ("1 2"), BATCH (32), BATCHES (4), REPS (5),
-#                               WARMUP (1), ROUNDS (3), ENCODER_MODEL (model folder), HASH_FILE
+# Usage: bench/encoder.sh    env: SEQS ("128 256"), THREADS ("1 2"), GEMMS ("onednn openblas"), BATCH (32),
+#                               BATCHES (4), REPS (5), WARMUP (1), ROUNDS (3), ENCODER_MODEL (model folder), HASH_FILE
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SEQS="${SEQS:-128 256}"
 THREADS="${THREADS:-1 2}"
+GEMMS="${GEMMS:-onednn openblas}"
 BATCH="${BATCH:-32}"
 BATCHES="${BATCHES:-4}"
 REPS="${REPS:-5}"
@@ -72,8 +74,10 @@ for seq in $SEQS; do
   fi
   for round in $(seq "$ROUNDS"); do
     for t in $THREADS; do
-      rows+="$("$BENCH" "$MODEL" --seq "$seq" --batch "$BATCH" --batches "$BATCHES" --threads "$t" --reps "$REPS" \
-        --warmup "$WARMUP" "${check[@]}" --json | sed "s/^{/{\"round\":$round,/")"$'\n'
+      for gemm in $GEMMS; do
+        rows+="$(RLM_GEMM="$gemm" "$BENCH" "$MODEL" --seq "$seq" --batch "$BATCH" --batches "$BATCHES" --threads "$t" \
+          --reps "$REPS" --warmup "$WARMUP" "${check[@]}" --json | sed "s/^{/{\"round\":$round,/")"$'\n'
+      done
       if [ -z "$peer_note" ]; then
         rows+="$(cd "$NODE_DIR" && node ort_encoder.mjs "$MODEL/model.onnx" "$tokens" --threads "$t" --reps "$REPS" \
           --warmup "$WARMUP" --json | sed "s/^{/{\"round\":$round,/")"$'\n'
@@ -92,10 +96,13 @@ field_awk='
 paper="$(printf '%s\n' "$peak" | awk "$field_awk"' { print field("paper_core_gflops") }')"
 sgemm="$(printf '%s\n' "$peak" | awk "$field_awk"' { print field("sgemm_core_gflops") }')"
 mhz="$(printf '%s\n' "$peak" | awk "$field_awk"' { print field("cpu_mhz") }')"
+sgemm_onednn="$(printf '%s\n' "$peak" | awk "$field_awk"' { print field("onednn_core_gflops") }')"
+sgemm_openblas="$(printf '%s\n' "$peak" | awk "$field_awk"' { print field("openblas_core_gflops") }')"
 
 echo "## Encoder: MiniLM-L6 shape (6 layers, hidden 384, FFN 1536), batch $BATCH, rlm vs ONNX Runtime"
-echo "median over $ROUNDS rounds of each run's median of $REPS batches after $WARMUP warm-up; rounds alternate rlm, ORT;"
-echo "GFLOP/s = exact matmul FLOPs / median time; % peak is of threads x the measured single-core sgemm peak"
+echo "median over $ROUNDS rounds of each run's median of $REPS batches after $WARMUP warm-up; each round runs"
+echo "rlm with every GEMM library ($GEMMS), then ORT; GFLOP/s = exact matmul FLOPs / median time;"
+echo "% peak is of threads x the best measured single-core sgemm"
 echo
 printf '%s' "$rows" | awk -v sgemm="$sgemm" "$field_awk"'
   function median(list,   a, n, i, j, t) {
@@ -103,30 +110,40 @@ printf '%s' "$rows" | awk -v sgemm="$sgemm" "$field_awk"'
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  function num(x) { return x == "" ? "n/a" : x }
   NF {
     key = field("seq") SUBSEP field("threads")
     if (!(key in seen)) { seen[key] = 1; order[++nk] = key }
     if (field("name") == "rlm-encoder") {
-      rlm[key] = rlm[key] " " field("median_seconds"); gflop[key] = field("gflop_per_batch")
-      diff[key] = field("max_abs_diff"); batch[key] = field("batch")
+      g = field("gemm"); if (!(g in gseen)) { gseen[g] = 1; gemms[++ng] = g }
+      rlm[g, key] = rlm[g, key] " " field("median_seconds"); gflop[key] = field("gflop_per_batch")
+      diff[g, key] = field("max_abs_diff"); batch[key] = field("batch")
     } else {
       ort[key] = ort[key] " " field("median_seconds")
     }
   }
   END {
-    print "| seq | threads | rlm sent/s | ORT sent/s | rlm / ORT | rlm ms/batch | ORT ms/batch | rlm GFLOP/s | ORT GFLOP/s | rlm % peak | max abs diff vs ORT |"
-    print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    printf "| seq | threads | ORT sent/s | ORT GFLOP/s |"
+    for (j = 1; j <= ng; j++) printf " rlm %s sent/s | rlm %s / ORT | rlm %s GFLOP/s | %% peak | max abs diff vs ORT |", gemms[j], gemms[j], gemms[j]
+    printf "\n|---:|---:|---:|---:|"
+    for (j = 1; j <= ng; j++) printf "---:|---:|---:|---:|---:|"
+    printf "\n"
     for (i = 1; i <= nk; i++) {
       k = order[i]; split(k, st, SUBSEP)
-      r = median(rlm[k]); o = (k in ort) ? median(ort[k]) : 0
-      printf "| %s | %s | %.1f | %s | %s | %.0f | %s | %.1f | %s | %.0f%% | %s |\n", st[1], st[2], batch[k] / r,
-        o ? sprintf("%.1f", batch[k] / o) : "n/a", o ? sprintf("%.2fx", o / r) : "n/a", r * 1000,
-        o ? sprintf("%.0f", o * 1000) : "n/a", gflop[k] / r, o ? sprintf("%.1f", gflop[k] / o) : "n/a",
-        100 * gflop[k] / r / (st[2] * sgemm), diff[k] == "-1" ? "n/a" : diff[k]
+      o = (k in ort) ? median(ort[k]) : 0
+      printf "| %s | %s | %s | %s |", st[1], st[2], o ? sprintf("%.1f", batch[k] / o) : "n/a",
+        o ? sprintf("%.1f", gflop[k] / o) : "n/a"
+      for (j = 1; j <= ng; j++) {
+        g = gemms[j]; r = median(rlm[g, k])
+        printf " %.1f | %s | %.1f | %.0f%% | %s |", batch[k] / r, o ? sprintf("**%.2fx**", o / r) : "n/a", gflop[k] / r,
+          100 * gflop[k] / r / (st[2] * sgemm), diff[g, k] == "-1" ? "n/a" : diff[g, k]
+      }
+      printf "\n"
     }
   }'
 echo
-echo "peak per core: measured $sgemm GFLOP/s (single-threaded OpenBLAS sgemm 2048^3); paper $paper GFLOP/s"
+echo "peak per core: single-threaded sgemm 2048^3 measured at oneDNN $sgemm_onednn, OpenBLAS $sgemm_openblas GFLOP/s;"
+echo "paper $paper GFLOP/s"
 echo "(AVX-512: 2 FMA units x 16 floats x 2 flops x $mhz MHz as /proc/cpuinfo reports it)"
 [ -n "$ep_note" ] && echo "ORT nodes per execution provider (profiled run): $ep_note"
 [ -n "$peer_note" ] && echo "$peer_note"

@@ -20,8 +20,9 @@
 // `--check FILE` compares the hidden states of batch 0 with the peer's last_hidden_state for it (float32,
 // tokens x H, as bench/node/ort_encoder.mjs --dump writes it): max |diff| and the lowest cosine of the
 // mean-pooled rows, so a speed-up is never one of unequal work.
-// `--peak` also times one big single-threaded OpenBLAS sgemm (the per-core peak this build can reach) and
-// prints the AVX-512 paper peak from the clock in /proc/cpuinfo; without MODEL_DIR it prints only those.
+// The encoder runs on the GEMM library LoadGemm picks (oneDNN unless RLM_GEMM=openblas).
+// `--peak` also times one big single-threaded sgemm (the per-core peak this build can reach; without MODEL_DIR
+// on each library) and prints the AVX-512 paper peak from the clock in /proc/cpuinfo.
 //
 // Usage: encoder_bench [MODEL_DIR] [--seq 128] [--batch 32] [--batches 4] [--seed 1] [--threads 1]
 //                      [--reps 5] [--warmup 1] [--check FILE] [--peak] [--json] [--write-tokens FILE]
@@ -141,15 +142,16 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// GFLOP/s of one single-threaded n x n x n sgemm, best of 3 (the caller has made OpenBLAS single-threaded).
-double SgemmGflops(size_t n) {
+// GFLOP/s of one single-threaded n x n x n sgemm on `library`, best of 3 (the kernels make every library
+// single-threaded); 0 when the library cannot be loaded.
+double SgemmGflops(rlm::kernels::GemmLibrary library, size_t n) {
+  if (!rlm::kernels::LoadGemmLibrary(library, nullptr)) return 0;
   std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n);
   const int ni = static_cast<int>(n);
   double best = 1e30;
   for (int i = 0; i < 4; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    rlm::kernels::Sgemm(true, ni, ni, ni, 1.0f, a.data(), ni, b.data(), ni, 0.0f, c.data(),
-                ni);
+    rlm::kernels::SgemmWith(library, true, ni, ni, ni, 1.0f, a.data(), ni, b.data(), ni, 0.0f, c.data(), ni);
     if (i > 0) best = std::min(best, Seconds(t0));
   }
   return 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) / best / 1e9;
@@ -176,22 +178,26 @@ int main(int argc, char** argv) {
     }
     const double mhz = CpuMhz();
     const double paper_core = mhz * 1e-3 * 2 * 16 * 2;  // 2 FMA units x 16 floats x 2 flops x GHz
-    if (o.model.empty()) {  // --peak alone
-      rlm::kernels::LoadBlas();
-      const double sgemm_core = SgemmGflops(2048);
+    if (o.model.empty()) {  // --peak alone: each library's single-core sgemm, and the best of them
+      using rlm::kernels::GemmLibrary;
+      const double onednn = SgemmGflops(GemmLibrary::kOneDnn, 2048);
+      const double openblas = SgemmGflops(GemmLibrary::kOpenBlas, 2048);
       if (o.json) {
-        std::printf("{\"name\":\"peak\",\"cpu_mhz\":%.0f,\"paper_core_gflops\":%.2f,\"sgemm_core_gflops\":%.2f}\n", mhz,
-                    paper_core, sgemm_core);
+        std::printf("{\"name\":\"peak\",\"cpu_mhz\":%.0f,\"paper_core_gflops\":%.2f,\"sgemm_core_gflops\":%.2f,"
+                    "\"onednn_core_gflops\":%.2f,\"openblas_core_gflops\":%.2f}\n",
+                    mhz, paper_core, std::max(onednn, openblas), onednn, openblas);
       } else {
         std::printf("paper peak per core: %.0f GFLOP/s (AVX-512: 2 FMA x 16 floats x 2 flops x %.0f MHz)\n",
                     paper_core, mhz);
-        std::printf("measured peak per core: %.1f GFLOP/s (single-threaded OpenBLAS sgemm 2048^3)\n", sgemm_core);
+        std::printf("measured peak per core (single-threaded sgemm 2048^3): oneDNN %.1f, OpenBLAS %.1f GFLOP/s\n",
+                    onednn, openblas);
       }
       return 0;
     }
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<size_t>(o.threads));
     const rlm::ModelFolder folder = rlm::ReadModelFolder(o.model);
-    const auto encoder = rlm::Encoder::Load(folder);  // makes OpenBLAS single-threaded
+    const auto encoder = rlm::Encoder::Load(folder);  // loads the GEMM library (RLM_GEMM picks one)
+    const char* gemm = rlm::kernels::GemmLibraryName(rlm::kernels::LoadGemm());
     const rlm::EncoderConfig& c = encoder->config();
     const size_t h = c.hidden;
 
@@ -246,29 +252,29 @@ int main(int argc, char** argv) {
     const double med = rlm::bench::Median(seconds);
     const double best = *std::min_element(seconds.begin(), seconds.end());
 
-    const double sgemm_core = o.peak ? SgemmGflops(2048) : 0;
+    const double sgemm_core = o.peak ? SgemmGflops(rlm::kernels::LoadGemm(), 2048) : 0;
 
     if (o.json) {
       std::printf(
-          "{\"name\":\"rlm-encoder\",\"threads\":%d,\"seq\":%zu,\"batch\":%zu,\"reps\":%d,\"median_seconds\":%.6f,"
+          "{\"name\":\"rlm-encoder\",\"gemm\":\"%s\",\"threads\":%d,\"seq\":%zu,\"batch\":%zu,\"reps\":%d,\"median_seconds\":%.6f,"
           "\"min_seconds\":%.6f,\"sentences_per_s\":%.3f,\"ms_per_batch\":%.3f,\"gflop_per_batch\":%.4f,"
           "\"gflops\":%.2f,\"max_abs_diff\":%.3g,\"min_cosine\":%.9f,\"sgemm_core_gflops\":%.2f,"
           "\"paper_core_gflops\":%.2f}\n",
-          o.threads, o.seq, o.batch, o.reps, med, best, o.batch / med, med * 1e3, flops / 1e9, flops / med / 1e9,
+          gemm, o.threads, o.seq, o.batch, o.reps, med, best, o.batch / med, med * 1e3, flops / 1e9, flops / med / 1e9,
           max_abs, min_cos, sgemm_core, paper_core);
       return 0;
     }
     std::printf("model %s: %zu layers, hidden %zu, intermediate %zu, %zu heads\n", o.model.c_str(), c.layers, h,
                 c.intermediate, c.heads);
-    std::printf("batch %zu x seq %zu, %d threads, median of %d after %d warm-up\n", o.batch, o.seq, o.threads, o.reps,
-                o.warmup);
+    std::printf("batch %zu x seq %zu, %d threads, %s, median of %d after %d warm-up\n", o.batch, o.seq, o.threads,
+                gemm, o.reps, o.warmup);
     std::printf("  %.1f sentences/s, %.1f ms/batch (best %.1f), %.2f GFLOP/batch, %.1f GFLOP/s\n", o.batch / med,
                 med * 1e3, best * 1e3, flops / 1e9, flops / med / 1e9);
     if (max_abs >= 0) std::printf("  vs %s: max |diff| %.3g, lowest mean-pooled cosine %.9f\n", o.check.c_str(), max_abs,
                                   min_cos);
     std::printf("  paper peak per core: %.0f GFLOP/s (AVX-512: 2 FMA x 16 floats x 2 flops x %.0f MHz)\n", paper_core,
                 mhz);
-    if (o.peak) std::printf("  measured peak per core: %.1f GFLOP/s (single-threaded OpenBLAS sgemm 2048^3)\n", sgemm_core);
+    if (o.peak) std::printf("  measured peak per core: %.1f GFLOP/s (single-threaded %s sgemm 2048^3)\n", sgemm_core, gemm);
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "encoder_bench: %s\n", e.what());

@@ -83,7 +83,7 @@ std::unique_ptr<Encoder> Encoder::Load(const ModelFolder& folder) {
     layer.ffn_norm = norm("output.LayerNorm");
     e->layers_.push_back(layer);
   }
-  kernels::LoadBlas();
+  kernels::LoadGemm();
   return e;
 }
 

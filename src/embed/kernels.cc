@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <dlfcn.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -9,8 +10,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "core/error.h"
@@ -239,38 +243,117 @@ void ParallelGemm(const float* a, size_t m, size_t k, const float* w, size_t n, 
 }  // namespace
 
 namespace {
-decltype(&cblas_sgemm) g_sgemm = nullptr;
-std::string g_blas_error;
+
+// One entry per GEMM library: loaded once, on first use, with dlopen (see kernels.h for why not linked).
+struct GemmLibraryState {
+  std::once_flag once;
+  std::string error;  // empty once loaded
+  bool loaded = false;
+};
+GemmLibraryState g_library_state[2];
+decltype(&dnnl_sgemm) g_dnnl_sgemm = nullptr;
+void (*g_omp_set_num_threads)(int) = nullptr;
+decltype(&cblas_sgemm) g_cblas_sgemm = nullptr;
+GemmLibrary g_default = GemmLibrary::kOneDnn;  // set by LoadGemm's call_once before any Sgemm
+
+std::string DlError(const char* fallback) {
+  const char* e = ::dlerror();
+  return e != nullptr ? e : fallback;
+}
+
+std::string OpenOneDnn() {
+  void* lib = ::dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return DlError("cannot open libdnnl.so.2");
+  auto sgemm = reinterpret_cast<decltype(&dnnl_sgemm)>(::dlsym(lib, "dnnl_sgemm"));
+  if (sgemm == nullptr) return "libdnnl.so.2 lacks dnnl_sgemm";
+  // Debian's oneDNN runs on OpenMP (libgomp, loaded with it). Each calling thread is limited to one OpenMP
+  // thread in Sgemm, so oneDNN never starts a team next to TBB's workers.
+  void* gomp = ::dlopen("libgomp.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  auto set_threads = gomp != nullptr ? reinterpret_cast<void (*)(int)>(::dlsym(gomp, "omp_set_num_threads")) : nullptr;
+  if (set_threads == nullptr) return "libdnnl.so.2 is not the OpenMP build (no libgomp omp_set_num_threads)";
+  g_omp_set_num_threads = set_threads;
+  g_dnnl_sgemm = sgemm;
+  return {};
+}
+
+std::string OpenOpenBlas() {
+  void* lib = ::dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return DlError("cannot open libopenblas.so.0");
+  auto set_threads = reinterpret_cast<void (*)(int)>(::dlsym(lib, "openblas_set_num_threads"));
+  auto sgemm = reinterpret_cast<decltype(&cblas_sgemm)>(::dlsym(lib, "cblas_sgemm"));
+  if (set_threads == nullptr || sgemm == nullptr) {
+    return "libopenblas.so.0 lacks cblas_sgemm or openblas_set_num_threads";
+  }
+  set_threads(1);
+  g_cblas_sgemm = sgemm;
+  return {};
+}
+
 }  // namespace
 
-void LoadBlas() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    void* lib = ::dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      const char* e = ::dlerror();
-      g_blas_error = e ? e : "dlopen failed";
-      return;
-    }
-    auto set_threads = reinterpret_cast<void (*)(int)>(::dlsym(lib, "openblas_set_num_threads"));
-    auto sgemm = reinterpret_cast<decltype(&cblas_sgemm)>(::dlsym(lib, "cblas_sgemm"));
-    if (set_threads == nullptr || sgemm == nullptr) {
-      g_blas_error = "libopenblas.so.0 lacks cblas_sgemm or openblas_set_num_threads";
-      return;
-    }
-    set_threads(1);
-    g_sgemm = sgemm;  // published by call_once's synchronisation
+const char* GemmLibraryName(GemmLibrary library) {
+  return library == GemmLibrary::kOneDnn ? "onednn" : "openblas";
+}
+
+bool LoadGemmLibrary(GemmLibrary library, std::string* why) {
+  GemmLibraryState& state = g_library_state[static_cast<int>(library)];
+  std::call_once(state.once, [&] {
+    state.error = library == GemmLibrary::kOneDnn ? OpenOneDnn() : OpenOpenBlas();
+    state.loaded = state.error.empty();  // published by call_once's synchronisation
   });
-  if (g_sgemm == nullptr) {
-    throw IoError("cannot load OpenBLAS for the transformer encoder: " + g_blas_error,
-                  "install libopenblas0 (scripts/setup does)");
+  if (!state.loaded && why != nullptr) *why = state.error;
+  return state.loaded;
+}
+
+GemmLibrary LoadGemm() {
+  static std::once_flag once;
+  static std::string error;
+  static bool ok = false;
+  std::call_once(once, [] {
+    const char* env = std::getenv("RLM_GEMM");
+    const std::string_view want = env != nullptr ? env : "";
+    std::string why;
+    if (want == "onednn" || want == "openblas") {
+      g_default = want == "onednn" ? GemmLibrary::kOneDnn : GemmLibrary::kOpenBlas;
+      ok = LoadGemmLibrary(g_default, &why);
+      if (!ok) error = "RLM_GEMM=" + std::string(want) + ": " + why;
+    } else if (!want.empty()) {
+      error = "RLM_GEMM must be onednn or openblas, not '" + std::string(want) + "'";
+    } else {
+      std::string why_openblas;
+      if (LoadGemmLibrary(GemmLibrary::kOneDnn, &why)) {
+        g_default = GemmLibrary::kOneDnn;
+      } else if (LoadGemmLibrary(GemmLibrary::kOpenBlas, &why_openblas)) {
+        g_default = GemmLibrary::kOpenBlas;
+      } else {
+        error = "neither oneDNN (" + why + ") nor OpenBLAS (" + why_openblas + ") could be loaded";
+      }
+      ok = error.empty();
+    }
+  });
+  if (!ok) {
+    throw IoError("no GEMM library for the transformer encoder: " + error,
+                  "install libdnnl2 or libopenblas0 (scripts/setup installs both)");
+  }
+  return g_default;
+}
+
+void SgemmWith(GemmLibrary library, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+               const float* b, int ldb, float beta, float* c, int ldc) {
+  if (library == GemmLibrary::kOneDnn) {
+    // omp_set_num_threads sets the calling thread's own OpenMP setting, so once per thread is enough.
+    thread_local const bool one_openmp_thread = (g_omp_set_num_threads(1), true);
+    (void)one_openmp_thread;
+    g_dnnl_sgemm('N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    g_cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
+                  beta, c, ldc);
   }
 }
 
 void Sgemm(bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
            float beta, float* c, int ldc) {
-  g_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c,
-          ldc);
+  SgemmWith(g_default, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void Linear(const float* a, size_t m, size_t k, const float* w, const float* bias, size_t n, float* c) {

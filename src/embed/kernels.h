@@ -1,7 +1,7 @@
-// The numeric kernels of the encoder forward pass: a row-parallel GEMM on OpenBLAS, and the elementwise
+// The numeric kernels of the encoder forward pass: a row-parallel GEMM on oneDNN or OpenBLAS, and the elementwise
 // steps around it (bias, GELU, residual + LayerNorm, softmax), written as plain loops the compiler
 // vectorises, cloned for AVX-512, AVX2 and baseline x86-64 and chosen at load time (target_clones).
-// Parallelism is TBB's alone: OpenBLAS runs single-threaded inside TBB tasks, so the two pools never
+// Parallelism is TBB's alone: the GEMM library runs single-threaded inside TBB tasks, so two pools never
 // oversubscribe the cores.
 #pragma once
 
@@ -12,17 +12,31 @@
 
 namespace rlm::kernels {
 
-// Loads OpenBLAS (libopenblas.so.0, Debian's default pthread build) on first use and makes it
-// single-threaded. It is loaded lazily rather than linked because that build starts a spinning thread per
-// core the moment it is loaded, which cost every command (eval metrics: 24% of its cycles) whether or not it
-// multiplies a matrix. (Debian's serial build cannot be used instead: it is not safe to call from several
-// threads at once, and the encoder calls it from every TBB task.) Called by the encoder before its first
-// GEMM; throws IoError when the library is missing.
-void LoadBlas();
+enum class GemmLibrary { kOneDnn, kOpenBlas };
 
-// cblas_sgemm of the loaded OpenBLAS (LoadBlas() must have succeeded).
+// The GEMM libraries are loaded with dlopen on first use, not linked: Debian's default OpenBLAS (pthread
+// build) starts a spinning thread per core the moment it is loaded, which cost every command (eval metrics:
+// 24% of its cycles) whether or not it multiplies a matrix, and oneDNN pulls in OpenMP and OpenCL. Each is
+// limited to one thread per calling thread (openblas_set_num_threads(1); omp_set_num_threads(1) in each
+// thread that calls oneDNN), so TBB is the only pool and --threads bounds everything. (Debian's serial
+// OpenBLAS cannot be used: it is not safe to call from several threads at once.)
+//
+// LoadGemm picks the encoder's library once per process: RLM_GEMM=onednn|openblas if set, otherwise oneDNN
+// (measured 11-14% faster end to end here, docs/benchmarks.md section 6) and OpenBLAS when oneDNN is
+// missing. Throws IoError when nothing can be loaded. Called by the encoder before its first GEMM.
+GemmLibrary LoadGemm();
+const char* GemmLibraryName(GemmLibrary library);
+
+// Loads one library (once); false with the reason in *why when it cannot. For tests and benchmarks that
+// compare the two.
+bool LoadGemmLibrary(GemmLibrary library, std::string* why);
+
+// C[M,N] = alpha * A[M,K] * op(B) + beta * C, row-major, op(B) = B[K,N] or (trans_b) B[N,K]^T, on the library
+// LoadGemm chose (Sgemm) or on a given loaded one (SgemmWith).
 void Sgemm(bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
            float beta, float* c, int ldc);
+void SgemmWith(GemmLibrary library, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+               const float* b, int ldb, float beta, float* c, int ldc);
 
 // C[M,N] = A[M,K] * W[N,K]^T (+ bias[N]), where W is a PyTorch Linear weight (out x in, row-major).
 // Rows of A are split across TBB tasks. `bias` may be null.

@@ -2,9 +2,11 @@
 #include "embed/kernels.h"
 
 #include <gtest/gtest.h>
+#include <tbb/parallel_for.h>
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace rlm::kernels {
@@ -37,8 +39,68 @@ TEST(Kernels, FastErfAndGeluMatchLibm) {
   EXPECT_LT(worst_tanh, 1e-6);
 }
 
+// Both GEMM libraries against a double-precision loop, on the encoder's call shapes: B transposed (Linear,
+// QK^T) and not (scores x V), row strides wider than the row (the per-head slices), alpha and beta.
+TEST(Kernels, EachGemmLibraryMatchesAPlainLoop) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kOpenBlas}) {
+    std::string why;
+    ASSERT_TRUE(LoadGemmLibrary(library, &why)) << GemmLibraryName(library) << ": " << why;
+    for (const bool trans_b : {true, false}) {
+      const int m = 37, n = 29, k = 33, lda = k + 5, ldb = (trans_b ? k : n) + 3, ldc = n + 2;
+      const float alpha = 0.75f, beta = 0.5f;
+      std::vector<float> a(static_cast<size_t>(m) * lda), b(static_cast<size_t>(trans_b ? n : k) * ldb),
+          c(static_cast<size_t>(m) * ldc);
+      for (auto* v : {&a, &b, &c}) {
+        for (float& x : *v) x = u(rng);
+      }
+      const std::vector<float> c0 = c;
+      SgemmWith(library, trans_b, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+      double worst = 0;
+      for (int i = 0; i < m; ++i) {
+        for (int j = 0; j < n; ++j) {
+          double dot = 0;
+          for (int t = 0; t < k; ++t) dot += static_cast<double>(a[i * lda + t]) * (trans_b ? b[j * ldb + t] : b[t * ldb + j]);
+          worst = std::max(worst, std::abs(c[i * ldc + j] - (alpha * dot + beta * c0[i * ldc + j])));
+        }
+        for (int j = n; j < ldc; ++j) EXPECT_EQ(c[i * ldc + j], c0[i * ldc + j]) << "wrote past column n";
+      }
+      EXPECT_LT(worst, 1e-4) << GemmLibraryName(library) << (trans_b ? " B^T" : " B");
+    }
+  }
+}
+
+// The encoder calls the GEMM from every TBB task at once (Debian's serial OpenBLAS failed exactly this):
+// products computed concurrently must equal the same products computed one at a time, bit for bit.
+TEST(Kernels, EachGemmLibraryIsSafeToCallFromManyThreads) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1, 1);
+  const int m = 96, n = 384, k = 384, jobs = 48;
+  std::vector<std::vector<float>> as(jobs, std::vector<float>(static_cast<size_t>(m) * k));
+  std::vector<float> w(static_cast<size_t>(n) * k);
+  for (auto& a : as) {
+    for (float& x : a) x = u(rng);
+  }
+  for (float& x : w) x = u(rng);
+  for (const GemmLibrary library : {GemmLibrary::kOneDnn, GemmLibrary::kOpenBlas}) {
+    ASSERT_TRUE(LoadGemmLibrary(library, nullptr)) << GemmLibraryName(library);
+    std::vector<std::vector<float>> serial(jobs, std::vector<float>(static_cast<size_t>(m) * n));
+    auto parallel = serial;
+    for (int j = 0; j < jobs; ++j) {
+      SgemmWith(library, true, m, n, k, 1.0f, as[j].data(), k, w.data(), k, 0.0f, serial[j].data(), n);
+    }
+    for (int round = 0; round < 3; ++round) {
+      tbb::parallel_for(0, jobs, [&](int j) {
+        SgemmWith(library, true, m, n, k, 1.0f, as[j].data(), k, w.data(), k, 0.0f, parallel[j].data(), n);
+      });
+      for (int j = 0; j < jobs; ++j) ASSERT_EQ(parallel[j], serial[j]) << GemmLibraryName(library) << " job " << j;
+    }
+  }
+}
+
 TEST(Kernels, LinearAndLayerNormMatchPlainLoops) {
-  LoadBlas();
+  LoadGemm();
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1, 1);
   const size_t m = 203, k = 37, n = 53;  // odd sizes: row blocks of uneven length
