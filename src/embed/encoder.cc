@@ -29,6 +29,12 @@ Packed Pack(std::span<const std::span<const int32_t>> sequences) {
   return p;
 }
 
+// Grows `v` to at least n floats (never shrinks it, so a kept buffer is not zero-filled again) and returns it.
+float* Grow(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
 }  // namespace
 
 Encoder::Encoder(const ModelFolder& folder) : config_(folder.config), weights_(WeightFiles::Open(folder.path)) {}
@@ -120,8 +126,30 @@ void Encoder::Check(std::span<const std::span<const int32_t>> sequences) const {
   }
 }
 
+std::unique_ptr<Encoder::Scratch> Encoder::TakeScratch() const {
+  std::lock_guard lock(scratch_mutex_);
+  if (kept_scratch_.empty()) return std::make_unique<Scratch>();
+  std::unique_ptr<Scratch> s = std::move(kept_scratch_.back());
+  kept_scratch_.pop_back();
+  return s;
+}
+
+void Encoder::KeepScratch(std::unique_ptr<Scratch> scratch) const {
+  std::lock_guard lock(scratch_mutex_);
+  if (kept_scratch_.size() < 2) kept_scratch_.push_back(std::move(scratch));
+}
+
 std::vector<float> Encoder::HiddenStates(std::span<const std::span<const int32_t>> sequences) const {
   Check(sequences);
+  std::unique_ptr<Scratch> scratch = TakeScratch();
+  Forward(sequences, *scratch);
+  const size_t n = Pack(sequences).tokens * config_.hidden;
+  std::vector<float> states(scratch->x.begin(), scratch->x.begin() + static_cast<std::ptrdiff_t>(n));
+  KeepScratch(std::move(scratch));
+  return states;
+}
+
+void Encoder::Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const {
   const Packed p = Pack(sequences);
   const size_t h = config_.hidden;
   const size_t t = p.tokens;
@@ -130,31 +158,34 @@ std::vector<float> Encoder::HiddenStates(std::span<const std::span<const int32_t
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
 
   // Embeddings: word + position + token type 0, then LayerNorm.
-  std::vector<float> x(t * h);
+  float* x = Grow(scratch.x, t * h);
   const size_t first_position =
       config_.arch == Architecture::kXlmRoberta ? static_cast<size_t>(config_.pad_token_id) + 1 : 0;
   tbb::parallel_for(size_t{0}, sequences.size(), [&](size_t s) {
     for (size_t i = 0; i < sequences[s].size(); ++i) {
-      float* row = x.data() + (p.offsets[s] + i) * h;
+      float* row = x + (p.offsets[s] + i) * h;
       const float* w = word_ + static_cast<size_t>(sequences[s][i]) * h;
       const float* pos = position_ + (first_position + i) * h;
       for (size_t j = 0; j < h; ++j) row[j] = w[j] + pos[j] + token_type_[j];
     }
   });
-  kernels::ResidualLayerNorm(x.data(), nullptr, nullptr, t, h, embed_norm_.gamma, embed_norm_.beta,
-                             config_.layer_norm_eps);
+  kernels::ResidualLayerNorm(x, nullptr, nullptr, t, h, embed_norm_.gamma, embed_norm_.beta, config_.layer_norm_eps);
 
-  // qkv rows are [query | key | value] of one token, 3*h floats.
-  std::vector<float> qkv(t * 3 * h), ctx(t * h), tmp(t * h), inter(t * config_.intermediate);
+  // qkv rows are [query | key | value] of one token, 3*h floats. Every buffer is written in full before it
+  // is read (the GEMMs run with beta = 0), so what a kept buffer held before does not matter.
+  float* qkv = Grow(scratch.qkv, t * 3 * h);
+  float* ctx = Grow(scratch.ctx, t * h);
+  float* tmp = Grow(scratch.tmp, t * h);
+  float* inter = Grow(scratch.inter, t * config_.intermediate);
   tbb::enumerable_thread_specific<std::vector<float>> scores;
   for (const Layer& layer : layers_) {
-    kernels::Linear(x.data(), t, h, layer.qkv.w, layer.qkv.b, 3 * h, qkv.data());
+    kernels::Linear(x, t, h, layer.qkv.w, layer.qkv.b, 3 * h, qkv);
     // Attention per (sequence, head) over the sequence's own tokens.
     tbb::parallel_for(size_t{0}, sequences.size() * heads, [&](size_t task) {
       const size_t s = task / heads;
       const size_t head = task % heads;
       const size_t n = sequences[s].size();
-      const float* q = qkv.data() + p.offsets[s] * 3 * h + head * dh;
+      const float* q = qkv + p.offsets[s] * 3 * h + head * dh;
       const float* k = q + h;
       const float* v = q + 2 * h;
       std::vector<float>& sc = scores.local();
@@ -165,30 +196,30 @@ std::vector<float> Encoder::HiddenStates(std::span<const std::span<const int32_t
       const int dhi = static_cast<int>(dh);
       kernels::Sgemm(true, ni, ni, dhi, scale, q, ld, k, ld, 0.0f, sc.data(), ni);
       kernels::SoftmaxRows(sc.data(), n, n);
-      kernels::Sgemm(false, ni, dhi, ni, 1.0f, sc.data(), ni, v, ld, 0.0f, ctx.data() + p.offsets[s] * h + head * dh,
-                     hi);
+      kernels::Sgemm(false, ni, dhi, ni, 1.0f, sc.data(), ni, v, ld, 0.0f, ctx + p.offsets[s] * h + head * dh, hi);
     });
-    kernels::Linear(ctx.data(), t, h, layer.attn_out.w, nullptr, h, tmp.data());
-    kernels::ResidualLayerNorm(x.data(), tmp.data(), layer.attn_out.b, t, h, layer.attn_norm.gamma,
-                               layer.attn_norm.beta, config_.layer_norm_eps);
-    kernels::LinearGelu(x.data(), t, h, layer.ffn_in.w, layer.ffn_in.b, config_.intermediate, config_.activation,
-                        inter.data());
-    kernels::Linear(inter.data(), t, config_.intermediate, layer.ffn_out.w, nullptr, h, tmp.data());
-    kernels::ResidualLayerNorm(x.data(), tmp.data(), layer.ffn_out.b, t, h, layer.ffn_norm.gamma,
-                               layer.ffn_norm.beta, config_.layer_norm_eps);
+    kernels::Linear(ctx, t, h, layer.attn_out.w, nullptr, h, tmp);
+    kernels::ResidualLayerNorm(x, tmp, layer.attn_out.b, t, h, layer.attn_norm.gamma, layer.attn_norm.beta,
+                               config_.layer_norm_eps);
+    kernels::LinearGelu(x, t, h, layer.ffn_in.w, layer.ffn_in.b, config_.intermediate, config_.activation, inter);
+    kernels::Linear(inter, t, config_.intermediate, layer.ffn_out.w, nullptr, h, tmp);
+    kernels::ResidualLayerNorm(x, tmp, layer.ffn_out.b, t, h, layer.ffn_norm.gamma, layer.ffn_norm.beta,
+                               config_.layer_norm_eps);
   }
-  return x;
 }
 
 void Encoder::Encode(std::span<const std::span<const int32_t>> sequences, Pooling pooling, bool normalize,
                      float* out) const {
-  const std::vector<float> x = HiddenStates(sequences);
+  Check(sequences);
+  std::unique_ptr<Scratch> scratch = TakeScratch();
+  Forward(sequences, *scratch);
+  const float* x = scratch->x.data();
   const Packed p = Pack(sequences);
   const size_t h = config_.hidden;
   for (size_t s = 0; s < sequences.size(); ++s) {
     float* row = out + s * h;
     const size_t n = sequences[s].size();
-    const float* first = x.data() + p.offsets[s] * h;
+    const float* first = x + p.offsets[s] * h;
     if (pooling == Pooling::kMean) {
       std::vector<double> sum(h, 0.0);
       for (size_t i = 0; i < n; ++i) {
@@ -208,6 +239,7 @@ void Encoder::Encode(std::span<const std::span<const int32_t>> sequences, Poolin
       for (size_t j = 0; j < h; ++j) row[j] *= inv;
     }
   }
+  KeepScratch(std::move(scratch));
 }
 
 }  // namespace rlm

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -58,9 +59,21 @@ class Encoder {
     Norm attn_norm, ffn_norm;
   };
 
+  // The activations of one forward pass. Kept between calls (see TakeScratch) so that a batch does not fault
+  // in fresh pages for them every time (~60 MB for 4096 tokens of a MiniLM, ~13k page faults, ~3% of a pass).
+  struct Scratch {
+    std::vector<float> x, qkv, ctx, tmp, inter;
+  };
+
   explicit Encoder(const ModelFolder& folder);
   const float* Bind(const std::string& name, std::vector<int64_t> shape);
   void Check(std::span<const std::span<const int32_t>> sequences) const;
+  // Runs the layers; the final hidden states [tokens x hidden] are the first rows of scratch.x.
+  void Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const;
+  // A kept Scratch, or a new one; callers give it back with KeepScratch, which keeps at most two (one per
+  // concurrent caller is typical) and frees the rest.
+  std::unique_ptr<Scratch> TakeScratch() const;
+  void KeepScratch(std::unique_ptr<Scratch> scratch) const;
 
   EncoderConfig config_;
   WeightFiles weights_;
@@ -71,6 +84,8 @@ class Encoder {
   const float* token_type_ = nullptr;
   Norm embed_norm_;
   std::vector<Layer> layers_;
+  mutable std::mutex scratch_mutex_;
+  mutable std::vector<std::unique_ptr<Scratch>> kept_scratch_;
 };
 
 }  // namespace rlm

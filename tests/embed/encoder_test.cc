@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <random>
+#include <thread>
 
 #include "core/error.h"
 #include "embed/model_fixture.h"
@@ -93,6 +95,50 @@ INSTANTIATE_TEST_SUITE_P(Models, EncoderFidelity, ::testing::ValuesIn(FixtureMod
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
+
+// The encoder keeps its activation buffers between calls. A batch must not see what the previous, larger
+// batch left in them, and concurrent calls (each takes its own buffers) must equal serial ones, bit for bit.
+TEST(Encoder, KeptBuffersChangeNoResult) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "encoder-scratch";
+  fs::remove_all(dir);
+  MaterializeModel(kFixtures / "tiny-bert", dir);
+  const ModelFolder folder = ReadModelFolder(dir);
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int32_t> id(5, static_cast<int32_t>(folder.config.vocab_size) - 1);
+  std::vector<std::vector<int32_t>> seqs;
+  for (size_t n : {7u, 40u, 3u, 25u, 61u, 12u}) {
+    std::vector<int32_t> s(n);
+    for (int32_t& v : s) v = id(rng);
+    seqs.push_back(s);
+  }
+  const std::vector<std::span<const int32_t>> all(seqs.begin(), seqs.end());
+  const auto small = std::span(all).first(2);
+  const auto fresh = [&](std::span<const std::span<const int32_t>> batch) {
+    std::vector<float> out(batch.size() * folder.config.hidden);
+    Encoder::Load(folder)->Encode(batch, Pooling::kMean, true, out.data());
+    return out;
+  };
+  const std::vector<float> want_all = fresh(all), want_small = fresh(small);
+
+  const auto encoder = Encoder::Load(folder);
+  const size_t dims = encoder->Dims();
+  std::vector<float> got_all(all.size() * dims), got_small(small.size() * dims);
+  encoder->Encode(all, Pooling::kMean, true, got_all.data());
+  encoder->Encode(small, Pooling::kMean, true, got_small.data());  // after a larger batch
+  EXPECT_EQ(got_small, want_small);
+  encoder->Encode(all, Pooling::kMean, true, got_all.data());  // after a smaller one
+  EXPECT_EQ(got_all, want_all);
+
+  std::vector<std::vector<float>> outs(6, std::vector<float>(all.size() * dims));
+  std::vector<std::thread> threads;
+  for (auto& out : outs) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) encoder->Encode(all, Pooling::kMean, true, out.data());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& out : outs) EXPECT_EQ(out, want_all);
+}
 
 TEST(Encoder, RejectsBadSequences) {
   const fs::path dir = fs::path(::testing::TempDir()) / "encoder-bad";

@@ -67,6 +67,13 @@ TEST(Kernels, EachGemmLibraryMatchesAPlainLoop) {
         for (int j = n; j < ldc; ++j) EXPECT_EQ(c[i * ldc + j], c0[i * ldc + j]) << "wrote past column n";
       }
       EXPECT_LT(worst, 1e-4) << GemmLibraryName(library) << (trans_b ? " B^T" : " B");
+
+      // beta = 0 must not read C: the encoder reuses buffers that may hold anything, NaN included.
+      std::vector<float> d(c.size(), std::nanf(""));
+      SgemmWith(library, trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, d.data(), ldc);
+      for (int i = 0; i < m; ++i) {
+        for (int j = 0; j < n; ++j) ASSERT_TRUE(std::isfinite(d[i * ldc + j])) << GemmLibraryName(library);
+      }
     }
   }
 }
