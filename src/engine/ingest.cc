@@ -45,6 +45,11 @@ void CheckText(std::string_view text, size_t offset_base, const std::string& sou
   }
 }
 
+bool IsUnloadableText(const Error& error) {
+  const std::string type = error.type();
+  return type == "InvalidUtf8" || type == "BinaryContent";
+}
+
 std::string WorkspaceEmbedderSpec(Workspace& ws, const std::string& requested) {
   return !requested.empty() ? requested : ws.GetMeta("embedder").value_or("hash");
 }

@@ -24,6 +24,7 @@
 namespace rlm {
 
 class Embedder;
+class Error;
 
 inline constexpr size_t kIngestSegmentBytes = 64ull << 20;
 
@@ -100,5 +101,10 @@ struct EmbedReport {
 // them instead of computing them again.
 std::vector<EmbedReport> EmbedBuffers(Workspace& ws, const std::string& spec, const Embedder& embedder,
                                       std::string_view buffer, bool force, const ProgressFn& progress);
+
+// True for the errors CheckText throws: a text that cannot be loaded because of its own bytes (invalid
+// UTF-8, NUL bytes). A directory load skips such a file and keeps the others. Any other error (an embedder
+// or storage failure) ends the whole load.
+bool IsUnloadableText(const Error& error);
 
 }  // namespace rlm
