@@ -217,7 +217,7 @@ void RunEmbed(Context& ctx, const EmbedArgs& a) {
   if (c.truncated_texts > 0) {
     ctx.Note("note: " + std::to_string(c.truncated_texts.load()) + " chunks were longer than the model's window and " +
              "were truncated (" + std::to_string(c.truncated_tokens.load()) +
-             " tokens dropped); use --embedder <spec>:window to embed them as windows\n");
+             " tokens dropped); use --embedder <spec>:window to embed them as windows");
   }
   if (ctx.json_mode()) {
     if (a.all) {
