@@ -162,7 +162,8 @@ struct EmbedArgs {
   std::string embedder;
 };
 
-json EmbedJson(const BufferInfo& b, const EmbedReport& r) {
+json EmbedJson(const EmbedReport& r) {
+  const BufferInfo& b = r.buffer;
   const size_t total = r.total, embedded = r.embedded, replaced = r.replaced, skipped = r.skipped();
   json doc;
   doc["buffer_id"] = b.id;
@@ -180,7 +181,8 @@ json EmbedJson(const BufferInfo& b, const EmbedReport& r) {
   return doc;
 }
 
-std::string EmbedText(const BufferInfo& b, const EmbedReport& r) {
+std::string EmbedText(const EmbedReport& r) {
+  const BufferInfo& b = r.buffer;
   const size_t total = r.total, embedded = r.embedded, replaced = r.replaced, skipped = r.skipped();
   if (embedded == 0 && replaced == 0) {
     return "Buffer '" + b.name + "' already fully embedded (" + std::to_string(total) +
@@ -199,27 +201,23 @@ std::string EmbedText(const BufferInfo& b, const EmbedReport& r) {
 void RunEmbed(Context& ctx, const EmbedArgs& a) {
   if (a.all == !a.buffer.empty()) throw InvalidInput("give a buffer or --all", "rlm chunk embed <buffer> | --all");
   auto ws = ctx.OpenWorkspace();
-  std::unique_ptr<Embedder> embedder;
-  std::vector<BufferInfo> targets;
-  {
-    // --embedder switches the workspace to another model (its old vectors stay, keyed by their model).
-    Workspace::WriteTransaction tx(*ws);
-    embedder = WorkspaceEmbedder(*ws, a.embedder, /*allow_switch=*/true);
-    targets = a.all ? ws->ListBuffers() : std::vector<BufferInfo>{ws->GetBuffer(a.buffer)};
-    tx.Commit();
-  }
+  // --embedder switches the workspace to another model; EmbedBuffers records it only once every buffer has
+  // its vectors (the old vectors stay, keyed by their model).
+  const std::string spec = WorkspaceEmbedderSpec(*ws, a.embedder);
+  const std::unique_ptr<Embedder> embedder = MakeEmbedder(spec);
+  const std::vector<EmbedReport> reports =
+      EmbedBuffers(*ws, spec, *embedder, a.all ? "" : a.buffer, a.force, ctx.Progress());
   json docs = json::array();
   std::string out;
-  for (const BufferInfo& b : targets) {
-    const EmbedReport r = EmbedBufferChunks(*ws, *embedder, b, a.force, ctx.Progress());
-    docs.push_back(EmbedJson(b, r));
-    out += EmbedText(b, r);
+  for (const EmbedReport& r : reports) {
+    docs.push_back(EmbedJson(r));
+    out += EmbedText(r);
   }
   const EmbedCounters& c = embedder->counters();
   if (c.truncated_texts > 0) {
     ctx.Note("note: " + std::to_string(c.truncated_texts.load()) + " chunks were longer than the model's window and " +
              "were truncated (" + std::to_string(c.truncated_tokens.load()) +
-             " tokens dropped); use --embedder <spec>:window to embed them as windows\n");
+             " tokens dropped); use --embedder <spec>:window to embed them as windows");
   }
   if (ctx.json_mode()) {
     if (a.all) {
@@ -229,7 +227,7 @@ void RunEmbed(Context& ctx, const EmbedArgs& a) {
     }
     return;
   }
-  if (targets.empty()) out = "No buffers to embed.\n";
+  if (reports.empty()) out = "No buffers to embed.\n";
   ctx.Print(out);
 }
 

@@ -149,7 +149,8 @@ json ModelInfoJson(const LocalEmbedder& e, const std::string& registered_name) {
               {"max_position_embeddings", c.max_positions},
               {"max_seq_length", e.MaxTokens()},
               {"pooling", std::string(PoolingName(m.pooling))},
-              {"normalize", m.normalize},
+              {"normalize", true},  // what rlm does with every model (see ModelFolder::normalize_module)
+              {"normalize_module", m.normalize_module},
               {"query_prefix", m.query_prefix},
               {"document_prefix", m.document_prefix},
               {"parameters", params},

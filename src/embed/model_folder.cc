@@ -158,14 +158,12 @@ ModelFolder ReadModelFolder(const fs::path& path) {
 
   // Pooling: the sentence-transformers Pooling module's config; else the model family's documented mode.
   m.pooling = Contains(lname, "bge") ? Pooling::kCls : Pooling::kMean;
-  m.normalize = true;
   const json modules = ReadOptionalJson(path / "modules.json");
   fs::path pooling_dir = path / "1_Pooling";
   if (modules.is_array()) {
-    m.normalize = false;
     for (const json& mod : modules) {
       const std::string type = mod.is_object() ? StringField(mod, "type") : "";
-      if (Contains(type, "Normalize")) m.normalize = true;
+      if (Contains(type, "Normalize")) m.normalize_module = true;
       if (Contains(type, "Pooling")) pooling_dir = path / StringField(mod, "path");
     }
   }

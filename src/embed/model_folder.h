@@ -39,7 +39,10 @@ struct ModelFolder {
   std::string name;  // the folder's name, e.g. "all-MiniLM-L6-v2"
   EncoderConfig config;
   Pooling pooling = Pooling::kMean;
-  bool normalize = true;
+  // modules.json lists a sentence-transformers Normalize module. Informational: rlm L2-normalises every
+  // vector whatever the folder says (search is cosine, and a cosine ranking does not depend on it), which
+  // only differs from sentence-transformers' output for a model without that module.
+  bool normalize_module = false;
   size_t max_seq_length = 0;  // tokens including special tokens
   std::string query_prefix;
   std::string document_prefix;

@@ -45,13 +45,22 @@ void CheckText(std::string_view text, size_t offset_base, const std::string& sou
   }
 }
 
-std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested, bool allow_switch) {
+bool IsUnloadableText(const Error& error) {
+  const std::string type = error.type();
+  return type == "InvalidUtf8" || type == "BinaryContent";
+}
+
+std::string WorkspaceEmbedderSpec(Workspace& ws, const std::string& requested) {
+  return !requested.empty() ? requested : ws.GetMeta("embedder").value_or("hash");
+}
+
+std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested) {
   const std::optional<std::string> recorded_spec = ws.GetMeta("embedder");
-  const std::string spec = !requested.empty() ? requested : recorded_spec.value_or("hash");
+  const std::string spec = WorkspaceEmbedderSpec(ws, requested);
   auto embedder = MakeEmbedder(spec);
   const std::optional<std::string> recorded = ws.GetMeta("embedder_fingerprint");
   const std::string fp = embedder->Fingerprint();
-  if (recorded && *recorded != fp && !allow_switch && !ws.ListBuffers().empty()) {
+  if (recorded && *recorded != fp && !ws.ListBuffers().empty()) {
     const bool same_spec = recorded_spec && *recorded_spec == spec;
     throw Conflict(same_spec ? "the model of embedder '" + spec + "' changed since this workspace was embedded (" +
                                    *recorded + " -> " + fp + ")"
@@ -77,11 +86,14 @@ void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> text
   });
 }
 
+namespace {
+
+// EmbedBuffers' work on one buffer, inside the caller's write transaction.
 EmbedReport EmbedBufferChunks(Workspace& ws, const Embedder& embedder, const BufferInfo& buffer, bool force,
                               const ProgressFn& progress) {
   constexpr size_t kFlush = kEmbedFlush;
-  Workspace::WriteTransaction tx(ws);
   EmbedReport report;
+  report.buffer = buffer;
   report.fingerprint = embedder.Fingerprint();
   const size_t dims = embedder.Dims();
   const uint64_t computed_before = embedder.counters().texts.load();
@@ -119,8 +131,43 @@ EmbedReport EmbedBufferChunks(Workspace& ws, const Embedder& embedder, const Buf
   });
   if (!texts.empty()) flush();
   report.computed = embedder.counters().texts.load() - computed_before;
-  tx.Commit();  // also records a switched embedder when nothing needed embedding
   return report;
+}
+
+}  // namespace
+
+std::vector<EmbedReport> EmbedBuffers(Workspace& ws, const std::string& spec, const Embedder& embedder,
+                                      std::string_view buffer, bool force, const ProgressFn& progress) {
+  const std::string fingerprint = embedder.Fingerprint();
+  std::vector<BufferInfo> targets;
+  {
+    Workspace::ReadTransaction snapshot(ws);
+    targets = buffer.empty() ? ws.ListBuffers() : std::vector<BufferInfo>{ws.GetBuffer(buffer)};
+  }
+  std::vector<EmbedReport> reports;
+  for (const BufferInfo& b : targets) {
+    Workspace::WriteTransaction tx(ws);
+    reports.push_back(EmbedBufferChunks(ws, embedder, b, force, progress));
+    tx.Commit();
+  }
+
+  // Every buffer succeeded: record the embedder (when it is a switch), after embedding what other processes
+  // loaded or updated meanwhile with the previous embedder, so that no chunk is left without a vector.
+  if (ws.GetMeta("embedder_fingerprint") == fingerprint) return reports;
+  Workspace::WriteTransaction tx(ws);
+  if (ws.GetMeta("embedder_fingerprint") != fingerprint) {
+    std::vector<BufferInfo> now;
+    if (buffer.empty()) {
+      now = ws.ListBuffers();
+    } else if (std::optional<BufferInfo> b = ws.GetBufferById(targets[0].id)) {
+      now.push_back(*b);
+    }
+    for (const BufferInfo& b : now) EmbedBufferChunks(ws, embedder, b, /*force=*/false, nullptr);
+    ws.SetMeta("embedder", spec);
+    ws.SetMeta("embedder_fingerprint", fingerprint);
+    tx.Commit();
+  }
+  return reports;
 }
 
 IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info, std::string_view text,

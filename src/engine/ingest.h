@@ -10,9 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chunk/chunker.h"
 #include "core/file.h"
@@ -22,6 +24,7 @@
 namespace rlm {
 
 class Embedder;
+class Error;
 
 inline constexpr size_t kIngestSegmentBytes = 64ull << 20;
 
@@ -59,19 +62,23 @@ void CheckText(std::string_view text, size_t offset_base, const std::string& sou
 IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info, std::string_view text,
                        const IngestOptions& options, const MappedFile* map = nullptr);
 
-// The workspace's embedder: meta "embedder" (default "hash"), or `requested` (a --embedder spec) when given.
-// A workspace records the spec and fingerprint of the first embedder that writes to it. Afterwards an
-// embedder with another fingerprint (another model, or the same spec whose model files changed) is a
-// Conflict, so vectors of two models never meet in one index, unless `allow_switch` (chunk embed
-// --embedder) or the workspace has no buffers yet; then the new one is recorded (call inside a write
-// transaction for that).
-std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested = "",
-                                            bool allow_switch = false);
+// The spec of the embedder to use: `requested` (a --embedder spec) when given, else the workspace's (meta
+// "embedder"), else "hash".
+std::string WorkspaceEmbedderSpec(Workspace& ws, const std::string& requested = "");
+
+// The workspace's embedder, made from WorkspaceEmbedderSpec(ws, requested). A workspace records the spec and
+// fingerprint of the first embedder that writes to it. Afterwards an embedder with another fingerprint
+// (another model, or the same spec whose model files changed) is a Conflict (type EmbedderMismatch), so
+// vectors of two models never meet in one index, unless the workspace has no buffers yet; then the new one
+// is recorded (call inside a write transaction for that). Switching a workspace with buffers to another
+// embedder is EmbedBuffers' job.
+std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested = "");
 
 // Embeds `texts` (document role) into `out` (texts.size() * Dims() floats), in parallel batches on TBB.
 void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out);
 
 struct EmbedReport {
+  BufferInfo buffer;
   std::string fingerprint;
   size_t total = 0;     // chunks of the buffer
   size_t embedded = 0;  // chunks that had no vector and got one
@@ -80,10 +87,24 @@ struct EmbedReport {
   size_t skipped() const { return total - embedded - replaced; }
 };
 
-// `chunk embed`: computes the missing vectors of a buffer's chunks for the workspace embedder (with
-// `force`, all of them), one computation per distinct content, in one write transaction.
-// `embedder` is the one to use (from WorkspaceEmbedder).
-EmbedReport EmbedBufferChunks(Workspace& ws, const Embedder& embedder, const BufferInfo& buffer, bool force,
-                              const ProgressFn& progress);
+// `chunk embed`: computes, for `embedder` (made from `spec`), the missing vectors of the chunks of buffer
+// `buffer` (an id or name; empty: every buffer), or with `force` all of them, one computation per distinct
+// content, and makes it the workspace's embedder. Returns one report per buffer, in buffer order. Throws
+// NotFound for an unknown buffer, and whatever the embedder throws.
+//
+// Each buffer is its own write transaction, so other processes are not locked out for a whole run. A switch
+// to another embedder is atomic all the same: the new vectors are keyed by the new fingerprint, which
+// nothing reads until the workspace records it, and it is recorded only after every buffer succeeded, in
+// one last transaction that first embeds whatever chunks other processes wrote meanwhile (with the old
+// embedder). So when the provider fails at the fifth buffer, the workspace keeps its embedder and every old
+// vector, exactly as searchable as before; the new vectors stored so far stay, unused, and a retry reuses
+// them instead of computing them again.
+std::vector<EmbedReport> EmbedBuffers(Workspace& ws, const std::string& spec, const Embedder& embedder,
+                                      std::string_view buffer, bool force, const ProgressFn& progress);
+
+// True for the errors CheckText throws: a text that cannot be loaded because of its own bytes (invalid
+// UTF-8, NUL bytes). A directory load skips such a file and keeps the others. Any other error (an embedder
+// or storage failure) ends the whole load.
+bool IsUnloadableText(const Error& error);
 
 }  // namespace rlm

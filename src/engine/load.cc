@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -111,32 +112,37 @@ void LoadDirectory(Workspace& ws, const Embedder& embedder, const fs::path& dir,
       report.skipped.push_back({f.string(), "unreadable: " + std::string(std::strerror(errno))});
       continue;
     }
+    std::optional<MappedFile> map;
     try {
-      MappedFile map(f.string());
-      std::string_view head = map.view().substr(0, 8192);
-      if (std::memchr(head.data(), 0, head.size()) != nullptr) {
-        report.skipped.push_back({f.string(), "binary file (NUL bytes)"});
-        continue;
-      }
-      if (map.size() == 0) {
-        report.skipped.push_back({f.string(), "empty file"});
-        continue;
-      }
-      IngestOptions io = options.ingest;
-      if (io.chunk.path.empty()) io.chunk.path = rel;
-      if (options.ingest.progress) {
-        io.progress = [&](std::string_view phase, uint64_t done, uint64_t) {
-          options.ingest.progress(phase, done_before + done, total);
-        };
-      }
-      Savepoint sp(ws);
-      try {
-        report.loaded.push_back(IngestNew(ws, embedder, name, f.string(), map.view(), io, &map));
-        sp.Release();
-      } catch (const InvalidInput& e) {  // invalid UTF-8 or NUL later in the file: skip, keep the rest
-        report.skipped.push_back({f.string(), e.what()});
-      }
-    } catch (const IoError& e) {
+      map.emplace(f.string());
+    } catch (const IoError& e) {  // vanished or unmappable since the listing
+      report.skipped.push_back({f.string(), e.what()});
+      continue;
+    }
+    std::string_view head = map->view().substr(0, 8192);
+    if (std::memchr(head.data(), 0, head.size()) != nullptr) {
+      report.skipped.push_back({f.string(), "binary file (NUL bytes)"});
+      continue;
+    }
+    if (utf8::BomLength(map->view()) == map->size()) {
+      report.skipped.push_back({f.string(), "empty file"});
+      continue;
+    }
+    IngestOptions io = options.ingest;
+    if (io.chunk.path.empty()) io.chunk.path = rel;
+    if (options.ingest.progress) {
+      io.progress = [&](std::string_view phase, uint64_t done, uint64_t) {
+        options.ingest.progress(phase, done_before + done, total);
+      };
+    }
+    Savepoint sp(ws);
+    try {
+      report.loaded.push_back(IngestNew(ws, embedder, name, f.string(), map->view(), io, &*map));
+      sp.Release();
+    } catch (const InvalidInput& e) {
+      // Invalid UTF-8 or NUL later in the file: skip it, keep the rest. An embedder's failure is not the
+      // file's fault and ends the load (the caller's transaction rolls back: nothing is written).
+      if (!IsUnloadableText(e)) throw;
       report.skipped.push_back({f.string(), e.what()});
     }
     done_before += fsize;

@@ -23,6 +23,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "embed/cached_embedder.h"
 
 namespace rlm {
 namespace {
@@ -701,6 +702,61 @@ TEST_F(EmbeddingCacheTest, UnwritableDirectoryIsAClearError) {
   fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
   EXPECT_THROW(EmbeddingCache::Open(ro.string()), IoError);
   fs::permissions(ro, fs::perms::owner_all);
+}
+
+// An inner embedder that fails on demand, the way a provider fails in the middle of a call: it writes some
+// rows first, then throws.
+class FlakyEmbedder : public Embedder {
+ public:
+  static constexpr size_t kDims = 4;
+  std::string Fingerprint() const override { return "flaky:d4"; }
+  size_t Dims() const override { return kDims; }
+  bool Cacheable() const override { return true; }
+  void Embed(std::span<const std::string_view> texts, EmbedRole, float* out) const override {
+    for (size_t i = 0; i < texts.size(); ++i) {
+      for (size_t j = 0; j < kDims; ++j) out[i * kDims + j] = 0.5f;
+      if (fail && i + 1 == (texts.size() + 1) / 2) throw IoError("flaky: the provider went away");
+    }
+    counters_.texts.fetch_add(texts.size());
+  }
+  std::atomic<bool> fail{false};
+};
+
+TEST_F(EmbeddingCacheTest, FailingInnerEmbedderStoresNothing) {
+  const std::string used = (dir_ / "used").string(), empty = (dir_ / "empty").string();
+  auto entries = [](const std::string& dir) { return EmbeddingCache::Open(dir)->Stats().entries; };
+  auto owned = std::make_unique<FlakyEmbedder>();
+  FlakyEmbedder& inner = *owned;
+  CachedEmbedder cached(std::move(owned), EmbeddingCache::Open(used));
+
+  const std::vector<std::string_view> first = {"alpha", "beta"};
+  std::vector<float> out(first.size() * FlakyEmbedder::kDims, 7.0f);
+  cached.Embed(first, EmbedRole::kDocument, out.data());
+  ASSERT_EQ(entries(used), 2u);
+
+  // Two cached texts and three new ones: the inner embedder fails on the new ones. Nothing of the failed
+  // call reaches the cache or the output.
+  inner.fail = true;
+  const std::vector<std::string_view> texts = {"alpha", "gamma", "beta", "delta", "epsilon"};
+  out.assign(texts.size() * FlakyEmbedder::kDims, 7.0f);
+  EXPECT_THROW(cached.Embed(texts, EmbedRole::kDocument, out.data()), IoError);
+  EXPECT_EQ(entries(used), 2u);
+  for (float x : out) ASSERT_EQ(x, 7.0f) << "output written by a failed call";
+  EXPECT_TRUE(cached.warning().empty()) << cached.warning();
+
+  // The same on an empty cache: no entry at all.
+  auto failing = std::make_unique<FlakyEmbedder>();
+  failing->fail = true;
+  CachedEmbedder fresh(std::move(failing), EmbeddingCache::Open(empty));
+  EXPECT_THROW(fresh.Embed(texts, EmbedRole::kDocument, out.data()), IoError);
+  EXPECT_EQ(entries(empty), 0u);
+
+  // Once the provider is back, the failed texts are computed (none was remembered), and then stored.
+  inner.fail = false;
+  const uint64_t before = inner.counters().texts.load();
+  cached.Embed(texts, EmbedRole::kDocument, out.data());
+  EXPECT_EQ(inner.counters().texts.load() - before, 3u);
+  EXPECT_EQ(entries(used), 5u);
 }
 
 }  // namespace

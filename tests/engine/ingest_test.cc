@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -178,6 +180,66 @@ TEST_F(IngestTest, SearchFindsLoadedTextAndFiltersBeforeRanking) {
   ASSERT_EQ(only_b.hits.size(), 1u) << "the filter applies before ranking";
   EXPECT_EQ(only_b.hits[0].buffer_id, lb.info.id);
   EXPECT_FALSE(only_b.index_rebuilt) << "the persisted index is reused while the workspace is unchanged";
+}
+
+// Embeds like `inner` under its own fingerprint, and fails on any text containing "POISON" while `fail`.
+class PoisonableEmbedder : public Embedder {
+ public:
+  PoisonableEmbedder() : inner_(MakeEmbedder("hash:16")) {}
+  std::string Fingerprint() const override { return "poisonable:" + inner_->Fingerprint(); }
+  size_t Dims() const override { return inner_->Dims(); }
+  void Embed(std::span<const std::string_view> texts, EmbedRole role, float* out) const override {
+    for (std::string_view t : texts) {
+      if (fail && t.find("POISON") != std::string_view::npos) throw IoError("poisonable: provider down");
+    }
+    inner_->Embed(texts, role, out);
+  }
+  std::atomic<bool> fail{false};
+
+ private:
+  std::unique_ptr<Embedder> inner_;
+};
+
+bool AllEmbedded(Workspace& ws, const std::string& fingerprint) {
+  std::vector<Hash128> hashes;
+  for (const ChunkRecord& c : ws.AllChunks()) hashes.push_back(c.hash);
+  std::vector<bool> have = ws.HasEmbeddings(fingerprint, hashes);
+  return !hashes.empty() && std::all_of(have.begin(), have.end(), [](bool b) { return b; });
+}
+
+TEST_F(IngestTest, EmbedBuffersSwitchesOnlyWhenEveryBufferSucceeded) {
+  IngestOptions o;
+  AddBuffer(*ws_, "a", "Alpine meadows and poppies.\n", "", o);
+  AddBuffer(*ws_, "b", "Barges on the canal. POISON\n", "", o);
+  AddBuffer(*ws_, "c", "Cedar forests in the rain.\n", "", o);
+  const std::string old_fp = MakeEmbedder("hash")->Fingerprint();
+  ASSERT_EQ(ws_->GetMeta("embedder_fingerprint"), old_fp);
+  const int64_t generation = ws_->Generation();
+
+  PoisonableEmbedder e;
+  e.fail = true;
+  EXPECT_THROW(EmbedBuffers(*ws_, "poisonable", e, "", /*force=*/false, nullptr), IoError);
+  EXPECT_EQ(ws_->GetMeta("embedder"), "hash");
+  EXPECT_EQ(ws_->GetMeta("embedder_fingerprint"), old_fp);
+  EXPECT_TRUE(AllEmbedded(*ws_, old_fp)) << "the old vectors must survive a failed switch";
+  EXPECT_FALSE(AllEmbedded(*ws_, e.Fingerprint()));
+  // Only buffer "a" (before the failure) committed its new vectors, which nothing reads yet.
+  EXPECT_EQ(ws_->Generation(), generation + 1);
+
+  // Also for one buffer: the switch is not recorded when that buffer fails.
+  EXPECT_THROW(EmbedBuffers(*ws_, "poisonable", e, "b", /*force=*/true, nullptr), IoError);
+  EXPECT_EQ(ws_->GetMeta("embedder_fingerprint"), old_fp);
+
+  e.fail = false;
+  std::vector<EmbedReport> reports = EmbedBuffers(*ws_, "poisonable", e, "", /*force=*/false, nullptr);
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0].buffer.name, "a");
+  EXPECT_EQ(reports[0].embedded, 0u) << "the vectors of the failed run are reused";
+  EXPECT_EQ(reports[1].embedded, 1u);
+  EXPECT_EQ(reports[2].embedded, 1u);
+  EXPECT_EQ(ws_->GetMeta("embedder"), "poisonable");
+  EXPECT_EQ(ws_->GetMeta("embedder_fingerprint"), e.Fingerprint());
+  EXPECT_TRUE(AllEmbedded(*ws_, e.Fingerprint()));
 }
 
 }  // namespace
