@@ -80,7 +80,8 @@ TEST_P(LocalTexts, TextsMatchTorch) {
   EXPECT_GT(checked, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, LocalTexts, ::testing::Values("tiny-bert", "minilm-shaped", "tiny-xlmr"),
+INSTANTIATE_TEST_SUITE_P(Models, LocalTexts,
+                         ::testing::Values("tiny-bert", "tiny-bert-lasttoken", "minilm-shaped", "tiny-xlmr"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
