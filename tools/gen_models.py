@@ -626,6 +626,7 @@ def specs():
             "position_embedding_type": "absolute", "torch_dtype": "float32",
             "transformers_version": "4.33.0", "type_vocab_size": 1, "use_cache": True, "vocab_size": 1000}
     bert_ids = {"cls": 2, "sep": 3, "pad": 0, "lo": 5, "hi": len(TINY_BERT_VOCAB)}
+    xlmr_ids = {"cls": 0, "sep": 2, "pad": 1, "lo": 4, "hi": 999}  # <s> <pad> </s> <unk>, pieces, <mask>=999
     return {
         "tiny-bert": {"seed": 1001, "dtype": "F32", "config": tiny, "prefix": "", "pooling": "mean",
                       "normalize": False, "max_seq_length": 48, "tokenizer": "tiny-bert", "ids": bert_ids,
@@ -649,8 +650,24 @@ def specs():
                           "ids": {"cls": 101, "sep": 102, "pad": 0, "lo": 999, "hi": 30522}},
         "tiny-xlmr": {"seed": 1005, "dtype": "F32", "prefix": "", "config": xlmr, "pooling": "cls",
                       "normalize": True, "max_seq_length": 64, "tokenizer": "xlmr", "full_pooling": True,
-                      # <s>=0 <pad>=1 </s>=2 <unk>=3, pieces 4..998, <mask>=999
-                      "ids": {"cls": 0, "sep": 2, "pad": 1, "lo": 4, "hi": 999}},
+                      "ids": xlmr_ids},
+        # Last-token pooling (decoder-style embedders pool the final token; on BERT it is [SEP]): the row
+        # pooled must be each sequence's own last real token, not the padded batch's last column.
+        "tiny-bert-lasttoken": {"seed": 1006, "dtype": "F32", "prefix": "",
+                                "config": dict(tiny, _name_or_path="rlm/tiny-bert-lasttoken"),
+                                "pooling": "lasttoken", "normalize": True, "max_seq_length": 48,
+                                "tokenizer": "tiny-bert", "ids": bert_ids, "full_pooling": True},
+        # An XLMRobertaForMaskedLM checkpoint: "roberta."-prefixed names, an lm_head to ignore, BF16 weights.
+        # No tokenizer files: the encoder test feeds ids (the sentencepiece model is tiny-xlmr's).
+        "tiny-xlmr-prefixed": {"seed": 1007, "dtype": "BF16", "prefix": "roberta.",
+                               "config": dict(xlmr, _name_or_path="rlm/tiny-xlmr-prefixed",
+                                              architectures=["XLMRobertaForMaskedLM"],
+                                              torch_dtype="bfloat16"),
+                               "extra": [("lm_head.bias", [xlmr["vocab_size"]]),
+                                         ("lm_head.dense.weight", [xlmr["hidden_size"], xlmr["hidden_size"]]),
+                                         ("lm_head.dense.bias", [xlmr["hidden_size"]])],
+                               "pooling": "mean", "normalize": True, "max_seq_length": 64,
+                               "tokenizer": "xlmr-ids", "full_pooling": True, "ids": xlmr_ids},
     }
 
 

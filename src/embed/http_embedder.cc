@@ -206,18 +206,22 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-// Full jitter: uniform(0, min(max, base * 2^attempt)).
-std::chrono::milliseconds Backoff(const HttpEmbedderOptions& o, int attempt) {
+}  // namespace
+
+std::chrono::milliseconds RetryWait(const HttpEmbedderOptions& o, int attempt, int status,
+                                    std::optional<double> retry_after_seconds) {
+  if (retry_after_seconds && (status == 429 || status == 503)) {
+    return std::chrono::milliseconds(static_cast<int64_t>(*retry_after_seconds * 1000));
+  }
+  // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): uniform(0, min(max, base * 2^k)).
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const double cap =
       std::min(static_cast<double>(o.backoff_max.count()),
-               static_cast<double>(o.backoff_base.count()) * std::ldexp(1.0, std::min(attempt, 40)));
+               static_cast<double>(o.backoff_base.count()) * std::ldexp(1.0, std::clamp(attempt, 0, 40)));
   if (cap <= 0) return std::chrono::milliseconds(0);
   return std::chrono::milliseconds(
       static_cast<int64_t>(std::uniform_real_distribution<double>(0.0, cap)(rng)));
 }
-
-}  // namespace
 
 // Idle easy handles, reused so that keep-alive connections and TLS sessions survive between requests. A
 // handle is used by one thread at a time (curl's rule); the pool hands each out to one caller.
@@ -453,11 +457,8 @@ std::string HttpEmbedder::Post(const std::string& body) const {
                         (attempt == 0 ? " attempt: " : " attempts: ") + what,
                     suggestion);
     }
-    std::chrono::milliseconds wait = Backoff(options_, attempt);
-    if (reply.retry_after && (reply.status == 429 || reply.status == 503)) {
-      wait = std::chrono::milliseconds(static_cast<int64_t>(*reply.retry_after * 1000));
-    }
-    std::this_thread::sleep_for(wait);
+    std::this_thread::sleep_for(
+        RetryWait(options_, attempt, static_cast<int>(reply.status), reply.retry_after));
   }
 }
 

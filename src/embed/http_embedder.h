@@ -122,6 +122,14 @@ class HttpEmbedder : public Embedder {
   mutable std::atomic<size_t> dims_{0};  // 0 until known; written once under probe_mu_
 };
 
+// How long to wait before retry number `attempt` + 1 (attempt 0: the first retry) of a request that failed
+// with HTTP `status` (0: a connection error or timeout). A 429 or 503 reply that carried a Retry-After
+// (`retry_after_seconds`, as parsed from the header: already clamped to [0, 300]) is honoured exactly;
+// otherwise full jitter: uniform in [0, min(backoff_max, backoff_base * 2^attempt)], drawn from a
+// per-thread generator seeded from std::random_device, so concurrent clients spread out. Thread-safe.
+std::chrono::milliseconds RetryWait(const HttpEmbedderOptions& options, int attempt, int status,
+                                    std::optional<double> retry_after_seconds);
+
 // Registry entries: "openai:<model>" and "ollama:<model>" with every other option at its default (base URL
 // and key from the environment as above). Throw InvalidInput for an empty model.
 std::unique_ptr<Embedder> MakeOpenAiEmbedder(std::string_view model);

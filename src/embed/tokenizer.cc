@@ -53,6 +53,7 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::filesystem::path& folder) {
   const auto json_path = folder / "tokenizer.json";
   const auto vocab_path = folder / "vocab.txt";
   const auto config_path = folder / "tokenizer_config.json";
+  const auto special_path = folder / "special_tokens_map.json";
   const auto spm_path = folder / "sentencepiece.bpe.model";
   if (IsFile(json_path)) {
     std::string json = ReadFile(json_path.string());
@@ -60,7 +61,9 @@ std::unique_ptr<Tokenizer> LoadTokenizer(const std::filesystem::path& folder) {
   } else if (IsFile(vocab_path)) {
     std::string vocab = ReadFile(vocab_path.string());
     std::string config = IsFile(config_path) ? ReadFile(config_path.string()) : std::string();
-    return LoadWordPieceFromVocab(vocab, vocab_path.string(), config, config_path.string());
+    std::string special = IsFile(special_path) ? ReadFile(special_path.string()) : std::string();
+    return LoadWordPieceFromVocab(vocab, vocab_path.string(), config, config_path.string(), special,
+                                  special_path.string());
   }
   if (IsFile(spm_path)) {
     return LoadXlmRobertaSentencePiece(ReadFile(spm_path.string()), spm_path.string());

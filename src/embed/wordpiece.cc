@@ -973,7 +973,9 @@ std::unique_ptr<Tokenizer> LoadWordPieceFromJson(std::string_view json, std::str
 
 std::unique_ptr<Tokenizer> LoadWordPieceFromVocab(std::string_view vocab_txt, std::string_view vocab_origin,
                                                   std::string_view config_json,
-                                                  std::string_view config_origin) {
+                                                  std::string_view config_origin,
+                                                  std::string_view special_tokens_map_json,
+                                                  std::string_view special_tokens_map_origin) {
   WordPieceConfig config;
   // transformers' load_vocab: one token per line, id = line number, trailing "\n" (and "\r") removed.
   size_t line = 0;
@@ -993,6 +995,28 @@ std::unique_ptr<Tokenizer> LoadWordPieceFromVocab(std::string_view vocab_txt, st
   std::string names[5] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   const char* keys[5] = {"pad_token", "unk_token", "cls_token", "sep_token", "mask_token"};
   AddedToken flags[5];
+  // The special-token entries of a tokenizer_config.json or special_tokens_map.json: a string, or an
+  // AddedToken object {"content", "single_word", "lstrip", "rstrip", "normalized"}; null or absent keeps
+  // what is there.
+  auto read_special_tokens = [&](const Json& j, std::string_view origin) {
+    for (int i = 0; i < 5; ++i) {
+      auto it = j.find(keys[i]);
+      if (it == j.end() || it->is_null()) continue;
+      if (it->is_string()) {
+        names[i] = it->get<std::string>();
+        flags[i] = AddedToken();
+      } else if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) {
+        names[i] = (*it)["content"].get<std::string>();
+        flags[i].single_word = GetBool(*it, "single_word", false, origin, keys[i]);
+        flags[i].lstrip = GetBool(*it, "lstrip", false, origin, keys[i]);
+        flags[i].rstrip = GetBool(*it, "rstrip", false, origin, keys[i]);
+        flags[i].normalized = GetBool(*it, "normalized", false, origin, keys[i]);
+      } else {
+        Fail(origin, std::string(keys[i]) + " must be a string or {\"content\": ...}");
+      }
+    }
+  };
+  bool has_added_tokens_decoder = false;
   if (!config_json.empty()) {
     Json cfg = ParseJson(config_json, config_origin);
     if (!cfg.is_object()) Fail(config_origin, "the top level must be an object");
@@ -1003,23 +1027,22 @@ std::unique_ptr<Tokenizer> LoadWordPieceFromVocab(std::string_view vocab_txt, st
           GetOptionalBool(cfg, "strip_accents", config_origin, "tokenizer_config").value_or(n.lowercase);
       n.handle_chinese_chars =
           GetBool(cfg, "tokenize_chinese_chars", true, config_origin, "tokenizer_config");
-      for (int i = 0; i < 5; ++i) {
-        auto it = cfg.find(keys[i]);
-        if (it == cfg.end() || it->is_null()) continue;
-        if (it->is_string()) {
-          names[i] = it->get<std::string>();
-        } else if (it->is_object() && it->contains("content") && (*it)["content"].is_string()) {
-          names[i] = (*it)["content"].get<std::string>();
-          flags[i].single_word = GetBool(*it, "single_word", false, config_origin, keys[i]);
-          flags[i].lstrip = GetBool(*it, "lstrip", false, config_origin, keys[i]);
-          flags[i].rstrip = GetBool(*it, "rstrip", false, config_origin, keys[i]);
-          flags[i].normalized = GetBool(*it, "normalized", false, config_origin, keys[i]);
-        } else {
-          Fail(config_origin, std::string(keys[i]) + " must be a string or {\"content\": ...}");
-        }
-      }
+      read_special_tokens(cfg, config_origin);
+      has_added_tokens_decoder = cfg.contains("added_tokens_decoder");
     } catch (const Json::exception& e) {
       Fail(config_origin, std::string("unexpected structure (") + e.what() + ")");
+    }
+  }
+  // transformers (PreTrainedTokenizerBase._from_pretrained) applies special_tokens_map.json over
+  // tokenizer_config.json's tokens, unless the config is of the newer kind with "added_tokens_decoder",
+  // which it then takes as complete and the map is not read.
+  if (!special_tokens_map_json.empty() && !has_added_tokens_decoder) {
+    Json map = ParseJson(special_tokens_map_json, special_tokens_map_origin);
+    if (!map.is_object()) Fail(special_tokens_map_origin, "the top level must be an object");
+    try {
+      read_special_tokens(map, special_tokens_map_origin);
+    } catch (const Json::exception& e) {
+      Fail(special_tokens_map_origin, std::string("unexpected structure (") + e.what() + ")");
     }
   }
   config.unk_token = names[1];

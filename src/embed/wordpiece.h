@@ -23,13 +23,18 @@ namespace rlm {
 // model or post-processor.
 std::unique_ptr<Tokenizer> LoadWordPieceFromJson(std::string_view json, std::string_view origin);
 
-// Builds a BERT tokenizer from vocab.txt (one token per line, id = line number) and the text of
-// tokenizer_config.json (empty: defaults). Reads do_lower_case (default true), strip_accents (default
-// null: follow lowercase), tokenize_chinese_chars (default true) and the unk/cls/sep/pad/mask token names
-// (defaults [UNK] [CLS] [SEP] [PAD] [MASK]), as transformers' BertTokenizerFast does. Throws InvalidInput
-// naming the file for malformed input or when [UNK], [CLS] or [SEP] is not in the vocabulary.
+// Builds a BERT tokenizer from vocab.txt (one token per line, id = line number), the text of
+// tokenizer_config.json and that of special_tokens_map.json (each empty: absent). Reads do_lower_case
+// (default true), strip_accents (default null: follow lowercase), tokenize_chinese_chars (default true) and
+// the unk/cls/sep/pad/mask token names (defaults [UNK] [CLS] [SEP] [PAD] [MASK]), as transformers'
+// BertTokenizerFast does: special_tokens_map.json's names override tokenizer_config.json's, except when
+// tokenizer_config.json has "added_tokens_decoder" (transformers >= 4.34 then ignores the map). Throws
+// InvalidInput naming the file for malformed input or when the unk, cls or sep token is not in the
+// vocabulary.
 std::unique_ptr<Tokenizer> LoadWordPieceFromVocab(std::string_view vocab_txt, std::string_view vocab_origin,
                                                   std::string_view config_json,
-                                                  std::string_view config_origin);
+                                                  std::string_view config_origin,
+                                                  std::string_view special_tokens_map_json = {},
+                                                  std::string_view special_tokens_map_origin = {});
 
 }  // namespace rlm

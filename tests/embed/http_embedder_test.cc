@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -345,6 +347,59 @@ TEST_F(HttpEmbedderTest, HonoursRetryAfter) {
   ExpectRows(EmbedAll(e, {"a"}), {"a"});
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
   EXPECT_EQ(server.request_count(), 2u);
+}
+
+// The retry wait: full jitter within [0, min(max, base * 2^attempt)], a 429/503 Retry-After taken as is.
+TEST(RetryWait, FullJitterWithinTheExponentialCap) {
+  HttpEmbedderOptions o;
+  o.backoff_base = 100ms;
+  o.backoff_max = 3000ms;
+  constexpr int kDraws = 2000;
+  for (int attempt = 0; attempt <= 8; ++attempt) {
+    SCOPED_TRACE(attempt);
+    const int64_t cap = std::min<int64_t>(3000, int64_t{100} << attempt);
+    std::set<int64_t> seen;
+    int64_t lo = cap, hi = 0;
+    double sum = 0;
+    for (int i = 0; i < kDraws; ++i) {
+      for (int status : {0, 500, 502, 504, 429, 503}) {  // no Retry-After: always jitter
+        const int64_t w = RetryWait(o, attempt, status, std::nullopt).count();
+        ASSERT_GE(w, 0);
+        ASSERT_LE(w, cap);
+        if (status != 0) continue;
+        seen.insert(w);
+        lo = std::min(lo, w);
+        hi = std::max(hi, w);
+        sum += static_cast<double>(w);
+      }
+    }
+    // Jitter: the draws spread over the whole range (a fixed or capped wait fails every line). With 2000
+    // uniform draws each bound below fails with probability < 1e-9.
+    EXPECT_GT(seen.size(), std::min<size_t>(static_cast<size_t>(cap) / 2, 500));
+    EXPECT_LT(lo, cap / 10 + 1);
+    EXPECT_GT(hi, cap - cap / 10 - 1);
+    EXPECT_NEAR(sum / kDraws, cap / 2.0, cap * 0.05);
+  }
+  // Far past the doubling: the cap is backoff_max; no overflow for absurd attempts.
+  for (int attempt : {20, 63, 64, 1000, std::numeric_limits<int>::max()}) {
+    const int64_t w = RetryWait(o, attempt, 500, std::nullopt).count();
+    EXPECT_GE(w, 0);
+    EXPECT_LE(w, 3000);
+  }
+  o.backoff_base = 0ms;
+  EXPECT_EQ(RetryWait(o, 3, 500, std::nullopt).count(), 0);
+}
+
+TEST(RetryWait, RetryAfterIsHonouredOn429And503Only) {
+  HttpEmbedderOptions o;
+  o.backoff_base = 100ms;
+  o.backoff_max = 200ms;
+  EXPECT_EQ(RetryWait(o, 0, 429, 2.5), 2500ms);  // longer than the backoff cap: the server decides
+  EXPECT_EQ(RetryWait(o, 5, 503, 0.0), 0ms);
+  EXPECT_EQ(RetryWait(o, 0, 503, 300.0), 300000ms);
+  for (int status : {500, 502, 504, 0}) {  // a Retry-After on other statuses is not a rate limit
+    for (int i = 0; i < 100; ++i) EXPECT_LE(RetryWait(o, 0, status, 2.5), 100ms) << status;
+  }
 }
 
 TEST_F(HttpEmbedderTest, RetriesExhaustedIsIoError) {

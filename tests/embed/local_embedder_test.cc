@@ -6,14 +6,18 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/file.h"
 #include "embed/cached_embedder.h"
 #include "embed/model_fixture.h"
+#include "embed/safetensors.h"
 
 namespace rlm {
 namespace {
@@ -80,7 +84,8 @@ TEST_P(LocalTexts, TextsMatchTorch) {
   EXPECT_GT(checked, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, LocalTexts, ::testing::Values("tiny-bert", "minilm-shaped", "tiny-xlmr"),
+INSTANTIATE_TEST_SUITE_P(Models, LocalTexts,
+                         ::testing::Values("tiny-bert", "tiny-bert-lasttoken", "minilm-shaped", "tiny-xlmr"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
@@ -155,6 +160,139 @@ TEST(LocalEmbedder, RegistrySpecs) {
   EXPECT_EQ(plain->Fingerprint().rfind("local:local-tiny-bert:", 0), 0u) << plain->Fingerprint();
   EXPECT_THROW(MakeEmbedder("local:/no/such/model"), NotFound);
   EXPECT_THROW(MakeEmbedder("local:"), InvalidInput);
+}
+
+std::vector<float> EmbedOne(const LocalEmbedder& e, const std::string& text, EmbedRole role) {
+  std::vector<float> v(e.Dims());
+  const std::string_view one[] = {text};
+  e.Embed(one, role, v.data());
+  return v;
+}
+
+// The ":p<hash of the prompts>" part of a local fingerprint (its name part differs with the folder name).
+std::string PromptsHash(const std::string& fingerprint) {
+  const size_t p = fingerprint.find(":p");
+  return p == std::string::npos ? "" : fingerprint.substr(p, 10);
+}
+
+// The materialized tiny-bert under another folder name: the family's prefixes are chosen by name.
+fs::path CopyModelAs(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / "local-prompts" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  fs::copy(Materialized("tiny-bert"), dir, fs::copy_options::recursive);
+  return dir;
+}
+
+// Query/document prefixes: e5's "query: "/"passage: " and bge's English query instruction by folder name,
+// config_sentence_transformers.json's prompts over both. The same weights without prefixes are the oracle:
+// a prefixed embedding of x must be, bit for bit, the unprefixed embedding of prefix + x.
+TEST(LocalEmbedder, QueryAndDocumentPrefixes) {
+  const LocalEmbedder plain(ReadModelFolder(Materialized("tiny-bert")), LongTextMode::kTruncate);
+  EXPECT_EQ(plain.folder().query_prefix, "");
+  EXPECT_EQ(plain.folder().document_prefix, "");
+  const std::string x = "the quick brown fox jumps over the lazy dog";
+  EXPECT_EQ(EmbedOne(plain, x, EmbedRole::kQuery), EmbedOne(plain, x, EmbedRole::kDocument));
+  auto plain_doc = [&](const std::string& text) { return EmbedOne(plain, text, EmbedRole::kDocument); };
+
+  {
+    SCOPED_TRACE("multilingual-e5-small");
+    const LocalEmbedder e5(ReadModelFolder(CopyModelAs("multilingual-e5-small")), LongTextMode::kTruncate);
+    EXPECT_EQ(e5.folder().query_prefix, "query: ");
+    EXPECT_EQ(e5.folder().document_prefix, "passage: ");
+    EXPECT_EQ(EmbedOne(e5, x, EmbedRole::kQuery), plain_doc("query: " + x));
+    EXPECT_EQ(EmbedOne(e5, x, EmbedRole::kDocument), plain_doc("passage: " + x));
+    EXPECT_NE(EmbedOne(e5, x, EmbedRole::kQuery), EmbedOne(e5, x, EmbedRole::kDocument));
+    EXPECT_NE(PromptsHash(e5.Fingerprint()), PromptsHash(plain.Fingerprint()));  // cached apart
+  }
+  {
+    SCOPED_TRACE("bge-small-en-v1.5");
+    const std::string instruction = "Represent this sentence for searching relevant passages: ";
+    const LocalEmbedder bge(ReadModelFolder(CopyModelAs("bge-small-en-v1.5")), LongTextMode::kTruncate);
+    EXPECT_EQ(bge.folder().query_prefix, instruction);
+    EXPECT_EQ(bge.folder().document_prefix, "");
+    EXPECT_EQ(EmbedOne(bge, x, EmbedRole::kQuery), EmbedOne(bge, instruction + x, EmbedRole::kDocument));
+    EXPECT_EQ(EmbedOne(bge, x, EmbedRole::kDocument), plain_doc(x));
+    EXPECT_NE(EmbedOne(bge, x, EmbedRole::kQuery), plain_doc(x));
+  }
+  {
+    SCOPED_TRACE("bge-m3");  // multilingual BGE takes no instruction
+    const ModelFolder m3 = ReadModelFolder(CopyModelAs("bge-m3"));
+    EXPECT_EQ(m3.query_prefix, "");
+    EXPECT_EQ(m3.document_prefix, "");
+  }
+  {
+    SCOPED_TRACE("config_sentence_transformers.json");
+    const fs::path dir = CopyModelAs("multilingual-e5-custom");
+    std::ofstream(dir / "config_sentence_transformers.json")
+        << R"({"__version__": {"sentence_transformers": "3.0.1"}, "prompts": {"query": "search_query: ",)"
+        << R"( "document": "search_document: "}, "default_prompt_name": null})";
+    const LocalEmbedder custom(ReadModelFolder(dir), LongTextMode::kTruncate);
+    EXPECT_EQ(custom.folder().query_prefix, "search_query: ");  // over e5's by-name prefixes
+    EXPECT_EQ(custom.folder().document_prefix, "search_document: ");
+    EXPECT_EQ(EmbedOne(custom, x, EmbedRole::kQuery), plain_doc("search_query: " + x));
+    EXPECT_EQ(EmbedOne(custom, x, EmbedRole::kDocument), plain_doc("search_document: " + x));
+  }
+}
+
+// Splits dir/model.safetensors into model-00001-of-00002.safetensors and model-00002-of-00002.safetensors
+// (tensors by name, half in each) plus model.safetensors.index.json, as transformers' save_pretrained does
+// with a max_shard_size, and removes the single file.
+void ShardWeights(const fs::path& dir) {
+  const std::string image = ReadFile((dir / "model.safetensors").string());
+  std::vector<TensorInfo> tensors = ParseSafetensors(image, "model.safetensors");
+  std::sort(tensors.begin(), tensors.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+  size_t total = 0;
+  const size_t half = tensors.size() / 2;
+  for (int shard = 1; shard <= 2; ++shard) {
+    const std::string file = "model-0000" + std::to_string(shard) + "-of-00002.safetensors";
+    nlohmann::json header = {{"__metadata__", {{"format", "pt"}}}};
+    std::string data;
+    for (size_t i = shard == 1 ? 0 : half; i < (shard == 1 ? half : tensors.size()); ++i) {
+      const TensorInfo& t = tensors[i];
+      header[t.name] = {{"dtype", std::string(DTypeName(t.dtype))},
+                        {"shape", t.shape},
+                        {"data_offsets", {data.size(), data.size() + t.bytes.size()}}};
+      data.append(t.bytes);
+      index["weight_map"][t.name] = file;
+    }
+    total += data.size();
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::string out(8, '\0');
+    for (int b = 0; b < 8; ++b) out[b] = static_cast<char>((text.size() >> (8 * b)) & 0xFF);
+    std::ofstream(dir / file, std::ios::binary) << out << text << data;
+  }
+  index["metadata"]["total_size"] = total;
+  std::ofstream(dir / "model.safetensors.index.json") << index.dump(2);
+  fs::remove(dir / "model.safetensors");
+}
+
+// A sharded model (model.safetensors.index.json) gives the same vectors, bit for bit, as its single file.
+TEST(LocalEmbedder, ShardedWeightsGiveIdenticalVectors) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 20; ++i) texts.push_back("document " + std::to_string(i) + " about quick brown foxes");
+  texts.push_back("short");
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  for (const char* model : {"tiny-bert", "tiny-bert-prefixed"}) {  // F32 in place; F16 with bert. names
+    SCOPED_TRACE(model);
+    const fs::path single = Materialized(model);
+    const fs::path sharded = fs::path(::testing::TempDir()) / (std::string("local-sharded-") + model);
+    fs::remove_all(sharded);
+    fs::copy(single, sharded, fs::copy_options::recursive);
+    ShardWeights(sharded);
+    ASSERT_FALSE(fs::exists(sharded / "model.safetensors"));
+    const LocalEmbedder a(ReadModelFolder(single), LongTextMode::kTruncate);
+    const LocalEmbedder b(ReadModelFolder(sharded), LongTextMode::kTruncate);
+    ASSERT_EQ(b.encoder().weights().files().size(), 2u);
+    EXPECT_EQ(b.encoder().weights().tensors().size(), a.encoder().weights().tensors().size());
+    std::vector<float> va(views.size() * a.Dims()), vb(views.size() * b.Dims());
+    a.Embed(views, EmbedRole::kDocument, va.data());
+    b.Embed(views, EmbedRole::kDocument, vb.data());
+    ASSERT_EQ(va.size(), vb.size());
+    EXPECT_EQ(std::memcmp(va.data(), vb.data(), va.size() * sizeof(float)), 0);
+  }
 }
 
 TEST(LocalEmbedder, BadModelFoldersAreClearErrors) {

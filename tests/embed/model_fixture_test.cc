@@ -24,8 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const char* const kModels[] = {"tiny-bert", "tiny-bert-prefixed", "tiny-bert-bf16", "minilm-shaped",
-                               "tiny-xlmr"};
+const char* const kModels[] = {"tiny-bert", "tiny-bert-prefixed", "tiny-bert-bf16", "tiny-bert-lasttoken",
+                               "minilm-shaped", "tiny-xlmr", "tiny-xlmr-prefixed"};
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

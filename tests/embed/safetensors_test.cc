@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "core/error.h"
 
@@ -56,7 +57,7 @@ TEST(Safetensors, RejectsEveryCorruption) {
   const std::string data = Floats({1, 2});
   auto one = [&](const std::string& entry) { return Image("{\"t\":" + entry + "}", data); };
   ExpectCorrupt("1234", "shorter than");
-  ExpectCorrupt(Image("{}", "").substr(0, 9) + std::string(1, '{'), "");  // header length fine, JSON cut
+  ExpectCorrupt(Image("{}", "").substr(0, 9) + std::string(1, '{'), "not valid JSON");  // "{{": JSON cut
   std::string huge = Image("{}", "");
   huge[5] = 1;  // header length 2^40
   ExpectCorrupt(huge, "exceeds");
@@ -89,31 +90,67 @@ TEST(Safetensors, RejectsEveryCorruption) {
                 "gap");
 }
 
+// IEEE binary16 decoded independently of the reader: (-1)^s * 2^(e-15) * (1 + m/1024), subnormals
+// 2^-14 * m/1024, e = 31 infinities and NaNs.
+float ReferenceHalf(uint16_t h) {
+  const int e = (h >> 10) & 0x1F;
+  const int m = h & 0x3FF;
+  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+  if (e == 0x1F) return m == 0 ? sign * std::numeric_limits<float>::infinity() : std::nanf("");
+  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);
+  return sign * std::ldexp(static_cast<float>(1024 + m), e - 25);
+}
+
+uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
 TEST(Safetensors, HalfAndBFloat16AreExact) {
   EXPECT_EQ(HalfToFloat(0x3C00), 1.0f);
   EXPECT_EQ(HalfToFloat(0xC000), -2.0f);
   EXPECT_EQ(HalfToFloat(0x7BFF), 65504.0f);
   EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
   EXPECT_EQ(HalfToFloat(0x03FF), std::ldexp(1023.0f, -24));
-  EXPECT_TRUE(std::isinf(HalfToFloat(0x7C00)));
-  EXPECT_TRUE(std::isnan(HalfToFloat(0x7E00)));
   EXPECT_EQ(BFloat16ToFloat(0x3F80), 1.0f);
   EXPECT_EQ(BFloat16ToFloat(0xC0A0), -5.0f);
-  // Every half value round-trips through float and back to the same bits (for finite values).
-  for (uint32_t h = 0; h < 0x10000; ++h) {
-    const float f = HalfToFloat(static_cast<uint16_t>(h));
-    if (!std::isfinite(f)) continue;
-    const int exp = std::ilogb(f);
-    if (f != 0.0f) EXPECT_GE(exp, -24) << h;
-    EXPECT_EQ(std::signbit(f), (h & 0x8000) != 0) << h;
+  // Every one of the 65536 bit patterns, through the per-value functions and through ToFloat32 on a tensor
+  // holding all of them (the path the encoder uses).
+  std::string f16_bytes, bf16_bytes;
+  for (uint32_t i = 0; i < 0x10000; ++i) {
+    const char le[2] = {static_cast<char>(i & 0xFF), static_cast<char>(i >> 8)};
+    f16_bytes.append(le, 2);
+    bf16_bytes.append(le, 2);
   }
-  const std::string img =
-      Image(R"({"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[4,8]}})",
-            std::string("\x00\x3C\x00\xC0\x80\x3F\xA0\xC0", 8));
-  const auto t = ParseSafetensors(img, "m.safetensors");
-  for (const TensorInfo& x : t) {
-    EXPECT_EQ(ToFloat32(x, {2}), (x.name == "h" ? std::vector<float>{1, -2} : std::vector<float>{1, -5}));
+  const std::string img = Image(R"({"b":{"dtype":"BF16","shape":[256,256],"data_offsets":[0,131072]},)"
+                                R"("h":{"dtype":"F16","shape":[65536],"data_offsets":[131072,262144]}})",
+                                bf16_bytes + f16_bytes);
+  const auto tensors = ParseSafetensors(img, "m.safetensors");
+  ASSERT_EQ(tensors.size(), 2u);
+  const TensorInfo& bt = tensors[0].name == "b" ? tensors[0] : tensors[1];
+  const TensorInfo& ht = tensors[0].name == "h" ? tensors[0] : tensors[1];
+  const std::vector<float> half_tensor = ToFloat32(ht, {65536});
+  const std::vector<float> bf16_tensor = ToFloat32(bt, {256, 256});
+  size_t nans = 0;
+  for (uint32_t i = 0; i < 0x10000; ++i) {
+    const auto h = static_cast<uint16_t>(i);
+    const float got = HalfToFloat(h);
+    ASSERT_EQ(Bits(half_tensor[i]), Bits(got)) << std::hex << i;
+    const float want = ReferenceHalf(h);
+    if (std::isnan(want)) {
+      // NaN keeps its sign and payload, as the widening conversion of IEEE 754 (and torch/numpy) does.
+      ASSERT_TRUE(std::isnan(got)) << std::hex << i;
+      ASSERT_EQ(Bits(got), ((i & 0x8000u) << 16) | 0x7F800000u | ((i & 0x3FFu) << 13)) << std::hex << i;
+      ++nans;
+    } else {
+      ASSERT_EQ(Bits(got), Bits(want)) << std::hex << i << " " << got << " vs " << want;  // -0.0 included
+    }
+    // BF16 is exactly the top 16 bits of a float32.
+    ASSERT_EQ(Bits(BFloat16ToFloat(h)), i << 16) << std::hex << i;
+    ASSERT_EQ(Bits(bf16_tensor[i]), i << 16) << std::hex << i;
   }
+  EXPECT_EQ(nans, 2u * 1023u);
 }
 
 class WeightFilesTest : public ::testing::Test {

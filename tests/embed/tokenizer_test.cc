@@ -317,6 +317,50 @@ TEST(LoadTokenizer, PrefersTokenizerJsonAndNamesIt) {
               {(dir.path() / "tokenizer.json").string(), "model"});
 }
 
+// A vocab.txt folder whose special tokens are named only by special_tokens_map.json (tokenizer_config.json
+// has none), as older BERT exports ship: the map's tokens frame the sequence, are split out of the text
+// before normalization, and give the unknown token.
+TEST(LoadTokenizer, VocabTxtSpecialTokensFromSpecialTokensMap) {
+  TempDir dir;
+  //          0      1      2      3      4    5     6      7     8      9
+  dir.Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n<s>\n</s>\n<unk>\nhello\nworld\n<pad>\n");
+  dir.Write("tokenizer_config.json", R"({"do_lower_case": true, "model_max_length": 512})");
+  dir.Write("special_tokens_map.json",
+            R"({"cls_token": "<s>", "sep_token": {"content": "</s>", "lstrip": false, "normalized": false},)"
+            R"( "unk_token": "<unk>", "pad_token": "<pad>"})");
+  auto t = LoadTokenizer(dir.path());
+  EXPECT_EQ(t->Encode("Hello world", 0).ids, (std::vector<int32_t>{4, 7, 8, 5}));
+  EXPECT_EQ(t->Tokenize("hello <s> zzz world"), (std::vector<int32_t>{7, 4, 6, 8}));
+  EXPECT_EQ(t->PadId(), 9);
+
+  // Without the map: the defaults [CLS] [SEP] [UNK] [PAD], and "<s>" is ordinary text.
+  fs::remove(dir.path() / "special_tokens_map.json");
+  auto plain = LoadTokenizer(dir.path());
+  EXPECT_EQ(plain->Encode("Hello world", 0).ids, (std::vector<int32_t>{2, 7, 8, 3}));
+  EXPECT_EQ(plain->Tokenize("zzz"), (std::vector<int32_t>{1}));
+  EXPECT_EQ(plain->PadId(), 0);
+  EXPECT_NE(plain->Fingerprint(), t->Fingerprint());
+
+  // transformers applies the map over tokenizer_config.json's names...
+  dir.Write("special_tokens_map.json", R"({"cls_token": "<s>", "sep_token": "</s>"})");
+  dir.Write("tokenizer_config.json", R"({"cls_token": "[CLS]", "sep_token": "[SEP]"})");
+  EXPECT_EQ(LoadTokenizer(dir.path())->Encode("hello", 0).ids, (std::vector<int32_t>{4, 7, 5}));
+  // ...except for a config with added_tokens_decoder (transformers >= 4.34), which it takes as complete.
+  dir.Write("tokenizer_config.json",
+            R"({"cls_token": "[CLS]", "sep_token": "[SEP]", "added_tokens_decoder": {}})");
+  EXPECT_EQ(LoadTokenizer(dir.path())->Encode("hello", 0).ids, (std::vector<int32_t>{2, 7, 3}));
+
+  // A malformed map is named.
+  dir.Write("tokenizer_config.json", "{}");
+  dir.Write("special_tokens_map.json", R"({"cls_token": 7})");
+  ExpectError([&] { LoadTokenizer(dir.path()); }, ErrorKind::kInvalidInput,
+              {"special_tokens_map.json", "cls_token"});
+  dir.Write("special_tokens_map.json", "[");
+  ExpectError([&] { LoadTokenizer(dir.path()); }, ErrorKind::kInvalidInput, {"special_tokens_map.json"});
+  dir.Write("special_tokens_map.json", R"({"cls_token": "<nope>"})");
+  ExpectError([&] { LoadTokenizer(dir.path()); }, ErrorKind::kInvalidInput, {"vocab.txt", "<nope>"});
+}
+
 TEST(LoadTokenizer, SentencePieceGarbageIsInvalidInput) {
   TempDir dir;
   dir.Write("sentencepiece.bpe.model", "this is not a protobuf");
