@@ -240,10 +240,6 @@ void ParallelGemm(const float* a, size_t m, size_t k, const float* w, size_t n, 
   });
 }
 
-}  // namespace
-
-namespace {
-
 // One entry per GEMM library: loaded once, on first use, with dlopen (see kernels.h for why not linked).
 struct GemmLibraryState {
   std::once_flag once;
@@ -344,7 +340,11 @@ void SgemmWith(GemmLibrary library, bool trans_b, int m, int n, int k, float alp
     // omp_set_num_threads sets the calling thread's own OpenMP setting, so once per thread is enough.
     thread_local const bool one_openmp_thread = (g_omp_set_num_threads(1), true);
     (void)one_openmp_thread;
-    g_dnnl_sgemm('N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    const dnnl_status_t status = g_dnnl_sgemm('N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (status != dnnl_success) {
+      throw InternalError("dnnl_sgemm failed with status " + std::to_string(static_cast<int>(status)) + " for " +
+                          std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
+    }
   } else {
     g_cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
                   beta, c, ldc);
