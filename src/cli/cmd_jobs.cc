@@ -1,6 +1,5 @@
 // Distributed runs: `rlm worker --redis URL` serves evaluation jobs; `rlm jobs status|retry|purge|bench
 // --redis URL` operates the queue (jobs/queue.h, jobs/admin.h). The Redis password is never printed.
-#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -109,9 +108,7 @@ void Status(Context& ctx, const JobsArgs& a) {
   out += "  queued " + std::to_string(s.queued) + ", running " + std::to_string(s.running) + ", waiting to retry " +
          std::to_string(s.delayed) + ", dead-lettered " + std::to_string(s.dead) + "\n  since created:";
   for (const auto& [name, v] : s.counters) out += " " + name + " " + std::to_string(v);
-  out += "\n  workers: " +
-         std::to_string(std::count_if(s.workers.begin(), s.workers.end(), [](const WorkerBeat& w) { return w.live(); })) +
-         " live\n";
+  out += "\n  workers: " + std::to_string(s.live_workers()) + " live\n";
   for (const WorkerBeat& w : s.workers) {
     out += "    " + w.name + " (last heartbeat " + std::to_string(w.age_ms / 1000) + " s ago" +
            (w.live() ? "" : ", presumed gone") + ")\n";

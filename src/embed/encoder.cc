@@ -142,15 +142,14 @@ void Encoder::KeepScratch(std::unique_ptr<Scratch> scratch) const {
 std::vector<float> Encoder::HiddenStates(std::span<const std::span<const int32_t>> sequences) const {
   Check(sequences);
   std::unique_ptr<Scratch> scratch = TakeScratch();
-  Forward(sequences, *scratch);
-  const size_t n = Pack(sequences).tokens * config_.hidden;
+  const size_t n = Forward(sequences, *scratch).back() * config_.hidden;
   std::vector<float> states(scratch->x.begin(), scratch->x.begin() + static_cast<std::ptrdiff_t>(n));
   KeepScratch(std::move(scratch));
   return states;
 }
 
-void Encoder::Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const {
-  const Packed p = Pack(sequences);
+std::vector<size_t> Encoder::Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const {
+  Packed p = Pack(sequences);
   const size_t h = config_.hidden;
   const size_t t = p.tokens;
   const size_t heads = config_.heads;
@@ -206,20 +205,20 @@ void Encoder::Forward(std::span<const std::span<const int32_t>> sequences, Scrat
     kernels::ResidualLayerNorm(x, tmp, layer.ffn_out.b, t, h, layer.ffn_norm.gamma, layer.ffn_norm.beta,
                                config_.layer_norm_eps);
   }
+  return std::move(p.offsets);
 }
 
 void Encoder::Encode(std::span<const std::span<const int32_t>> sequences, Pooling pooling, bool normalize,
                      float* out) const {
   Check(sequences);
   std::unique_ptr<Scratch> scratch = TakeScratch();
-  Forward(sequences, *scratch);
+  const std::vector<size_t> offsets = Forward(sequences, *scratch);
   const float* x = scratch->x.data();
-  const Packed p = Pack(sequences);
   const size_t h = config_.hidden;
   for (size_t s = 0; s < sequences.size(); ++s) {
     float* row = out + s * h;
     const size_t n = sequences[s].size();
-    const float* first = x + p.offsets[s] * h;
+    const float* first = x + offsets[s] * h;
     if (pooling == Pooling::kMean) {
       std::vector<double> sum(h, 0.0);
       for (size_t i = 0; i < n; ++i) {

@@ -68,8 +68,9 @@ class Encoder {
   explicit Encoder(const ModelFolder& folder);
   const float* Bind(const std::string& name, std::vector<int64_t> shape);
   void Check(std::span<const std::span<const int32_t>> sequences) const;
-  // Runs the layers; the final hidden states [tokens x hidden] are the first rows of scratch.x.
-  void Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const;
+  // Runs the layers; the final hidden states [tokens x hidden] are the first rows of scratch.x. Returns the
+  // row of each sequence's first token, then the token count (offsets[sequences.size()]).
+  std::vector<size_t> Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const;
   // A kept Scratch, or a new one; callers give it back with KeepScratch, which keeps at most two (one per
   // concurrent caller is typical) and frees the rest.
   std::unique_ptr<Scratch> TakeScratch() const;

@@ -114,7 +114,7 @@ std::string PrometheusText(const QueueStatus& s) {
   gauge("rlm_jobs_delayed", "Failed jobs waiting for their retry.", s.delayed);
   gauge("rlm_jobs_dead_letter", "Entries in the dead-letter stream.", s.dead);
   gauge("rlm_jobs_workers", "Workers whose last heartbeat is under a minute old.",
-        std::count_if(s.workers.begin(), s.workers.end(), [](const WorkerBeat& w) { return w.live(); }));
+        s.live_workers());
   out += "# HELP rlm_jobs_total Jobs by what happened to them, since the queue was created.\n";
   out += "# TYPE rlm_jobs_total counter\n";
   for (const auto& [name, v] : s.counters) out += "rlm_jobs_total{event=\"" + name + "\"} " + std::to_string(v) + "\n";

@@ -1,6 +1,7 @@
 // Operating the Redis job queue: `rlm jobs status|retry|purge|bench`.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ struct QueueStatus {
   std::vector<std::pair<std::string, int64_t>> counters;
   std::vector<WorkerBeat> workers;
   std::vector<RunProgress> runs;
+
+  int64_t live_workers() const {
+    return std::count_if(workers.begin(), workers.end(), [](const WorkerBeat& w) { return w.live(); });
+  }
 };
 
 QueueStatus ReadQueueStatus(RedisClient& redis, const JobQueue& queue);
