@@ -86,11 +86,13 @@ void RunEval(Context& ctx, const RunArgs& a) {
     throw Error(ErrorKind::kConflict, "interrupted: " + where,
                 "run the same command again to resume run " + r.run_id, "Interrupted");
   }
+  for (const std::string& w : r.warnings) ctx.Note("warning: " + w);
   if (ctx.json_mode()) {
-    ctx.Emit(json::parse(r.results.dump()));
+    ctx.Emit(r.results);
     return;
   }
-  ctx.Print(r.summary_markdown + "\nOutputs in " + e.output + " (report.html, results.json, per_query.csv, runs/)\n");
+  ctx.Print(r.summary_markdown + "\nOutputs in " + e.output +
+            " (report.html, results.json, per_query.csv, runs/)\n");
 }
 
 }  // namespace
@@ -100,9 +102,11 @@ void AddEvalRun(CLI::App* eval, Context& ctx) {
   auto* sub = eval->add_subcommand("run", "Evaluate retrieval variants on a dataset (resumable, parallel)");
   sub->add_option("experiment", a->experiment, "Experiment file (YAML or JSON)");
   sub->add_option("--dataset", a->dataset, "Dataset folder (instead of an experiment file)");
-  sub->add_option("--dataset-format", a->dataset_format, "beir, trec, embedeval or synth")->capture_default_str();
+  sub->add_option("--dataset-format", a->dataset_format, "beir, trec, embedeval or synth")
+      ->capture_default_str();
   sub->add_option("--split", a->split, "BEIR split")->capture_default_str();
-  sub->add_option("--variant", a->variants, "NAME=RETRIEVAL[,key=value...] (repeatable)")->allow_extra_args(false);
+  sub->add_option("--variant", a->variants, "NAME=RETRIEVAL[,key=value...] (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("-m,--metrics", a->metrics, "trec_eval measures (repeatable)")->allow_extra_args(false);
   sub->add_option("--out", a->out, "Output folder");
   sub->add_option("--depth", a->depth, "Documents retrieved per query");

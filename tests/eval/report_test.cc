@@ -18,53 +18,68 @@
 #include <sstream>
 #include <thread>
 
+#include "eval/results_fixture.h"
+
 namespace rlm {
 namespace {
 
 namespace fs = std::filesystem;
 
-ReportData Sample() {
-  ReportData d;
-  d.title = "Evaluation <script>alert(1)</script>";
-  d.run_id = "abc123";
-  d.dataset = "scifact/test";
-  d.baseline = "bm25";
-  for (int i = 0; i < 30; ++i) d.query_ids.push_back("q" + std::to_string(i));
-  const char* names[] = {"bm25", "dense & co", "hybrid"};
-  for (int v = 0; v < 3; ++v) {
-    ReportVariant rv;
-    rv.name = names[v];
-    rv.queries = 30;
-    rv.failed = v == 1 ? 1 : 0;
-    for (const char* m : {"ndcg_cut.10", "recall.100"}) {
-      ReportMeasure me;
-      me.name = m;
-      for (int i = 0; i < 30; ++i) me.per_query.push_back(((i * 7 + v * 3) % 11) / 10.0);
-      double s = 0;
-      for (double x : me.per_query) s += x;
-      me.mean = s / 30;
-      me.ci_low = me.mean - 0.04;
-      me.ci_high = me.mean + 0.04;
-      rv.measures.push_back(me);
-    }
-    for (int i = 0; i < 30; ++i) rv.latency_ms.push_back(0.5 + 0.05 * i * (v + 1));
-    d.variants.push_back(rv);
-  }
-  d.comparisons.push_back({"bm25", "dense & co", "ndcg_cut.10", "t", 0.5, 0.45, 0.2, 0.4, -0.1, -0.1, 0.02});
-  d.comparisons.push_back({"bm25", "hybrid", "ndcg_cut.10", "t", 0.5, 0.55, 0.001, 0.002, 0.4, 0.01, 0.09});
-  return d;
+// Three variants (one with a name to escape), 30 judged queries, some empty, some failed; the user listed
+// recall.100 first, so it is the report's primary measure.
+EvalResults Sample() {
+  testing::SyntheticOptions o;
+  o.variants = {"bm25", "dense & co", "hybrid"};
+  o.p_fail = 0.05;
+  const testing::SyntheticEval s = testing::MakeSyntheticEval(7, o);
+  ResultsInput in;
+  in.dataset = &s.dataset;
+  in.outcome = &s.outcome;
+  in.metrics = {"recall.100", "ndcg_cut.10"};
+  in.bootstrap = 500;
+  EvalResults r = BuildEvalResults(in);
+  r.title = "Evaluation <script>alert(1)</script>";
+  r.run_id = "abc123";
+  r.dataset = "scifact/test";
+  return r;
 }
 
 TEST(Report, MarkdownAndEscaping) {
-  const ReportData d = Sample();
+  const EvalResults d = Sample();
   const std::string md = ReportMarkdown(d);
   EXPECT_NE(md.find("| bm25 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("0.0020 *"), std::string::npos) << md;  // significant after correction
+  EXPECT_NE(md.find("| variant | recall_100 | ndcg_cut_10 |"), std::string::npos) << md;  // the user's order
+  EXPECT_NE(md.find("B - A"), std::string::npos) << md;
   const std::string html = ReportHtml(d);
   EXPECT_EQ(html.find("<script"), std::string::npos);  // names are escaped, the page has no script
   EXPECT_NE(html.find("dense &amp; co"), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
+}
+
+// The per-query difference bars name their query in an SVG tooltip, with both values; the significance
+// matrix is filled for every pair; the changed-queries table shows query texts and documents.
+TEST(Report, DifferenceBarsNameTheirQueriesAndTheMatrixIsFull) {
+  const EvalResults d = Sample();
+  const std::string html = ReportHtml(d);
+  size_t titles = 0;
+  for (size_t at = html.find("<title>q"); at != std::string::npos; at = html.find("<title>q", at + 1))
+    ++titles;
+  // Two difference charts (dense & co, hybrid against bm25), one bar per paired query.
+  size_t paired = 0;
+  for (const Comparison& c : d.comparisons) {
+    if (c.measure == "recall_100" && c.a == "bm25") paired += c.queries;
+  }
+  EXPECT_EQ(titles, paired);
+  const Comparison& first = d.comparisons[0];
+  ASSERT_EQ(first.measure, "recall_100");
+  EXPECT_NE(html.find("query &lt;"), std::string::npos) << "query texts are shown (escaped)";
+  const size_t matrix = html.find("<h2>Significance (recall_100");
+  ASSERT_NE(matrix, std::string::npos);
+  const std::string table = html.substr(matrix, html.find("</table>", matrix) - matrix);
+  size_t cells = 0;
+  for (size_t at = table.find("<br>p "); at != std::string::npos; at = table.find("<br>p ", at + 1)) ++cells;
+  EXPECT_EQ(cells, 6u) << "3 variants: every off-diagonal cell is filled";
 }
 
 // A loopback "proxy" that records the first line of every request the browser sends it (GET http://...,
@@ -131,8 +146,8 @@ class RequestRecorder {
 };
 
 uint32_t Be32(const std::string& s, size_t at) {
-  return (uint32_t(uint8_t(s[at])) << 24) | (uint32_t(uint8_t(s[at + 1])) << 16) | (uint32_t(uint8_t(s[at + 2])) << 8) |
-         uint32_t(uint8_t(s[at + 3]));
+  return (uint32_t(uint8_t(s[at])) << 24) | (uint32_t(uint8_t(s[at + 1])) << 16) |
+         (uint32_t(uint8_t(s[at + 2])) << 8) | uint32_t(uint8_t(s[at + 3]));
 }
 
 // Decodes an 8-bit RGB/RGBA PNG and returns the fraction of pixels that are not near-white.
@@ -150,7 +165,8 @@ double InkFraction(const std::string& png) {
   }
   std::vector<uint8_t> raw((stride + 1) * h);
   uLongf raw_len = raw.size();
-  if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK) return -1;
+  if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK)
+    return -1;
   std::vector<uint8_t> prev(stride, 0), cur(stride);
   size_t ink = 0;
   for (uint32_t y = 0; y < h; ++y) {
@@ -181,6 +197,7 @@ struct BrowserRun {
   std::string log;
   std::vector<std::string> page_requests;
   double ink = -1;
+  std::string text;  // the page's visible text: printed to PDF by chromium, extracted by pdftotext
 };
 
 // Opens `html` in headless chromium (all traffic to a recording proxy) and takes a screenshot.
@@ -190,13 +207,17 @@ BrowserRun OpenInChromium(const std::string& name, const std::string& html) {
   fs::create_directories(dir);
   std::ofstream(dir / "page.html") << html;
   RequestRecorder proxy;
-  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 chromium --headless=new --no-sandbox --disable-gpu "
-                          "--no-first-run --user-data-dir='" + (dir / "profile").string() +
+  const std::string cmd = "cd '" + dir.string() +
+                          "' && timeout 60 chromium --headless=new --no-sandbox --disable-gpu "
+                          "--no-first-run --user-data-dir='" +
+                          (dir / "profile").string() +
                           "' --disable-background-networking --disable-component-update --disable-sync "
-                          "--disable-extensions --proxy-server=127.0.0.1:" + std::to_string(proxy.port()) +
+                          "--disable-extensions --proxy-server=127.0.0.1:" +
+                          std::to_string(proxy.port()) +
                           " --enable-logging=stderr --v=0 --virtual-time-budget=3000 --window-size=1200,1400 "
-                          "--screenshot=" + (dir / "shot.png").string() + " file://" + (dir / "page.html").string() +
-                          " 2>'" + (dir / "log.txt").string() + "'";
+                          "--screenshot=" +
+                          (dir / "shot.png").string() + " file://" + (dir / "page.html").string() + " 2>'" +
+                          (dir / "log.txt").string() + "'";
   BrowserRun run;
   run.exit_code = std::system(cmd.c_str());
   std::ifstream log_in(dir / "log.txt");
@@ -209,10 +230,27 @@ BrowserRun OpenInChromium(const std::string& name, const std::string& html) {
   std::stringstream png;
   png << png_in.rdbuf();
   run.ink = InkFraction(png.str());
+  const std::string pdf_cmd =
+      "cd '" + dir.string() +
+      "' && timeout 60 chromium --headless=new --no-sandbox "
+      "--disable-gpu --no-first-run --user-data-dir='" +
+      (dir / "profile").string() +
+      "' --disable-background-networking --disable-component-update --disable-sync "
+      "--disable-extensions --proxy-server=127.0.0.1:" +
+      std::to_string(proxy.port()) + " --no-pdf-header-footer --print-to-pdf=" + (dir / "page.pdf").string() +
+      " file://" + (dir / "page.html").string() + " 2>/dev/null && pdftotext -layout page.pdf page.txt";
+  if (std::system(pdf_cmd.c_str()) == 0) {
+    std::ifstream text_in(dir / "page.txt");
+    std::stringstream text;
+    text << text_in.rdbuf();
+    run.text = text.str();
+  }
   return run;
 }
 
-bool HaveChromium() { return std::system("command -v chromium >/dev/null 2>&1") == 0; }
+bool HaveChromium() {
+  return std::system("command -v chromium >/dev/null 2>&1") == 0;
+}
 
 TEST(Report, OpensInHeadlessChromiumWithoutNetworkOrErrors) {
   if (!HaveChromium()) {
@@ -224,6 +262,16 @@ TEST(Report, OpensInHeadlessChromiumWithoutNetworkOrErrors) {
   EXPECT_EQ(run.log.find("Uncaught"), std::string::npos) << run.log;
   EXPECT_TRUE(run.page_requests.empty()) << "the report made a network request: " << run.page_requests[0];
   EXPECT_GT(run.ink, 0.01) << "the screenshot is blank (or not decodable: " << run.ink << ")";
+  // What a reader sees: the measure listed first leads the charts, with labelled axes.
+  ASSERT_FALSE(run.text.empty()) << "chromium's PDF or pdftotext gave no text";
+  const size_t charts = run.text.find("Measures with 95% confidence intervals");
+  ASSERT_NE(charts, std::string::npos) << run.text;
+  const size_t recall = run.text.find("recall_100: mean over the evaluated queries", charts);
+  const size_t ndcg = run.text.find("ndcg_cut_10: mean over the evaluated queries", charts);
+  ASSERT_NE(recall, std::string::npos) << run.text;
+  EXPECT_LT(recall, ndcg) << "the first listed measure comes first";
+  EXPECT_NE(run.text.find("milliseconds per query"), std::string::npos) << "latency axis label";
+  EXPECT_NE(run.text.find("dense & co - bm25"), std::string::npos) << "difference chart with its axis label";
 }
 
 // The detectors can fail: a page with an external image, a script error and nothing drawn trips all three.
@@ -231,9 +279,10 @@ TEST(Report, BrowserCheckCatchesRequestsErrorsAndBlankPages) {
   if (!HaveChromium()) {
     GTEST_SKIP() << "chromium is not installed (scripts/setup installs it); the browser test did not run";
   }
-  const BrowserRun run = OpenInChromium(
-      "control", "<!DOCTYPE html><html><body><img src=\"http://rlm-report-test.invalid/a.png\">"
-                 "<script>undefinedFunction();</script></body></html>");
+  const BrowserRun run =
+      OpenInChromium("control",
+                     "<!DOCTYPE html><html><body><img src=\"http://rlm-report-test.invalid/a.png\">"
+                     "<script>undefinedFunction();</script></body></html>");
   ASSERT_EQ(run.exit_code, 0) << run.log;
   ASSERT_EQ(run.page_requests.size(), 1u);
   EXPECT_NE(run.page_requests[0].find("rlm-report-test.invalid"), std::string::npos) << run.page_requests[0];

@@ -1,0 +1,98 @@
+#include "eval/comparison.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace rlm {
+
+Comparison ComparePair(const ScoresById& a, const ScoresById& b, std::string_view measure,
+                       const ComparisonOptions& options) {
+  Comparison c;
+  c.a = a.system;
+  c.b = b.system;
+  c.measure = std::string(measure);
+  c.test = std::string(PairedTestName(options.test));
+  std::vector<double> x, y;  // A's and B's values on the paired queries, in query id order
+  auto ia = a.values.begin();
+  auto ib = b.values.begin();
+  while (ia != a.values.end() || ib != b.values.end()) {
+    if (ib == b.values.end() || (ia != a.values.end() && ia->first < ib->first)) {
+      ++c.only_a;
+      ++ia;
+    } else if (ia == a.values.end() || ib->first < ia->first) {
+      ++c.only_b;
+      ++ib;
+    } else {
+      x.push_back(ia->second);
+      y.push_back(ib->second);
+      ++ia;
+      ++ib;
+    }
+  }
+  c.queries = x.size();
+  double sum_a = 0, sum_b = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sum_a += x[i];
+    sum_b += y[i];
+    if (y[i] > x[i]) ++c.better;
+    if (y[i] < x[i]) ++c.worse;
+    if (y[i] == x[i]) ++c.tied;
+  }
+  if (!x.empty()) {
+    c.mean_a = sum_a / static_cast<double>(x.size());
+    c.mean_b = sum_b / static_cast<double>(x.size());
+  }
+  c.difference = c.mean_b - c.mean_a;
+  if (x.size() < 2) {
+    c.note = "fewer than two queries were evaluated in both " + c.a + " and " + c.b + "; no test is possible";
+    return c;
+  }
+  if (c.better == 0 && c.worse == 0) {
+    c.note = "every paired query scores the same in both systems; there is no difference to test";
+    return c;
+  }
+  // ComparePaired takes differences first - second: B first gives B - A.
+  const PairedComparison pc = ComparePaired(y, x, options.test, options.stats);
+  c.p_value = pc.p_value;
+  c.ci_low = pc.ci_low;
+  c.ci_high = pc.ci_high;
+  c.effect_size = pc.effect_size;
+  if (!std::isfinite(c.effect_size)) {
+    c.effect_size = 0;
+    c.note = "every paired difference is the same; the effect size d_z is undefined (no variance)";
+  }
+  if (std::isnan(c.p_value)) {
+    c.p_value = 1;
+    c.note = "the paired differences have no variance; the test is undefined";
+  }
+  c.p_adjusted = c.p_value;
+  return c;
+}
+
+std::vector<Comparison> CompareAllPairs(std::span<const ScoresById> systems, std::string_view measure,
+                                        const ComparisonOptions& options) {
+  std::vector<Comparison> out;
+  for (size_t i = 0; i < systems.size(); ++i) {
+    for (size_t j = i + 1; j < systems.size(); ++j)
+      out.push_back(ComparePair(systems[i], systems[j], measure, options));
+  }
+  std::vector<double> p;
+  for (const Comparison& c : out) p.push_back(c.p_value);
+  const std::vector<double> adjusted = AdjustPValues(p, options.correction);
+  for (size_t i = 0; i < out.size(); ++i) out[i].p_adjusted = adjusted[i];
+  return out;
+}
+
+std::vector<std::string> PairingWarnings(std::span<const Comparison> comparisons) {
+  std::vector<std::string> out;
+  for (const Comparison& c : comparisons) {
+    if (c.dropped() == 0) continue;
+    out.push_back(c.a + " vs " + c.b + " (" + c.measure + "): paired on " + std::to_string(c.queries) +
+                  " queries; " + std::to_string(c.only_a) + " evaluated only in " + c.a + " and " +
+                  std::to_string(c.only_b) + " only in " + c.b + " were not compared");
+  }
+  return out;
+}
+
+}  // namespace rlm
