@@ -51,6 +51,15 @@ std::vector<double> Ticks(double lo, double hi) {
   return out;
 }
 
+// The smallest tick at or above hi (> 0), so an axis ends on a labelled tick.
+double NiceMax(double hi) {
+  if (!(hi > 0)) return 1;
+  const std::vector<double> ticks = Ticks(0, hi);
+  if (ticks.size() < 2) return hi;
+  const double step = ticks[1] - ticks[0];
+  return std::ceil(hi / step - 1e-9) * step;
+}
+
 int TickDecimals(const std::vector<double>& ticks) {
   if (ticks.size() < 2) return 2;
   const double step = ticks[1] - ticks[0];
@@ -100,7 +109,7 @@ std::string MeasureChart(const EvalResults& r, size_t m) {
   Svg svg(left + width + 90, plot_bottom + 44, r.measures[m].name + " by variant");
   double hi = 0;
   for (const VariantResults& v : r.variants) hi = std::max({hi, v.ci[m].high, v.summary[m]});
-  hi = hi <= 0 ? 1 : Ticks(0, hi).back() < hi ? hi * 1.05 : Ticks(0, hi).back();
+  hi = NiceMax(hi);
   auto x = [&](double value) { return left + width * std::clamp(value / hi, 0.0, 1.0); };
   svg.Text(0, 15, r.measures[m].name + ": mean over the evaluated queries, with its 95% bootstrap interval",
            "class=\"t\"");
@@ -247,7 +256,7 @@ std::string LatencyChart(const EvalResults& r) {
     std::sort(sorted.back().begin(), sorted.back().end());
     hi = std::max(hi, SortedQuantile(sorted.back(), 0.95));
   }
-  hi = hi <= 0 ? 1 : Ticks(0, hi).back() < hi ? hi * 1.05 : Ticks(0, hi).back();
+  hi = NiceMax(hi);
   auto x = [&](double ms) { return left + width * std::clamp(ms / hi, 0.0, 1.0); };
   svg.Text(0, 15, "Query latency (box: p25-p75, line: median, whiskers: p5-p95)", "class=\"t\"");
   svg.XAxis(left, left + width, plot_bottom + 4, top, 0, hi, "milliseconds per query");
