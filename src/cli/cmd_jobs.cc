@@ -7,6 +7,7 @@
 #include "cli/context.h"
 #include "core/error.h"
 #include "embed/embedding_cache.h"
+#include "eval/jobs.h"
 #include "jobs/admin.h"
 #include "jobs/eval_jobs.h"
 #include "jobs/queue.h"
@@ -18,7 +19,7 @@ struct WorkerArgs {
   std::string redis;
   size_t concurrency = 5;
   int visibility_ms = 30000;
-  int max_attempts = 3;
+  int max_attempts = kJobAttempts;
   std::string blob_dir;
   double idle_exit_s = 0;
 };
@@ -28,14 +29,16 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
   if (a.concurrency == 0) throw UsageError("--concurrency must be at least 1");
   if (a.max_attempts < 1) throw UsageError("--max-attempts must be at least 1");
   if (a.visibility_ms < 100) throw UsageError("--visibility-ms must be at least 100");
-  const std::string blob_dir =
-      a.blob_dir.empty() ? (std::filesystem::path(EmbeddingCache::DefaultDir()) / "blobs").string() : a.blob_dir;
+  const std::string blob_dir = a.blob_dir.empty()
+                                   ? (std::filesystem::path(EmbeddingCache::DefaultDir()) / "blobs").string()
+                                   : a.blob_dir;
   const JobQueue queue;
   EvalJobHandler handler(url, queue, blob_dir);
   WorkerOptions o;
   o.concurrency = a.concurrency;
   o.visibility_ms = a.visibility_ms;
   o.max_attempts = a.max_attempts;
+  o.backoff_ms = kJobBackoffMs;  // the evaluation jobs' backoff (eval/jobs.h), as in-process runs retry
   o.idle_exit_ms = static_cast<int>(a.idle_exit_s * 1000);
   WorkerStats stats;
   ctx.Note("worker serving " + url.Redacted() + " with concurrency " + std::to_string(a.concurrency) +
@@ -43,7 +46,8 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
   {
     const StopOnSignals signals;
     o.stop = &signals.flag();
-    RunWorker(url, queue, o, [&handler](const Job& j) { return handler(j); }, &stats);
+    RunWorker(
+        url, queue, o, [&handler](const Job& j) { return handler(j); }, &stats);
   }
   const json summary = {{"handled", stats.handled.load()},
                         {"failed_attempts", stats.failed.load()},
@@ -54,8 +58,8 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
     ctx.Emit(summary);
   } else {
     ctx.Note("worker stopped: " + std::to_string(stats.handled.load()) + " jobs handled, " +
-             std::to_string(stats.failed.load()) + " failed attempts, " + std::to_string(stats.reclaimed.load()) +
-             " taken over from other workers; embedding batches: " +
+             std::to_string(stats.failed.load()) + " failed attempts, " +
+             std::to_string(stats.reclaimed.load()) + " taken over from other workers; embedding batches: " +
              std::to_string(handler.counters().batches_computed.load()) + " computed, " +
              std::to_string(handler.counters().batches_reused.load()) + " found in Redis");
   }
@@ -105,8 +109,9 @@ void Status(Context& ctx, const JobsArgs& a) {
     return;
   }
   std::string out = "Redis " + redis.url().Redacted() + "\n";
-  out += "  queued " + std::to_string(s.queued) + ", running " + std::to_string(s.running) + ", waiting to retry " +
-         std::to_string(s.delayed) + ", dead-lettered " + std::to_string(s.dead) + "\n  since created:";
+  out += "  queued " + std::to_string(s.queued) + ", running " + std::to_string(s.running) +
+         ", waiting to retry " + std::to_string(s.delayed) + ", dead-lettered " + std::to_string(s.dead) +
+         "\n  since created:";
   for (const auto& [name, v] : s.counters) out += " " + name + " " + std::to_string(v);
   out += "\n  workers: " + std::to_string(s.live_workers()) + " live\n";
   for (const WorkerBeat& w : s.workers) {
@@ -114,8 +119,8 @@ void Status(Context& ctx, const JobsArgs& a) {
            (w.live() ? "" : ", presumed gone") + ")\n";
   }
   for (const RunProgress& p : s.runs) {
-    out += "  run " + p.run + ": " + std::to_string(p.query_done) + "/" + std::to_string(p.queries * p.variants) +
-           " query jobs" + (p.finished ? ", finished" : "") + "\n";
+    out += "  run " + p.run + ": " + std::to_string(p.query_done) + "/" +
+           std::to_string(p.queries * p.variants) + " query jobs" + (p.finished ? ", finished" : "") + "\n";
   }
   ctx.Print(out);
 }
@@ -149,8 +154,8 @@ void Bench(Context& ctx, const JobsArgs& a) {
               {"produce_per_s", static_cast<int64_t>(r.produce_per_s)},
               {"consume_per_s", static_cast<int64_t>(r.consume_per_s)}});
   } else {
-    ctx.Line(std::to_string(r.jobs) + " no-op jobs, concurrency " + std::to_string(r.concurrency) + ": produced " +
-             std::to_string(static_cast<int64_t>(r.produce_per_s)) + "/s, consumed " +
+    ctx.Line(std::to_string(r.jobs) + " no-op jobs, concurrency " + std::to_string(r.concurrency) +
+             ": produced " + std::to_string(static_cast<int64_t>(r.produce_per_s)) + "/s, consumed " +
              std::to_string(static_cast<int64_t>(r.consume_per_s)) + "/s");
   }
 }
@@ -159,16 +164,19 @@ void Bench(Context& ctx, const JobsArgs& a) {
 
 void RegisterJobsCommands(CLI::App& app, Context& ctx) {
   auto w = std::make_shared<WorkerArgs>();
-  CLI::App* worker = app.add_subcommand("worker", "Serve the jobs of distributed evaluation runs (Redis Streams)");
+  CLI::App* worker =
+      app.add_subcommand("worker", "Serve the jobs of distributed evaluation runs (Redis Streams)");
   worker->add_option("--redis", w->redis, "redis://[:password@]host:port[/db]")->required();
   worker->add_option("--concurrency", w->concurrency, "Jobs run at once")->capture_default_str();
-  worker->add_option("--visibility-ms", w->visibility_ms,
-                     "A job idle this long in a dead or stalled worker is taken over")
+  worker
+      ->add_option("--visibility-ms", w->visibility_ms,
+                   "A job idle this long in a dead or stalled worker is taken over")
       ->capture_default_str();
   worker->add_option("--max-attempts", w->max_attempts, "Attempts before the dead-letter stream")
       ->capture_default_str();
   worker->add_option("--blob-dir", w->blob_dir, "Local cache of the runs' inputs [$RLM_CACHE_DIR/blobs]");
-  worker->add_option("--exit-when-idle", w->idle_exit_s, "Leave after this many seconds without jobs (0: never)");
+  worker->add_option("--exit-when-idle", w->idle_exit_s,
+                     "Leave after this many seconds without jobs (0: never)");
   OnRun(worker, ctx, [&ctx, w] { RunWorkerCommand(ctx, *w); });
 
   auto a = std::make_shared<JobsArgs>();
@@ -190,7 +198,8 @@ void RegisterJobsCommands(CLI::App& app, Context& ctx) {
   CLI::App* bench = jobs->add_subcommand("bench", "Measure the queue with no-op jobs");
   bench->add_option("--redis", a->redis, "redis://[:password@]host:port[/db]")->required();
   bench->add_option("--jobs", a->jobs, "Jobs")->capture_default_str();
-  bench->add_option("--concurrency", a->concurrency, "Jobs run at once by the consumer")->capture_default_str();
+  bench->add_option("--concurrency", a->concurrency, "Jobs run at once by the consumer")
+      ->capture_default_str();
   OnRun(bench, ctx, [&ctx, a] { Bench(ctx, *a); });
 }
 

@@ -53,4 +53,8 @@ class Embedder {
 std::unique_ptr<Embedder> MakeEmbedder(std::string_view spec);
 std::vector<std::string> EmbedderKinds();
 
+// Embeds `texts` (document role) into `out` (texts.size() * Dims() floats), in parallel batches of the
+// embedder's PreferredBatch on TBB. The first error of any batch reaches the caller.
+void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out);
+
 }  // namespace rlm

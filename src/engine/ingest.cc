@@ -39,9 +39,9 @@ void CheckText(std::string_view text, size_t offset_base, const std::string& sou
   }
   if (const void* nul = std::memchr(text.data(), 0, text.size())) {
     size_t off = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
-    throw InvalidInput(source + ": NUL byte at byte offset " + std::to_string(offset_base + off) +
-                           " (binary content?)",
-                       "rlm loads text files only", "BinaryContent");
+    throw InvalidInput(
+        source + ": NUL byte at byte offset " + std::to_string(offset_base + off) + " (binary content?)",
+        "rlm loads text files only", "BinaryContent");
   }
 }
 
@@ -62,10 +62,11 @@ std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& re
   const std::string fp = embedder->Fingerprint();
   if (recorded && *recorded != fp && !ws.ListBuffers().empty()) {
     const bool same_spec = recorded_spec && *recorded_spec == spec;
-    throw Conflict(same_spec ? "the model of embedder '" + spec + "' changed since this workspace was embedded (" +
-                                   *recorded + " -> " + fp + ")"
-                             : "this workspace's vectors were made by embedder '" + recorded_spec.value_or("?") +
-                                   "'; '" + spec + "' is a different model",
+    throw Conflict(same_spec
+                       ? "the model of embedder '" + spec + "' changed since this workspace was embedded (" +
+                             *recorded + " -> " + fp + ")"
+                       : "this workspace's vectors were made by embedder '" + recorded_spec.value_or("?") +
+                             "'; '" + spec + "' is a different model",
                    "re-embed every buffer with `rlm chunk embed --all --embedder " + spec +
                        "`, or use another workspace (--db-path)",
                    "EmbedderMismatch");
@@ -75,15 +76,6 @@ std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& re
     ws.SetMeta("embedder_fingerprint", fp);
   }
   return embedder;
-}
-
-void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out) {
-  const size_t dims = embedder.Dims();
-  const size_t batch = std::max<size_t>(1, embedder.PreferredBatch());
-  tbb::parallel_for(size_t{0}, (texts.size() + batch - 1) / batch, [&](size_t b) {
-    size_t from = b * batch, to = std::min(texts.size(), from + batch);
-    embedder.Embed(texts.subspan(from, to - from), EmbedRole::kDocument, out + from * dims);
-  });
 }
 
 namespace {
@@ -202,12 +194,13 @@ IngestStats IngestText(Workspace& ws, const Embedder& embedder, BufferInfo& info
 
     // Newline positions of the segment give 1-based line ranges by binary search.
     std::vector<uint32_t> newlines;
-    for (const char* p = seg.data(); (p = static_cast<const char*>(std::memchr(p, '\n', seg.data() + seg.size() - p)));
-         ++p) {
+    for (const char* p = seg.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', seg.data() + seg.size() - p))); ++p) {
       newlines.push_back(static_cast<uint32_t>(p - seg.data()));
     }
     auto lines_before = [&](size_t pos) {  // newlines in [0, pos)
-      return static_cast<uint64_t>(std::lower_bound(newlines.begin(), newlines.end(), pos) - newlines.begin());
+      return static_cast<uint64_t>(std::lower_bound(newlines.begin(), newlines.end(), pos) -
+                                   newlines.begin());
     };
 
     std::vector<ChunkRecord> records(spans.size());

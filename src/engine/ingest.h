@@ -32,7 +32,7 @@ struct IngestOptions {
   std::string embedder;  // a --embedder spec; empty: the workspace's (see WorkspaceEmbedder)
   std::string chunker = "semantic";
   ChunkOptions chunk;
-  ProgressFn progress;  // phase "load", bytes
+  ProgressFn progress;       // phase "load", bytes
   size_t source_offset = 0;  // bytes of the source before `text` (a dropped BOM), for error offsets
   size_t segment_bytes = kIngestSegmentBytes;  // texts longer than this are processed in segments
 };
@@ -46,7 +46,7 @@ struct IngestStats {
   size_t removed = 0;   // old chunks deleted
   size_t embedded = 0;  // vectors the workspace did not have (computed or taken from the embedding cache)
   size_t embeddings_reused = 0;  // vectors found already stored
-  size_t computed = 0;  // of `embedded`, vectors the embedder computed (not served by the embedding cache)
+  size_t computed = 0;   // of `embedded`, vectors the embedder computed (not served by the embedding cache)
   size_t truncated = 0;  // of `computed`, chunks longer than the model's window, cut to fit
 };
 
@@ -73,9 +73,6 @@ std::string WorkspaceEmbedderSpec(Workspace& ws, const std::string& requested = 
 // is recorded (call inside a write transaction for that). Switching a workspace with buffers to another
 // embedder is EmbedBuffers' job.
 std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& requested = "");
-
-// Embeds `texts` (document role) into `out` (texts.size() * Dims() floats), in parallel batches on TBB.
-void EmbedTexts(const Embedder& embedder, std::span<const std::string_view> texts, float* out);
 
 struct EmbedReport {
   BufferInfo buffer;

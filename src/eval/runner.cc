@@ -7,22 +7,25 @@
 
 #include "core/error.h"
 #include "embed/embedder.h"
-#include "engine/ingest.h"
+#include "eval/jobs.h"
 
 namespace rlm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
-bool Stopped(const RunOptions& o) { return o.stop != nullptr && o.stop->load(std::memory_order_relaxed); }
+bool Stopped(const RunOptions& o) {
+  return o.stop != nullptr && o.stop->load(std::memory_order_relaxed);
+}
 
 // Unit vectors for one variant: from the ledger when present, else embedded in batches (each batch is an
 // embedding job, stored as soon as it is done). Returns early (incomplete) when the run is stopped.
 std::vector<float> UnitVectors(const CorpusUnits& units, const Embedder& embedder, Ledger& ledger,
                                const RunOptions& options, const std::string& phase, uint64_t* computed) {
-  constexpr size_t kJob = 1024;  // units per embedding job
   const size_t dims = embedder.Dims();
   const std::string fp = embedder.Fingerprint();
   std::vector<float> vectors(units.texts.size() * dims);
@@ -30,9 +33,10 @@ std::vector<float> UnitVectors(const CorpusUnits& units, const Embedder& embedde
   tbb::parallel_for(size_t{0}, keys.size(), [&](size_t i) { keys[i] = ContentHash(units.texts[i]); });
   const uint64_t before = embedder.counters().texts.load();
   size_t done = 0;
-  for (size_t begin = 0; begin < keys.size(); begin += kJob) {
+  for (size_t job = 0; job < EmbedJobCount(keys.size()); ++job) {
     if (Stopped(options)) break;
-    const size_t n = std::min(kJob, keys.size() - begin);
+    const UnitRange range = EmbedJobUnits(job, keys.size());
+    const size_t begin = range.begin, n = range.size();
     std::span<const Hash128> job_keys(keys.data() + begin, n);
     float* out = vectors.data() + begin * dims;
     std::vector<bool> found;
@@ -63,8 +67,10 @@ std::vector<float> UnitVectors(const CorpusUnits& units, const Embedder& embedde
 
 }  // namespace
 
-RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& options) {
-  if (corpus.doc_ids.size() != corpus.doc_texts.size() || corpus.query_ids.size() != corpus.query_texts.size()) {
+RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>& variants,
+                         const RunOptions& options) {
+  if (corpus.doc_ids.size() != corpus.doc_texts.size() ||
+      corpus.query_ids.size() != corpus.query_texts.size()) {
     throw InternalError("corpus ids and texts differ in length");
   }
   Ledger ledger(options.out_dir);
@@ -82,7 +88,7 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
 
     std::unique_ptr<Embedder> embedder;
     std::vector<float> vectors;
-    size_t dims = 0;
+    size_t dims = 0;  // of the unit vectors
     auto t0 = Clock::now();
     const CorpusUnits units = SplitCorpus(corpus.doc_texts, v.chunker, v.chunk);
     if (v.retrieval.NeedsVectors() && !todo.empty()) {
@@ -107,15 +113,9 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
         r.query_id = corpus.query_ids[q];
         for (r.attempts = 1;; ++r.attempts) {
           try {
-            const auto start = Clock::now();
-            std::vector<float> qv;
-            if (embedder) {
-              qv.resize(dims);
-              const std::string_view text = corpus.query_texts[q];
-              embedder->Embed(std::span(&text, 1), EmbedRole::kQuery, qv.data());
-            }
-            r.docs = retriever.Retrieve(corpus.query_texts[q], qv);
-            r.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+            JobResult done = RunQueryJob(retriever, embedder.get(), corpus.query_texts[q]);
+            r.docs = std::move(done.docs);
+            r.latency_us = done.latency_us;
             r.ok = true;
             r.error.clear();
             break;
@@ -124,7 +124,7 @@ RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>&
             r.error = e.what();
             r.docs.clear();
             if (r.attempts >= kJobAttempts) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50 << r.attempts));
+            std::this_thread::sleep_for(JobRetryDelay(r.attempts));
           }
         }
         ledger.Append(options.run_id, r);

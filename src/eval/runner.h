@@ -2,7 +2,8 @@
 // ledger, so a vector is computed once per (embedder, text) in an output folder and, for models, once per
 // machine through the embedding cache), then one job per (variant, query) on a TBB pool. Results go to the
 // checkpoint ledger (eval/ledger.h) in batches; a re-run of the same run id resumes and recomputes only
-// the jobs without a result. A job that throws is retried (kJobAttempts in all, with backoff) and then
+// the jobs without a result. The job bodies, attempt limit and backoff are eval/jobs.h's: a job that throws
+// is retried (kJobAttempts in all, waiting JobRetryDelay) and then
 // recorded as failed with its error: failures are counted and reported, never scored as 0.
 #pragma once
 
@@ -38,18 +39,18 @@ struct RunCorpus {
 
 struct RunOptions {
   std::string run_id;
-  std::string out_dir;                     // the ledger lives here
-  size_t flush_every = 256;                // results per ledger transaction
+  std::string out_dir;                      // the ledger lives here
+  size_t flush_every = 256;                 // results per ledger transaction
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to stop scheduling new jobs
-  ProgressFn progress = nullptr;           // phases "embed <variant>", "query <variant>"
+  ProgressFn progress = nullptr;            // phases "embed <variant>", "query <variant>"
 };
 
 struct VariantRun {
   std::string name;
   std::vector<JobResult> results;  // one per query, in query order (missing when interrupted)
   size_t failed = 0;
-  size_t resumed = 0;              // results taken from the ledger
-  uint64_t vectors_computed = 0;   // units embedded by this run (0 when all came from the ledger/cache)
+  size_t resumed = 0;             // results taken from the ledger
+  uint64_t vectors_computed = 0;  // units embedded by this run (0 when all came from the ledger/cache)
   double embed_seconds = 0;
   double index_seconds = 0;
   double query_seconds = 0;
@@ -60,8 +61,7 @@ struct RunOutcome {
   bool interrupted = false;
 };
 
-inline constexpr int kJobAttempts = 3;
-
-RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& options);
+RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>& variants,
+                         const RunOptions& options);
 
 }  // namespace rlm

@@ -1,24 +1,24 @@
 #include "jobs/eval_jobs.h"
 
 #include <tbb/parallel_for.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/hash.h"
 #include "embed/embedder.h"
-#include "engine/ingest.h"
+#include "eval/jobs.h"
 
 namespace rlm {
 namespace {
@@ -29,8 +29,12 @@ using json = nlohmann::json;
 
 // ---- little binary writer/reader --------------------------------------------------------------------
 
-void PutU32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
-void PutU64(std::string& s, uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
+void PutU32(std::string& s, uint32_t v) {
+  s.append(reinterpret_cast<const char*>(&v), 4);
+}
+void PutU64(std::string& s, uint64_t v) {
+  s.append(reinterpret_cast<const char*>(&v), 8);
+}
 void PutStr(std::string& s, std::string_view v) {
   PutU64(s, v.size());
   s.append(v);
@@ -59,7 +63,9 @@ class Reader {
     if (pos_ != data_.size()) Fail(std::to_string(data_.size() - pos_) + " bytes after the end");
   }
   size_t left() const { return data_.size() - pos_; }
-  [[noreturn]] void Fail(const std::string& msg) const { throw IoError(std::string(what_) + " is corrupt: " + msg); }
+  [[noreturn]] void Fail(const std::string& msg) const {
+    throw IoError(std::string(what_) + " is corrupt: " + msg);
+  }
 
  private:
   template <class T>
@@ -78,7 +84,6 @@ class Reader {
 constexpr std::string_view kCorpusMagic = "rlm-corpus-1";
 constexpr std::string_view kResultMagic = "R1";
 
-
 // "<a> <b>" -> {a, b}
 std::pair<size_t, size_t> ParsePair(std::string_view payload) {
   const size_t sp = payload.find(' ');
@@ -87,7 +92,8 @@ std::pair<size_t, size_t> ParsePair(std::string_view payload) {
   if (ok) {
     auto [p1, e1] = std::from_chars(payload.data(), payload.data() + sp, a);
     auto [p2, e2] = std::from_chars(payload.data() + sp + 1, payload.data() + payload.size(), b);
-    ok = e1 == std::errc() && p1 == payload.data() + sp && e2 == std::errc() && p2 == payload.data() + payload.size();
+    ok = e1 == std::errc() && p1 == payload.data() + sp && e2 == std::errc() &&
+         p2 == payload.data() + payload.size();
   }
   if (!ok) throw InvalidInput("malformed job payload '" + std::string(payload.substr(0, 40)) + "'");
   return {a, b};
@@ -95,9 +101,9 @@ std::pair<size_t, size_t> ParsePair(std::string_view payload) {
 
 // The Redis key of one embedding batch's vectors: the embedder's fingerprint and the units' texts.
 std::string VectorKey(const JobQueue& q, const Embedder& embedder, const CorpusUnits& units, size_t batch) {
-  const size_t begin = batch * kUnitsPerEmbedJob, end = std::min(units.texts.size(), begin + kUnitsPerEmbedJob);
+  const UnitRange range = EmbedJobUnits(batch, units.texts.size());
   std::string key_material = embedder.Fingerprint() + "\n" + std::to_string(embedder.Dims()) + "\n";
-  for (size_t u = begin; u < end; ++u) key_material += ContentHash(units.texts[u]).Bytes();
+  for (size_t u = range.begin; u < range.end; ++u) key_material += ContentHash(units.texts[u]).Bytes();
   return q.Key("vec:") + ContentHash(key_material).Hex();
 }
 
@@ -105,11 +111,14 @@ std::string VectorKey(const JobQueue& q, const Embedder& embedder, const CorpusU
 int64_t LiveWorkers(const RedisValue& beats) {
   const int64_t now = UnixMillis();
   int64_t n = 0;
-  for (const RedisValue& b : beats.Array("HVALS workers")) n += now - b.Integer("a heartbeat") < kWorkerGoneMs;
+  for (const RedisValue& b : beats.Array("HVALS workers"))
+    n += now - b.Integer("a heartbeat") < kWorkerGoneMs;
   return n;
 }
 
-size_t Batches(const CorpusUnits& units) { return (units.texts.size() + kUnitsPerEmbedJob - 1) / kUnitsPerEmbedJob; }
+size_t Batches(const CorpusUnits& units) {
+  return EmbedJobCount(units.texts.size());
+}
 
 }  // namespace
 
@@ -258,10 +267,11 @@ JobResult DecodeJobResult(std::string_view value) {
 std::string PutBlob(RedisClient& redis, const JobQueue& queue, std::string_view data, uint64_t max_bytes,
                     std::string_view what) {
   if (data.size() > max_bytes) {
-    throw InvalidInput(std::string(what) + " is " + std::to_string(data.size() >> 20) + " MB, over the " +
-                           std::to_string(max_bytes >> 20) + " MB that may be shipped through Redis",
-                       "raise --max-ship-mb (Redis accepts values up to 512 MB), or evaluate a smaller corpus",
-                       "TooLargeToShip");
+    throw InvalidInput(
+        std::string(what) + " is " + std::to_string(data.size() >> 20) + " MB, over the " +
+            std::to_string(max_bytes >> 20) + " MB that may be shipped through Redis",
+        "raise --max-ship-mb (Redis accepts values up to 512 MB), or evaluate a smaller corpus",
+        "TooLargeToShip");
   }
   const std::string hash = ContentHash(data).Hex();
   const std::string key = queue.Key("blob:") + hash;
@@ -271,7 +281,8 @@ std::string PutBlob(RedisClient& redis, const JobQueue& queue, std::string_view 
   return hash;
 }
 
-std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string& hash, const std::string& cache_dir) {
+std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string& hash,
+                    const std::string& cache_dir) {
   const fs::path cached = cache_dir.empty() ? fs::path() : fs::path(cache_dir) / hash;
   if (!cache_dir.empty()) {
     std::ifstream in(cached, std::ios::binary);
@@ -305,8 +316,8 @@ std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string
 
 // ---- coordinator ------------------------------------------------------------------------------------
 
-RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& options,
-                          const DistributedOptions& d) {
+RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants,
+                          const RunOptions& options, const DistributedOptions& d) {
   auto stopped = [&] { return options.stop && options.stop->load(std::memory_order_relaxed); };
   RedisClient redis(d.url);
   const JobQueue queue(d.prefix);
@@ -314,7 +325,8 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
   const std::string& run = options.run_id;
   const std::string meta = queue.Key("run:") + run;
   const std::string corpus_hash = PutBlob(redis, queue, EncodeCorpus(corpus), d.max_ship_bytes, "the corpus");
-  const std::string variants_hash = PutBlob(redis, queue, EncodeVariants(variants), d.max_ship_bytes, "the variants");
+  const std::string variants_hash =
+      PutBlob(redis, queue, EncodeVariants(variants), d.max_ship_bytes, "the variants");
   redis.Pipeline({{"HSET", meta, "corpus", corpus_hash, "variants", variants_hash, "queries",
                    std::to_string(corpus.query_ids.size()), "variant_count", std::to_string(variants.size())},
                   {"HSETNX", meta, "created_ms", std::to_string(UnixMillis())},
@@ -343,7 +355,8 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
         }
         options.progress(phase + " | " + std::to_string(running) + " running, " +
                              std::to_string(r[2].Integer("ZCARD")) + " waiting to retry, " +
-                             (r[3].IsNil() ? "0" : r[3].str) + " dead, " + std::to_string(LiveWorkers(r[4])) + " workers",
+                             (r[3].IsNil() ? "0" : r[3].str) + " dead, " + std::to_string(LiveWorkers(r[4])) +
+                             " workers",
                          done, total);
       }
       if (done >= total) break;
@@ -390,7 +403,8 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
     }
   }
   for (size_t v = 0; v < variants.size(); ++v) {
-    if (variants[v].retrieval.NeedsVectors() && variant_error[v].empty()) variant_error[v] = variant_error[embeds_for[v]];
+    if (variants[v].retrieval.NeedsVectors() && variant_error[v].empty())
+      variant_error[v] = variant_error[embeds_for[v]];
   }
 
   // Phase 2: one job per (variant, query).
@@ -412,8 +426,8 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
   }
 
   // Collect every result (HSCAN: bounded replies however large the run).
-  std::vector<std::vector<std::optional<JobResult>>> got(variants.size(),
-                                                         std::vector<std::optional<JobResult>>(corpus.query_ids.size()));
+  std::vector<std::vector<std::optional<JobResult>>> got(
+      variants.size(), std::vector<std::optional<JobResult>>(corpus.query_ids.size()));
   std::string cursor = "0";
   do {
     RedisValue r = redis.Command({"HSCAN", queue.ResultsKey(run, "query"), cursor, "COUNT", "500"});
@@ -427,8 +441,8 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
       size_t v = 0, q = 0;
       auto [p1, e1] = std::from_chars(id.data(), id.data() + (colon == std::string::npos ? 0 : colon), v);
       auto [p2, e2] = std::from_chars(id.data() + colon + 1, id.data() + id.size(), q);
-      if (colon == std::string::npos || e1 != std::errc() || e2 != std::errc() || p2 != id.data() + id.size() ||
-          v >= variants.size() || q >= corpus.query_ids.size()) {
+      if (colon == std::string::npos || e1 != std::errc() || e2 != std::errc() ||
+          p2 != id.data() + id.size() || v >= variants.size() || q >= corpus.query_ids.size()) {
         throw IoError("a result in " + queue.ResultsKey(run, "query") + " has a bad job id '" + id + "'");
       }
       got[v][q] = DecodeJobResult(kv[i + 1].String("a result"));
@@ -507,8 +521,8 @@ struct EvalJobHandler::Impl {
       std::lock_guard lock(mu);
       for (size_t i = 0; i < runs.size(); ++i) {
         if (runs[i].first != run_id) continue;
-        std::rotate(runs.begin() + static_cast<std::ptrdiff_t>(i), runs.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                    runs.end());
+        std::rotate(runs.begin() + static_cast<std::ptrdiff_t>(i),
+                    runs.begin() + static_cast<std::ptrdiff_t>(i) + 1, runs.end());
         return runs.back().second;
       }
     }
@@ -525,7 +539,8 @@ struct EvalJobHandler::Impl {
     auto loaded = std::make_shared<LoadedRun>();
     loaded->corpus = DecodeCorpus(GetBlob(redis, queue, fields["corpus"], blob_dir));
     loaded->variants = DecodeVariants(GetBlob(redis, queue, fields["variants"], blob_dir));
-    for (size_t i = 0; i < loaded->variants.size(); ++i) loaded->states.push_back(std::make_unique<VariantState>());
+    for (size_t i = 0; i < loaded->variants.size(); ++i)
+      loaded->states.push_back(std::make_unique<VariantState>());
     std::lock_guard lock(mu);
     for (const auto& [id, run] : runs) {
       if (id == run_id) return run;  // another thread loaded it meanwhile
@@ -540,25 +555,27 @@ struct EvalJobHandler::Impl {
     std::lock_guard lock(run.mu);
     VariantState& s = *run.states[v];
     if (!s.units) {
-      s.units = std::make_unique<CorpusUnits>(SplitCorpus(run.corpus.doc_texts, run.variants[v].chunker, run.variants[v].chunk));
+      s.units = std::make_unique<CorpusUnits>(
+          SplitCorpus(run.corpus.doc_texts, run.variants[v].chunker, run.variants[v].chunk));
     }
-    if (!s.embedder && run.variants[v].retrieval.NeedsVectors()) s.embedder = MakeEmbedder(run.variants[v].embedder);
+    if (!s.embedder && run.variants[v].retrieval.NeedsVectors())
+      s.embedder = MakeEmbedder(run.variants[v].embedder);
   }
 
   std::string Embed(LoadedRun& run, size_t v, size_t batch) {
     Prepare(run, v);
     VariantState& s = *run.states[v];
-    if (batch >= Batches(*s.units)) throw InvalidInput("embedding batch " + std::to_string(batch) + " out of range");
+    const UnitRange range = EmbedJobUnits(batch, s.units->texts.size());
     RedisClient& redis = Client();
     const std::string key = VectorKey(queue, *s.embedder, *s.units, batch);
     if (redis.Command({"EXISTS", key}).Integer("EXISTS") != 0) {
       ++counters.batches_reused;
     } else {
       ++counters.batches_computed;
-      const size_t begin = batch * kUnitsPerEmbedJob, end = std::min(s.units->texts.size(), begin + kUnitsPerEmbedJob);
-      std::vector<float> rows((end - begin) * s.embedder->Dims());
-      EmbedTexts(*s.embedder, std::span(s.units->texts).subspan(begin, end - begin), rows.data());
-      redis.CommandOk({"SET", key, std::string(reinterpret_cast<const char*>(rows.data()), rows.size() * sizeof(float))});
+      std::vector<float> rows(range.size() * s.embedder->Dims());
+      EmbedTexts(*s.embedder, std::span(s.units->texts).subspan(range.begin, range.size()), rows.data());
+      redis.CommandOk(
+          {"SET", key, std::string(reinterpret_cast<const char*>(rows.data()), rows.size() * sizeof(float))});
     }
     return key;
   }
@@ -577,15 +594,19 @@ struct EvalJobHandler::Impl {
           for (size_t b = 0; b < Batches(*s.units); ++b) {
             const std::string key = VectorKey(queue, *s.embedder, *s.units, b);
             RedisValue r = redis.Command({"GET", key});
-            if (r.IsNil()) throw NotFound("the vectors of embedding batch " + std::to_string(b) + " are missing (" + key + ")");
+            if (r.IsNil())
+              throw NotFound("the vectors of embedding batch " + std::to_string(b) + " are missing (" + key +
+                             ")");
             const std::string& bytes = r.String("GET vectors");
-            const size_t begin = b * kUnitsPerEmbedJob;
-            const size_t n = std::min(s.units->texts.size(), begin + kUnitsPerEmbedJob) - begin;
-            if (bytes.size() != n * dims * sizeof(float)) throw IoError("the vectors at " + key + " have the wrong size");
-            std::memcpy(vectors.data() + begin * dims, bytes.data(), bytes.size());
+            const UnitRange range = EmbedJobUnits(b, s.units->texts.size());
+            if (bytes.size() != range.size() * dims * sizeof(float)) {
+              throw IoError("the vectors at " + key + " have the wrong size");
+            }
+            std::memcpy(vectors.data() + range.begin * dims, bytes.data(), bytes.size());
           }
         }
-        s.retriever = std::make_unique<VariantRetriever>(run.variants[v].retrieval, *s.units, std::move(vectors), dims);
+        s.retriever =
+            std::make_unique<VariantRetriever>(run.variants[v].retrieval, *s.units, std::move(vectors), dims);
       } catch (...) {
         s.build_error = std::current_exception();
       }
@@ -597,17 +618,7 @@ struct EvalJobHandler::Impl {
   JobOutcome Query(LoadedRun& run, size_t v, size_t q) {
     if (q >= run.corpus.query_ids.size()) throw InvalidInput("query " + std::to_string(q) + " out of range");
     const VariantRetriever& retriever = Retriever(run, v);
-    VariantState& s = *run.states[v];
-    const auto start = Clock::now();
-    std::vector<float> qv;
-    if (s.embedder) {
-      qv.resize(s.embedder->Dims());
-      const std::string_view text = run.corpus.query_texts[q];
-      s.embedder->Embed(std::span(&text, 1), EmbedRole::kQuery, qv.data());
-    }
-    JobResult r;
-    r.docs = retriever.Retrieve(run.corpus.query_texts[q], qv);
-    r.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    const JobResult r = RunQueryJob(retriever, run.states[v]->embedder.get(), run.corpus.query_texts[q]);
     return {true, EncodeJobResult(r), ""};
   }
 };
@@ -621,7 +632,9 @@ EvalJobHandler::EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_di
 
 EvalJobHandler::~EvalJobHandler() = default;
 
-const EvalJobHandler::Counters& EvalJobHandler::counters() const { return impl_->counters; }
+const EvalJobHandler::Counters& EvalJobHandler::counters() const {
+  return impl_->counters;
+}
 
 JobOutcome EvalJobHandler::operator()(const Job& job) {
   // Fault injection for drills and tests: RLM_FAIL_JOBS=<job id>[,<job id>...] makes those jobs fail.

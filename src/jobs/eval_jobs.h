@@ -4,7 +4,8 @@
 // A run's inputs travel through Redis as content-addressed blobs (<p>blob:<xxh3-128 hex>): the corpus and
 // queries (binary, EncodeCorpus) and the variants (JSON). <p>run:<run id> is a hash naming them, with the
 // phases already published; <p>runs is the set of known runs. Jobs:
-//   embed  id "<variant>:<batch>"  payload "<variant> <batch>": embeds 1024 units of a variant and stores the
+// The job bodies are eval/jobs.h's; this file only ships inputs and schedules them:
+//   embed  id "<variant>:<batch>"  payload "<variant> <batch>": embeds kUnitsPerEmbedJob units and stores the
 //          vectors at <p>vec:<hash of embedder fingerprint + the units' text hashes>; a batch already there
 //          (another variant with the same units and embedder, an earlier run) is not computed again.
 //   query  id "<variant>:<query>"  payload the same: retrieves one query; the result is EncodeJobResult.
@@ -23,8 +24,6 @@
 #include "jobs/redis.h"
 
 namespace rlm {
-
-inline constexpr size_t kUnitsPerEmbedJob = 1024;
 
 // Codecs. The decoders validate everything and throw IoError naming what is wrong (they read Redis values
 // another process wrote).
@@ -46,8 +45,8 @@ struct DistributedOptions {
 // Publishes the run's blobs and jobs (each phase once: a re-run with the same run id follows the jobs
 // already there), follows the workers' progress, and returns the outcome a local RunEvaluation would.
 // Stops following (interrupted) when options.stop is set; the jobs stay queued for the next run.
-RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& options,
-                          const DistributedOptions& distributed);
+RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants,
+                          const RunOptions& options, const DistributedOptions& distributed);
 
 // The job handler of `rlm worker`: thread-safe; loads a run's inputs on first use (cached on disk in
 // `blob_dir` by hash, when not empty) and keeps the built indexes in memory.
@@ -72,6 +71,7 @@ class EvalJobHandler {
 // it, through `cache_dir` when not empty. Put throws InvalidInput past `max_bytes`.
 std::string PutBlob(RedisClient& redis, const JobQueue& queue, std::string_view data, uint64_t max_bytes,
                     std::string_view what);
-std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string& hash, const std::string& cache_dir);
+std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string& hash,
+                    const std::string& cache_dir);
 
 }  // namespace rlm
