@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/random.h"
 #include "core/utf8.h"
 
 namespace rlm {
@@ -935,24 +936,6 @@ void RequireFileName(const std::string& name, std::string_view key, std::string_
 // ---------------------------------------------------------------------------------------------------------
 // Synthesis
 
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound) by the multiply-shift reduction (bias below 2^-32 for the bounds used here).
-  uint64_t Below(uint64_t bound) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * bound) >> 64);
-  }
-
- private:
-  uint64_t state_;
-};
-
 struct FolderFile {
   std::string relative;  // '/'-separated
   std::string bytes;
@@ -1180,13 +1163,13 @@ EvalDataset Synthesize(const std::string& folder, size_t n, uint64_t seed) {
   const size_t width = std::to_string(n).size();
   std::unordered_map<uint32_t, std::vector<std::pair<size_t, size_t>>> word_cache;  // documents drawn so far
   for (size_t i = 0; i < n; ++i) {
-    const uint32_t doc = candidates[rng.Below(candidates.size())];
+    const uint32_t doc = candidates[rng.MultiplyShift(candidates.size())];
     const std::string_view text = ds.corpus[doc].text;
     auto cached = word_cache.find(doc);
     if (cached == word_cache.end()) cached = word_cache.emplace(doc, Words(text)).first;
     const auto& words = cached->second;
-    const size_t length = std::min<size_t>(5 + rng.Below(8), words.size());
-    const size_t start = rng.Below(words.size() - length + 1);
+    const size_t length = std::min<size_t>(5 + rng.MultiplyShift(8), words.size());
+    const size_t start = rng.MultiplyShift(words.size() - length + 1);
     EvalQuery& q = ds.queries.emplace_back();
     std::string id = std::to_string(i + 1);
     q.id = "q" + std::string(width - id.size(), '0') + id;

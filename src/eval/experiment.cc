@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/suggest.h"
 #include "core/utf8.h"
 #include "embed/embedder.h"
 #include "eval/measures.h"
@@ -30,42 +31,8 @@ char Lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), case-insensitive.
-size_t EditDistance(std::string_view a, std::string_view b) {
-  const size_t n = a.size(), m = b.size();
-  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
-  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
-  for (size_t i = 1; i <= n; ++i) {
-    for (size_t j = 1; j <= m; ++j) {
-      const size_t cost = Lower(a[i - 1]) == Lower(b[j - 1]) ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && Lower(a[i - 1]) == Lower(b[j - 2]) && Lower(a[i - 2]) == Lower(b[j - 1])) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[n][m];
-}
-
-// The valid name nearest to `name`, or "" when none is close enough to be a plausible typo.
 std::string Nearest(std::string_view name, const std::vector<std::string>& valid) {
-  if (name.size() > 64) return "";
-  std::string best;
-  size_t best_d = SIZE_MAX;
-  bool best_prefix = false;
-  for (const std::string& v : valid) {
-    const size_t d = EditDistance(name, v);
-    // Ties go to a name that is a prefix of the other ("kk" -> "k", not "k1"), then to the earlier one.
-    const bool prefix = name.starts_with(v) || std::string_view(v).starts_with(name);
-    if (d < best_d || (d == best_d && prefix && !best_prefix)) {
-      best_d = d;
-      best = v;
-      best_prefix = prefix;
-    }
-  }
-  const size_t limit = std::max<size_t>(2, name.size() / 3);
-  return best_d <= limit && best_d < std::max(name.size(), best.size()) ? best : "";
+  return NearestName(name, valid);
 }
 
 std::string Join(const std::vector<std::string>& names) {
@@ -339,7 +306,7 @@ E Choose(const Reader& r, const YAML::Node& node, const std::string& path, const
 // ---------------------------------------------------------------------------------------------------------
 // Variants
 
-constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker", "bm25",  "analyzer",
+constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker",   "bm25", "analyzer",
                                              "fusion",    "rerank",   "aggregate", "depth"};
 constexpr std::string_view kChunkerKeys[] = {"name", "size", "overlap"};
 constexpr std::string_view kBm25Keys[] = {"k1", "b"};
@@ -803,8 +770,8 @@ Experiment LoadExperiment(const std::string& path, const EnvLookup& env) {
 
 VariantSpec ParseVariantFlag(std::string_view flag) {
   static constexpr std::string_view kFlagKeys[] = {
-      "embedder", "chunker", "size",          "overlap", "k1",     "b",         "stem",  "stopwords",
-      "fusion",   "k",       "alpha",         "normalization", "rerank", "lambda", "aggregate", "depth"};
+      "embedder", "chunker", "size",  "overlap",       "k1",     "b",      "stem",      "stopwords",
+      "fusion",   "k",       "alpha", "normalization", "rerank", "lambda", "aggregate", "depth"};
   const std::string head = "--variant " + ValidUtf8(utf8::Truncate(flag.substr(0, flag.find(',')), 80));
   if (utf8::FindInvalid(flag)) {
     throw InvalidInput(head + ": not valid UTF-8", "", "InvalidExperiment");
