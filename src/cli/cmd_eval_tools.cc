@@ -116,6 +116,7 @@ void RunCompare(Context& ctx, const CompareArgs& a) {
                     r.effect_size, r.p_value, r.p_adjusted, r.queries,
                     r.dropped() > 0 ? "  (unpaired queries, see warning)" : "");
       text += line;
+      if (!r.note.empty()) text += "  note: " + r.note + "\n";
     }
   }
   for (const std::string& w : warnings)
