@@ -884,24 +884,6 @@ std::string AvailableSplits(const std::string& folder) {
   return out;
 }
 
-struct BeirFiles {
-  std::string corpus, queries, qrels;
-};
-
-BeirFiles ResolveBeir(const DatasetSpec& spec) {
-  RequireFolder(spec.path, "BEIR dataset");
-  if (spec.split.empty()) throw InvalidInput("a BEIR dataset needs a split (e.g. test)");
-  BeirFiles f;
-  f.corpus = JoinPath(spec.path, spec.corpus.empty() ? "corpus.jsonl" : spec.corpus);
-  f.queries = JoinPath(spec.path, spec.queries.empty() ? "queries.jsonl" : spec.queries);
-  f.qrels = JoinPath(spec.path, spec.qrels.empty() ? "qrels/" + spec.split + ".tsv" : spec.qrels);
-  return f;
-}
-
-struct MappedBeir {
-  MappedFile corpus, queries, qrels;
-};
-
 // The JSONL files of a folder, for a missing corpus or queries file's message.
 std::string JsonlFilesIn(const std::string& folder, std::string_view setting) {
   std::vector<std::string> names;
@@ -914,16 +896,6 @@ std::string JsonlFilesIn(const std::string& folder, std::string_view setting) {
   std::string out;
   for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
   return "JSONL files in this folder: " + out + "; name the right one with dataset." + std::string(setting);
-}
-
-MappedBeir MapBeir(const DatasetSpec& spec, const BeirFiles& f) {
-  MappedBeir m;
-  m.corpus = MapRequired(f.corpus, "BEIR corpus", JsonlFilesIn(spec.path, "corpus"));
-  m.queries = MapRequired(f.queries, "BEIR queries", JsonlFilesIn(spec.path, "queries"));
-  std::string splits = AvailableSplits(spec.path);
-  m.qrels = MapRequired(f.qrels, "qrels of split '" + spec.split + "'",
-                        splits.empty() ? "" : "splits in this folder: " + splits);
-  return m;
 }
 
 void RequireFileName(const std::string& name, std::string_view key, std::string_view format) {
@@ -1010,25 +982,16 @@ uint32_t EvalDataset::FindDoc(std::string_view id) const {
 }
 
 const char* DatasetFormatName(DatasetFormat format) {
-  switch (format) {
-    case DatasetFormat::kBeir:
-      return "beir";
-    case DatasetFormat::kTrec:
-      return "trec";
-    case DatasetFormat::kEmbedEval:
-      return "embedeval";
-    case DatasetFormat::kSynth:
-      return "synth";
-  }
-  return "?";
+  return DatasetFormatOf(format).name;
 }
 
 DatasetFormat ParseDatasetFormat(std::string_view name) {
-  for (DatasetFormat f :
-       {DatasetFormat::kBeir, DatasetFormat::kTrec, DatasetFormat::kEmbedEval, DatasetFormat::kSynth}) {
-    if (name == DatasetFormatName(f)) return f;
+  std::string names;
+  for (const DatasetFormatInfo& f : DatasetFormats()) {
+    if (name == f.name) return f.format;
+    names += (names.empty() ? "" : ", ") + std::string(f.name);
   }
-  throw InvalidInput("unknown dataset format " + Quote(name), "use one of: beir, trec, embedeval, synth");
+  throw InvalidInput("unknown dataset format " + Quote(name), "use one of: " + names);
 }
 
 EvalDataset ParseBeir(const DatasetSource& corpus, const DatasetSource& queries, const DatasetSource& qrels,
@@ -1189,65 +1152,133 @@ EvalDataset Synthesize(const std::string& folder, size_t n, uint64_t seed) {
   return ds;
 }
 
-EvalDataset LoadDataset(const DatasetSpec& spec) {
-  switch (spec.format) {
-    case DatasetFormat::kBeir: {
-      const BeirFiles f = ResolveBeir(spec);
-      const MappedBeir m = MapBeir(spec, f);
-      return ParseBeir({f.corpus, m.corpus.view()}, {f.queries, m.queries.view()}, {f.qrels, m.qrels.view()},
-                       spec.split);
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------
+// The format table
+
+std::vector<DatasetFile> BeirFiles(const DatasetSpec& spec) {
+  if (spec.split.empty()) throw InvalidInput("a BEIR dataset needs a split (e.g. test)");
+  return {{"corpus", spec.corpus.empty() ? "corpus.jsonl" : spec.corpus, "BEIR corpus"},
+          {"queries", spec.queries.empty() ? "queries.jsonl" : spec.queries, "BEIR queries"},
+          {"qrels", spec.qrels.empty() ? "qrels/" + spec.split + ".tsv" : spec.qrels,
+           "qrels of split '" + spec.split + "'"}};
+}
+
+EvalDataset BeirParse(const DatasetSpec& spec, std::span<const DatasetSource> in) {
+  return ParseBeir(in[0], in[1], in[2], spec.split);
+}
+
+Hash128 BeirFingerprint(const DatasetSpec& spec, std::span<const DatasetSource> in) {
+  return FingerprintBeir(in[0].data, in[1].data, in[2].data, spec.split);
+}
+
+std::vector<DatasetFile> TrecFiles(const DatasetSpec& spec) {
+  RequireFileName(spec.corpus, "corpus", "TREC");
+  RequireFileName(spec.queries, "queries", "TREC");
+  RequireFileName(spec.qrels, "qrels", "TREC");
+  return {{"corpus", spec.corpus, "TREC corpus"},
+          {"queries", spec.queries, "TREC topics"},
+          {"qrels", spec.qrels, "TREC qrels"}};
+}
+
+EvalDataset TrecParse(const DatasetSpec&, std::span<const DatasetSource> in) {
+  return ParseTrec(in[0], in[1], in[2]);
+}
+
+Hash128 TrecFingerprint(const DatasetSpec&, std::span<const DatasetSource> in) {
+  return FingerprintTrec(in[0], in[1], in[2]);
+}
+
+std::vector<DatasetFile> EmbedEvalFiles(const DatasetSpec& spec) {
+  return {{"corpus", spec.corpus.empty() ? "corpus.jsonl" : spec.corpus, "EmbedEval corpus"},
+          {"queries", spec.queries.empty() ? "queries.jsonl" : spec.queries, "EmbedEval queries"}};
+}
+
+EvalDataset EmbedEvalParse(const DatasetSpec&, std::span<const DatasetSource> in) {
+  return ParseEmbedEval(in[0], in[1]);
+}
+
+Hash128 EmbedEvalFingerprint(const DatasetSpec&, std::span<const DatasetSource> in) {
+  return FingerprintEmbedEval(in[0].data, in[1].data);
+}
+
+// A folder of text files: no input files of its own (Synthesize reads the folder).
+std::vector<DatasetFile> SynthFiles(const DatasetSpec&) {
+  return {};
+}
+
+EvalDataset SynthParse(const DatasetSpec& spec, std::span<const DatasetSource>) {
+  return Synthesize(spec.path, spec.synth_queries, spec.synth_seed);
+}
+
+Hash128 SynthFingerprint(const DatasetSpec& spec, std::span<const DatasetSource>) {
+  if (spec.synth_queries == 0) throw InvalidInput("synthesis needs at least one query");
+  return FingerprintSynth(ReadFolder(spec.path), spec.synth_queries, spec.synth_seed);
+}
+
+constexpr DatasetFormatInfo kFormats[] = {
+    // format, name, label, needs path, takes split, qrels, files, synth; files, parse, fingerprint
+    {DatasetFormat::kBeir, "beir", "BEIR dataset", true, true, true, true, false, BeirFiles, BeirParse,
+     BeirFingerprint},
+    {DatasetFormat::kTrec, "trec", "TREC dataset", false, false, true, true, false, TrecFiles, TrecParse,
+     TrecFingerprint},
+    {DatasetFormat::kEmbedEval, "embedeval", "EmbedEval dataset", false, false, false, true, false,
+     EmbedEvalFiles, EmbedEvalParse, EmbedEvalFingerprint},
+    {DatasetFormat::kSynth, "synth", "synthesis", true, false, false, false, true, SynthFiles, SynthParse,
+     SynthFingerprint},
+};
+
+// The files of `spec`, resolved against its path and mapped; a missing one is NotFound naming the expected
+// path, with the folder's candidates as the suggestion.
+struct OpenedInputs {
+  std::vector<MappedFile> maps;
+  std::vector<DatasetSource> sources;
+};
+
+OpenedInputs Open(const DatasetFormatInfo& f, const DatasetSpec& spec) {
+  OpenedInputs o;
+  const std::vector<DatasetFile> files = f.files(spec);
+  if (!files.empty() && (f.needs_path || !spec.path.empty())) RequireFolder(spec.path, f.label);
+  for (const DatasetFile& file : files) {
+    const std::string path = JoinPath(spec.path, file.name);
+    std::string suggestion;
+    if (f.format == DatasetFormat::kBeir && file.role != "qrels")
+      suggestion = JsonlFilesIn(spec.path, file.role);
+    if (f.format == DatasetFormat::kBeir && file.role == "qrels") {
+      const std::string splits = AvailableSplits(spec.path);
+      if (!splits.empty()) suggestion = "splits in this folder: " + splits;
     }
-    case DatasetFormat::kTrec: {
-      RequireFileName(spec.corpus, "corpus", "TREC");
-      RequireFileName(spec.queries, "queries", "TREC");
-      RequireFileName(spec.qrels, "qrels", "TREC");
-      const std::string c = JoinPath(spec.path, spec.corpus), q = JoinPath(spec.path, spec.queries),
-                        r = JoinPath(spec.path, spec.qrels);
-      const MappedFile mc = MapRequired(c, "TREC corpus"), mq = MapRequired(q, "TREC topics"),
-                       mr = MapRequired(r, "TREC qrels");
-      return ParseTrec({c, mc.view()}, {q, mq.view()}, {r, mr.view()});
-    }
-    case DatasetFormat::kEmbedEval: {
-      if (!spec.path.empty()) RequireFolder(spec.path, "EmbedEval dataset");
-      const std::string c = JoinPath(spec.path, spec.corpus.empty() ? "corpus.jsonl" : spec.corpus);
-      const std::string q = JoinPath(spec.path, spec.queries.empty() ? "queries.jsonl" : spec.queries);
-      const MappedFile mc = MapRequired(c, "EmbedEval corpus"), mq = MapRequired(q, "EmbedEval queries");
-      return ParseEmbedEval({c, mc.view()}, {q, mq.view()});
-    }
-    case DatasetFormat::kSynth:
-      return Synthesize(spec.path, spec.synth_queries, spec.synth_seed);
+    o.maps.push_back(MapRequired(path, file.what, suggestion));
+    o.sources.push_back(DatasetSource{path, {}});
   }
-  throw InternalError("unhandled dataset format");
+  for (size_t i = 0; i < o.maps.size(); ++i) o.sources[i].data = o.maps[i].view();
+  return o;
+}
+
+}  // namespace
+
+std::span<const DatasetFormatInfo> DatasetFormats() {
+  return kFormats;
+}
+
+const DatasetFormatInfo& DatasetFormatOf(DatasetFormat format) {
+  for (const DatasetFormatInfo& f : kFormats) {
+    if (f.format == format) return f;
+  }
+  throw InternalError("a dataset format without a row in the format table");
+}
+
+EvalDataset LoadDataset(const DatasetSpec& spec) {
+  const DatasetFormatInfo& f = DatasetFormatOf(spec.format);
+  const OpenedInputs in = Open(f, spec);
+  return f.parse(spec, in.sources);
 }
 
 Hash128 DatasetFingerprint(const DatasetSpec& spec) {
-  switch (spec.format) {
-    case DatasetFormat::kBeir: {
-      const BeirFiles f = ResolveBeir(spec);
-      const MappedBeir m = MapBeir(spec, f);
-      return FingerprintBeir(m.corpus.view(), m.queries.view(), m.qrels.view(), spec.split);
-    }
-    case DatasetFormat::kTrec: {
-      RequireFileName(spec.corpus, "corpus", "TREC");
-      RequireFileName(spec.queries, "queries", "TREC");
-      RequireFileName(spec.qrels, "qrels", "TREC");
-      const std::string c = JoinPath(spec.path, spec.corpus), q = JoinPath(spec.path, spec.queries),
-                        r = JoinPath(spec.path, spec.qrels);
-      const MappedFile mc = MapRequired(c, "TREC corpus"), mq = MapRequired(q, "TREC topics"),
-                       mr = MapRequired(r, "TREC qrels");
-      return FingerprintTrec({c, mc.view()}, {q, mq.view()}, {r, mr.view()});
-    }
-    case DatasetFormat::kEmbedEval: {
-      const std::string c = JoinPath(spec.path, spec.corpus.empty() ? "corpus.jsonl" : spec.corpus);
-      const std::string q = JoinPath(spec.path, spec.queries.empty() ? "queries.jsonl" : spec.queries);
-      const MappedFile mc = MapRequired(c, "EmbedEval corpus"), mq = MapRequired(q, "EmbedEval queries");
-      return FingerprintEmbedEval(mc.view(), mq.view());
-    }
-    case DatasetFormat::kSynth:
-      if (spec.synth_queries == 0) throw InvalidInput("synthesis needs at least one query");
-      return FingerprintSynth(ReadFolder(spec.path), spec.synth_queries, spec.synth_seed);
-  }
-  throw InternalError("unhandled dataset format");
+  const DatasetFormatInfo& f = DatasetFormatOf(spec.format);
+  const OpenedInputs in = Open(f, spec);
+  return f.fingerprint(spec, in.sources);
 }
 
 }  // namespace rlm

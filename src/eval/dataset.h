@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -109,6 +110,43 @@ struct DatasetSpec {
   uint64_t synth_seed = 42;
 };
 
+// A dataset input in memory. `name` is how messages refer to it (a path); for TREC it also selects JSONL
+// vs TSV.
+struct DatasetSource {
+  std::string name;
+  std::string_view data;
+};
+
+// An input file of a dataset: its role ("corpus", "queries", "qrels"), its name as configured or by the
+// format's default (relative to DatasetSpec::path unless absolute), and how messages name it.
+struct DatasetFile {
+  std::string role;
+  std::string name;
+  std::string what;  // e.g. "BEIR corpus", for "missing BEIR corpus: expected <path>"
+};
+
+// The dataset formats as one table: each row says which `dataset.*` settings apply, which files the format
+// reads (and their default names), and how they are parsed and fingerprinted. LoadDataset,
+// DatasetFingerprint, the experiment parser (eval/experiment.h) and its canonical JSON all read this table.
+struct DatasetFormatInfo {
+  DatasetFormat format;
+  const char* name;
+  const char* label;  // for messages: "BEIR dataset folder not found: ..."
+  bool needs_path;    // dataset.path is required (the folder)
+  bool takes_split;   // dataset.split applies
+  bool takes_qrels;   // dataset.qrels applies
+  bool takes_files;   // dataset.corpus / dataset.queries apply
+  bool takes_synth;   // dataset.synth applies
+  // The files `spec` names, default names filled in; checks that required names are given (InvalidInput).
+  // No I/O.
+  std::vector<DatasetFile> (*files)(const DatasetSpec& spec);
+  // Parses the mapped files, in the order `files` returned them.
+  EvalDataset (*parse)(const DatasetSpec& spec, std::span<const DatasetSource> inputs);
+  Hash128 (*fingerprint)(const DatasetSpec& spec, std::span<const DatasetSource> inputs);
+};
+std::span<const DatasetFormatInfo> DatasetFormats();
+const DatasetFormatInfo& DatasetFormatOf(DatasetFormat format);
+
 // Loads any format. Throws NotFound for a missing folder or file (naming the expected path), InvalidInput
 // for malformed content, IoError when a file cannot be read.
 EvalDataset LoadDataset(const DatasetSpec& spec);
@@ -151,11 +189,7 @@ EvalDataset LoadEmbedEval(const std::string& corpus, const std::string& queries)
 EvalDataset Synthesize(const std::string& folder, size_t n, uint64_t seed);
 
 // In-memory entry points (the file loaders map their files and call these; fuzz targets call them
-// directly). `name` is how messages refer to the input (a path); for TREC it also selects JSONL vs TSV.
-struct DatasetSource {
-  std::string name;
-  std::string_view data;
-};
+// directly).
 EvalDataset ParseBeir(const DatasetSource& corpus, const DatasetSource& queries, const DatasetSource& qrels,
                       std::string_view split);
 EvalDataset ParseTrec(const DatasetSource& corpus, const DatasetSource& queries, const DatasetSource& qrels);

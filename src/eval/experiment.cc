@@ -496,11 +496,12 @@ void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
     const std::string f = r.Str(n, "dataset.format");
     r.Located(n, "dataset.format", [&] { d.format = ParseDatasetFormat(f); });
   }
-  const char* format = DatasetFormatName(d.format);
+  const DatasetFormatInfo& info = DatasetFormatOf(d.format);
+  const char* format = info.name;
   const YAML::Node path = Get(node, "path");
   if (path.IsDefined()) {
     d.path = r.Path(r.NonEmpty(path, "dataset.path"));
-  } else if (d.format == DatasetFormat::kBeir || d.format == DatasetFormat::kSynth) {
+  } else if (info.needs_path) {
     r.Fail(node, "dataset", std::string("missing path (the ") + format + " folder)");
   }
   auto not_for = [&](std::string_view key, bool allowed) {
@@ -510,11 +511,11 @@ void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
     }
     return n;
   };
-  if (const YAML::Node n = not_for("split", d.format == DatasetFormat::kBeir); n.IsDefined()) {
+  if (const YAML::Node n = not_for("split", info.takes_split); n.IsDefined()) {
     d.split = r.NonEmpty(n, "dataset.split");
     if (d.split.find('/') != std::string::npos) r.Fail(n, "dataset.split", "must be a plain name, e.g. test");
   }
-  const bool files = d.format != DatasetFormat::kSynth;
+  const bool files = info.takes_files;
   // Files named relative to dataset.path when it is given, else to the experiment file.
   auto file = [&](const YAML::Node& n, std::string_view key) {
     std::string s = r.NonEmpty(n, Sub("dataset", key));
@@ -522,9 +523,7 @@ void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
   };
   if (const YAML::Node n = not_for("corpus", files); n.IsDefined()) d.corpus = file(n, "corpus");
   if (const YAML::Node n = not_for("queries", files); n.IsDefined()) d.queries = file(n, "queries");
-  if (const YAML::Node n =
-          not_for("qrels", d.format == DatasetFormat::kBeir || d.format == DatasetFormat::kTrec);
-      n.IsDefined()) {
+  if (const YAML::Node n = not_for("qrels", info.takes_qrels); n.IsDefined()) {
     d.qrels = file(n, "qrels");
   }
   if (d.format == DatasetFormat::kEmbedEval && d.path.empty() && (d.corpus.empty() || d.queries.empty())) {
@@ -539,7 +538,7 @@ void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
       }
     }
   }
-  if (const YAML::Node n = not_for("synth", d.format == DatasetFormat::kSynth); n.IsDefined()) {
+  if (const YAML::Node n = not_for("synth", info.takes_synth); n.IsDefined()) {
     r.RequireMap(n, "dataset.synth", kSynthKeys);
     if (const YAML::Node x = Get(n, "queries"); x.IsDefined()) {
       d.synth_queries = r.Integer(x, "dataset.synth.queries", 1, 10'000'000);
@@ -866,23 +865,8 @@ nlohmann::json ExperimentToJson(const Experiment& e) {
   const DatasetSpec& d = e.dataset;
   nlohmann::json dataset = DatasetIdentity(d);
   dataset["path"] = d.path;
-  switch (d.format) {
-    case DatasetFormat::kBeir:
-      dataset["corpus"] = d.corpus.empty() ? "corpus.jsonl" : d.corpus;
-      dataset["queries"] = d.queries.empty() ? "queries.jsonl" : d.queries;
-      dataset["qrels"] = d.qrels.empty() ? "qrels/" + d.split + ".tsv" : d.qrels;
-      break;
-    case DatasetFormat::kTrec:
-      dataset["corpus"] = d.corpus;
-      dataset["queries"] = d.queries;
-      dataset["qrels"] = d.qrels;
-      break;
-    case DatasetFormat::kEmbedEval:
-      dataset["corpus"] = d.corpus.empty() ? "corpus.jsonl" : d.corpus;
-      dataset["queries"] = d.queries.empty() ? "queries.jsonl" : d.queries;
-      break;
-    case DatasetFormat::kSynth:
-      break;
+  if (d.format != DatasetFormat::kTrec || (!d.corpus.empty() && !d.queries.empty() && !d.qrels.empty())) {
+    for (const DatasetFile& f : DatasetFormatOf(d.format).files(d)) dataset[f.role] = f.name;
   }
   nlohmann::json variants = nlohmann::json::array();
   for (const VariantSpec& v : e.variants) variants.push_back(VariantJson(v));
