@@ -235,12 +235,13 @@ void CalcRecipRank(const Ranked& rr, const Instance&, const EvalOptions& o, doub
 }
 
 // Interpolated precision at recall fractions (iprec_at_recall, 11pt_avg). Fractions become numbers of
-// relevant documents with lround, as in trec_eval 10.0 (9.x added 0.9 and truncated).
+// relevant documents with lround, as in trec_eval 10.0 (9.x added 0.9 and truncated). `visit(index, value)`
+// is called for each fraction, from the last to the first, as trec_eval assigns them (11pt_avg sums in
+// that order). An empty ranking gives 0/0 (NaN) at the fractions that round to 0 documents, as trec_eval.
+template <typename Visit>
 void InterpolatedPrecision(const Ranked& rr, const std::vector<double>& fractions, const EvalOptions& o,
-                           double* out) {
+                           Visit visit) {
   size_t np = fractions.size();
-  std::fill(out, out + np, 0.0);
-  if (rr.num_ret == 0) return;
   std::vector<int64_t> cutoffs(np);
   for (size_t i = 0; i < np; ++i) cutoffs[i] = std::lround(fractions[i] * static_cast<double>(rr.num_rel));
   int64_t current = static_cast<int64_t>(np) - 1;
@@ -252,24 +253,22 @@ void InterpolatedPrecision(const Ranked& rr, const std::vector<double>& fraction
     if (int_precis < precis) int_precis = precis;
     if (IsRel(rr.rels[static_cast<size_t>(i - 1)], o)) {
       while (current >= 0 && rel_so_far == cutoffs[static_cast<size_t>(current)]) {
-        out[current--] = int_precis;
+        visit(static_cast<size_t>(current--), int_precis);
       }
       --rel_so_far;
     }
   }
-  while (current >= 0) out[current--] = int_precis;
+  while (current >= 0) visit(static_cast<size_t>(current--), int_precis);
 }
 
 void CalcIprecAtRecall(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
-  InterpolatedPrecision(rr, m.numbers, o, out);
+  InterpolatedPrecision(rr, m.numbers, o, [out](size_t i, double v) { out[i] = v; });
 }
 
 void Calc11ptAvg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
-  std::vector<double> points(m.numbers.size());
-  InterpolatedPrecision(rr, m.numbers, o, points.data());
   double sum = 0.0;
-  for (double p : points) sum += p;
-  out[0] = sum / static_cast<double>(points.size());
+  InterpolatedPrecision(rr, m.numbers, o, [&sum](size_t, double v) { sum += v; });
+  out[0] = sum / static_cast<double>(m.numbers.size());
 }
 
 void CalcP(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
@@ -594,10 +593,12 @@ void CalcSetRelativeP(const Ranked& rr, const Instance&, const EvalOptions&, dou
 void CalcSetRecall(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
   if (rr.num_rel) out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel);
 }
+// num_rel_ret^2 / (num_ret * num_rel) in one division, as trec_eval; set_P * set_recall rounds twice and
+// can differ in the last bit (250 retrieved, 80 relevant, 29 of them: 0.04205 prints 0.0421, not 0.0420).
 void CalcSetMap(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
   if (rr.num_ret && rr.num_rel) {
-    out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_ret) *
-             (static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel));
+    out[0] = (static_cast<double>(rr.num_rel_ret) * static_cast<double>(rr.num_rel_ret)) /
+             (static_cast<double>(rr.num_ret) * static_cast<double>(rr.num_rel));
   }
 }
 void CalcSetF(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
@@ -639,8 +640,11 @@ void CalcRbp(const Ranked& rr, const Instance& m, const EvalOptions&, double* ou
   out[0] = (1.0 - p) * sum;
 }
 
-void CalcRbpResid(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
-  const double p = 0.9;
+void CalcRbpResid(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  double p = 0.9;
+  for (const auto& [name, value] : m.pairs) {
+    if (name == "p") p = value;
+  }
   double sum = 0.0, cur_p = 1.0;
   int64_t unjudged = 0;
   for (int32_t rel : rr.rels) {
@@ -672,6 +676,45 @@ void CalcMrrCut(const Ranked& rr, const Instance& m, const EvalOptions& o, doubl
         if (first < 0 && IsRel(rr.rels[static_cast<size_t>(i)], o)) first = i;
       },
       [&](int64_t) { return first >= 0 ? 1.0 / static_cast<double>(first + 1) : 0.0; });
+}
+
+void CalcYaap(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  double sum = 0.0;
+  for (int64_t i = 0; i < rr.num_ret; ++i) {
+    if (IsRel(rr.rels[static_cast<size_t>(i)], o))
+      sum += static_cast<double>(++rel_so_far) / static_cast<double>(i + 1);
+  }
+  out[0] = std::log((1.0 + sum) / (1.0 + static_cast<double>(rr.num_rel) - sum));
+}
+
+// ERR@k as gdeval.pl computes it (ir_measures' ERR provider): grades capped at kErrMaxGrade, negative
+// grades and unjudged documents 0, stop probability (2^g - 1) / 2^kErrMaxGrade.
+constexpr int32_t kErrMaxGrade = 4;
+void CalcErrCut(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  double score = 0.0, decay = 1.0;
+  const double max_gain = std::ldexp(1.0, kErrMaxGrade);
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out,
+      [&](int64_t i) {
+        int32_t g = std::min(rr.rels[static_cast<size_t>(i)], kErrMaxGrade);
+        if (g <= 0) return;
+        double r = (std::ldexp(1.0, g) - 1.0) / max_gain;
+        score += r * decay / static_cast<double>(i + 1);
+        decay *= 1.0 - r;
+      },
+      [&](int64_t) { return score; });
+}
+
+// Judged@k: judged documents (grade >= 0) among the top min(k, num_ret), over min(k, num_ret).
+void CalcJudged(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  int64_t judged = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out, [&](int64_t i) { judged += rr.rels[static_cast<size_t>(i)] >= 0; },
+      [&](int64_t k) {
+        int64_t n = std::min(k, rr.num_ret);
+        return n ? static_cast<double>(judged) / static_cast<double>(n) : 0.0;
+      });
 }
 
 // ---- the registry ----------------------------------------------------------------------------------------
@@ -908,14 +951,21 @@ const Family kFamilies[] = {
      Aggregation::kSum,
      true,
      CalcNumNonrelJudgedRet},
+    {{"yaap", "", "yet another average precision: log((1 + sum) / (1 + R - sum)), sum as map's", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcYaap},
     {{"rbp", "", "rank-biased precision (rbp.p=0.9, gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
      CalcRbp},
-    {{"rbp_resid", "", "rank-biased precision residual (p = 0.9)", false, true},
-     ParamKind::kNone,
+    {{"rbp_resid", "", "rank-biased precision residual (rbp_resid.p=0.9)", false, true},
+     ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
@@ -940,6 +990,20 @@ const Family kFamilies[] = {
      Aggregation::kMean,
      true,
      CalcSuccess},
+    {{"err_cut", "5,10,20", "ERR@k: expected reciprocal rank, grades capped at 4 (gdeval, ir_measures) (rlm)",
+      false, false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcErrCut},
+    {{"judged", "5,10,20", "Judged@k: fraction of the top min(k, num_ret) that is judged (rlm)", false,
+      false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcJudged},
 };
 constexpr size_t kNumFamilies = sizeof(kFamilies) / sizeof(kFamilies[0]);
 
@@ -1261,19 +1325,34 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
     }
   }
 
+  // With -c, trec_eval evaluates a judged query missing from the run as a ranking of one document that is
+  // not in the pool, then zeroes the values named num_ret, utility (default parameters only), unj_* and
+  // rbp_resid (default only) and empties relstring.
+  static const RunEntry kBogus{"ceci_nest_pas_un_docno", 1.0, 0, 0};
+  const std::vector<MeasureValue>& vals = measures.values();
+  std::vector<size_t> zero_when_missing;
+  for (size_t v = 0; v < vals.size(); ++v) {
+    const std::string& n = vals[v].name;
+    if (n == "num_ret" || n == "utility" || n.compare(0, 3, "unj") == 0 || n == "rbp_resid") {
+      zero_when_missing.push_back(v);
+    }
+  }
   ev.queries.resize(jobs.size());
   tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t k) {
     QueryScores& q = ev.queries[k];
     q.qid = jobs[k].judged->qid;
     q.in_run = jobs[k].ranked != nullptr;
-    std::span<const RunEntry> entries;
+    std::span<const RunEntry> entries(&kBogus, 1);
     if (jobs[k].ranked) entries = jobs[k].ranked->entries;
     EvaluateQuery(jobs[k].judged, entries, *qrels.docs, measures, options, q);
+    if (!q.in_run) {
+      for (size_t v : zero_when_missing) q.values[v] = 0.0;
+      q.relstring.clear();
+    }
     if (zscores) zscores->Convert(q.qid, measures.values(), q.values);
   });
 
   // Summary, summed in query order as trec_eval sums.
-  const std::vector<MeasureValue>& vals = measures.values();
   ev.num_q = static_cast<int64_t>(ev.queries.size());
   ev.summary.assign(vals.size(), 0.0);
   for (const QueryScores& q : ev.queries) {
