@@ -31,6 +31,7 @@ struct Ranked {
   int64_t num_rel = 0;              // judged documents with grade >= relevance_level
   int64_t num_rel_ret = 0;          // retrieved ones among them
   int64_t num_ret = 0;
+  std::vector<Ranked> groups;  // -R qrels_jg: one per judgment group (the fields above then unused)
 };
 
 enum class ParamKind : uint8_t {
@@ -678,6 +679,64 @@ void CalcMrrCut(const Ranked& rr, const Instance& m, const EvalOptions& o, doubl
       [&](int64_t) { return first >= 0 ? 1.0 / static_cast<double>(first + 1) : 0.0; });
 }
 
+// The _avgjg measures add each judgment group's value into the output, then divide by the number of
+// groups (trec_eval's order; one group: no division).
+void DivideByGroups(const Ranked& rr, double* out, size_t n) {
+  if (rr.groups.size() > 1) {
+    for (size_t i = 0; i < n; ++i) out[i] /= static_cast<double>(rr.groups.size());
+  }
+}
+
+void CalcMapAvgjg(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  for (const Ranked& g : rr.groups) {
+    int64_t rel_so_far = 0;
+    double sum = 0.0;
+    for (int64_t i = 0; i < g.num_ret; ++i) {
+      if (IsRel(g.rels[static_cast<size_t>(i)], o))
+        sum += static_cast<double>(++rel_so_far) / static_cast<double>(i + 1);
+    }
+    if (rel_so_far) out[0] += sum / static_cast<double>(g.num_rel);
+  }
+  DivideByGroups(rr, out, 1);
+}
+
+void CalcPAvgjg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  std::vector<double> one(m.cutoffs.size());
+  for (const Ranked& g : rr.groups) {
+    int64_t rel_so_far = 0;
+    ScanCutoffs(
+        g.num_ret, m.cutoffs, one.data(),
+        [&](int64_t i) { rel_so_far += IsRel(g.rels[static_cast<size_t>(i)], o); },
+        [&](int64_t k) { return static_cast<double>(rel_so_far) / static_cast<double>(k); });
+    for (size_t i = 0; i < one.size(); ++i) out[i] += one[i];
+  }
+  DivideByGroups(rr, out, m.cutoffs.size());
+}
+
+void CalcRprecMultAvgjg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out,
+                        std::string*) {
+  size_t np = m.numbers.size();
+  std::vector<int64_t> cutoffs(np);
+  for (const Ranked& g : rr.groups) {
+    for (size_t i = 0; i < np; ++i) {
+      cutoffs[i] = static_cast<int64_t>(m.numbers[i] * static_cast<double>(g.num_rel) + 0.9);
+    }
+    int64_t current = static_cast<int64_t>(np) - 1;
+    while (current >= 0 && cutoffs[static_cast<size_t>(current)] > g.num_ret) {
+      out[current] +=
+          static_cast<double>(g.num_rel_ret) / static_cast<double>(cutoffs[static_cast<size_t>(current)]);
+      --current;
+    }
+    int64_t rel_so_far = g.num_rel_ret;
+    for (int64_t i = g.num_ret; i > 0 && rel_so_far > 0; --i) {
+      double precis = static_cast<double>(rel_so_far) / static_cast<double>(i);
+      while (current >= 0 && i == cutoffs[static_cast<size_t>(current)]) out[current--] += precis;
+      if (IsRel(g.rels[static_cast<size_t>(i - 1)], o)) --rel_so_far;
+    }
+  }
+  DivideByGroups(rr, out, np);
+}
+
 void CalcYaap(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
   int64_t rel_so_far = 0;
   double sum = 0.0;
@@ -719,6 +778,9 @@ void CalcJudged(const Ranked& rr, const Instance& m, const EvalOptions&, double*
 
 // ---- the registry ----------------------------------------------------------------------------------------
 
+// The relevance file a measure reads (trec_eval's form_res_rels, form_res_rels_jg, form_prefs_counts).
+enum class Input : uint8_t { kAny, kQrels, kQrelsJg, kQrelsPrefs };
+
 struct Family {
   MeasureInfo info;
   ParamKind params;
@@ -726,6 +788,7 @@ struct Family {
   Aggregation aggregation;
   bool per_query;
   ComputeFn compute;
+  Input input;
 };
 
 constexpr const char* kCuts = "5,10,15,20,30,100,200,500,1000";
@@ -738,244 +801,306 @@ const Family kFamilies[] = {
      ValueKind::kRunid,
      Aggregation::kNone,
      false,
-     CalcNothing},
+     CalcNothing,
+     Input::kAny},
     {{"num_q", "", "number of queries evaluated", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kQueryCount,
      false,
-     CalcNumQ},
+     CalcNumQ,
+     Input::kAny},
     {{"num_ret", "", "documents retrieved (summary: sum)", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumRet},
+     CalcNumRet,
+     Input::kQrels},
     {{"num_rel", "", "relevant documents judged (summary: sum)", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumRel},
+     CalcNumRel,
+     Input::kQrels},
     {{"num_rel_ret", "", "relevant documents retrieved (summary: sum)", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumRelRet},
+     CalcNumRelRet,
+     Input::kQrels},
     {{"map", "", "mean average precision", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcMap},
+     CalcMap,
+     Input::kQrels},
     {{"gm_map", "", "geometric mean of average precision (floor 1e-5)", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kGeometricMean,
      false,
-     CalcGmMap},
+     CalcGmMap,
+     Input::kQrels},
     {{"Rprec", "", "precision after R (= num_rel) documents", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRprec},
+     CalcRprec,
+     Input::kQrels},
     {{"bpref", "", "binary preference", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcBpref},
+     CalcBpref,
+     Input::kQrels},
     {{"recip_rank", "", "reciprocal rank of the first relevant document (whole ranking)", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRecipRank},
+     CalcRecipRank,
+     Input::kQrels},
     {{"iprec_at_recall", kRecallPoints, "interpolated precision at recall levels", true, true},
      ParamKind::kDoubleCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcIprecAtRecall},
+     CalcIprecAtRecall,
+     Input::kQrels},
     {{"P", kCuts, "precision at cutoffs", true, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcP},
+     CalcP,
+     Input::kQrels},
     {{"relstring", "10", "grades of the first N documents (per query only)", false, true},
      ParamKind::kDoubleParams,
      ValueKind::kRelstring,
      Aggregation::kNone,
      true,
-     CalcRelstring},
+     CalcRelstring,
+     Input::kQrels},
     {{"recall", kCuts, "recall at cutoffs", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRecall},
+     CalcRecall,
+     Input::kQrels},
     {{"infAP", "", "inferred average precision (negative grades: unjudged pool sample)", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcInfAP},
+     CalcInfAP,
+     Input::kQrels},
     {{"gm_bpref", "", "geometric mean of bpref (floor 1e-5)", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kGeometricMean,
      false,
-     CalcGmBpref},
+     CalcGmBpref,
+     Input::kQrels},
     {{"Rprec_mult", "0.2,0.4,0.6,0.8,1.0,1.2,1.4,1.6,1.8,2.0", "precision at multiples of R", false, true},
      ParamKind::kDoubleCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRprecMult},
+     CalcRprecMult,
+     Input::kQrels},
     {{"utility", "1,-1,0,0", "set utility a*relret + b*nonrelret + c*relnonret + d*nonrelnonret", false,
       true},
      ParamKind::kDoubleParams,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcUtility},
+     CalcUtility,
+     Input::kQrels},
     {{"11pt_avg", "0.0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
       "mean interpolated precision at recall levels", false, true},
      ParamKind::kDoubleParams,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     Calc11ptAvg},
+     Calc11ptAvg,
+     Input::kQrels},
     {{"binG", "", "binary G", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcBinG},
+     CalcBinG,
+     Input::kQrels},
     {{"G", "", "G (gains per grade: G.1=3,2=9)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcG},
+     CalcG,
+     Input::kQrels},
     {{"dcg", "", "discounted cumulative gain (gains per grade)", false, false},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcDcg},
+     CalcDcg,
+     Input::kQrels},
     {{"ideal_dcg", "", "ideal discounted cumulative gain (gains per grade)", false, false},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcIdealDcg},
+     CalcIdealDcg,
+     Input::kQrels},
     {{"ndcg", "", "nDCG over the whole ranking (gains per grade: ndcg.1=3,2=9)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcNdcg},
+     CalcNdcg,
+     Input::kQrels},
     {{"ndcg_rel", "", "nDCG averaged over relevant documents (gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcNdcgRel},
+     CalcNdcgRel,
+     Input::kQrels},
     {{"Rndcg", "", "nDCG averaged at ideal gain changes (gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRndcg},
+     CalcRndcg,
+     Input::kQrels},
     {{"ndcg_cut", kCuts, "nDCG at cutoffs (gain = grade)", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcNdcgCut},
+     CalcNdcgCut,
+     Input::kQrels},
     {{"map_cut", kCuts, "average precision over the top k", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcMapCut},
+     CalcMapCut,
+     Input::kQrels},
     {{"relative_P", kCuts, "precision at k relative to min(k, R)", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRelativeP},
+     CalcRelativeP,
+     Input::kQrels},
     {{"success", "1,5,10", "1 if a relevant document is in the top k", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSuccess},
+     CalcSuccess,
+     Input::kQrels},
     {{"set_P", "", "precision of the retrieved set", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetP},
+     CalcSetP,
+     Input::kQrels},
     {{"set_relative_P", "", "set precision relative to min(num_ret, R)", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetRelativeP},
+     CalcSetRelativeP,
+     Input::kQrels},
     {{"set_recall", "", "recall of the retrieved set", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetRecall},
+     CalcSetRecall,
+     Input::kQrels},
     {{"set_map", "", "set_P * set_recall", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetMap},
+     CalcSetMap,
+     Input::kQrels},
     {{"set_F", "1.0", "F measure of the retrieved set (parameter: beta)", false, true},
      ParamKind::kDoubleParams,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetF},
+     CalcSetF,
+     Input::kQrels},
     {{"num_nonrel_judged_ret", "", "judged non-relevant documents retrieved (summary: sum)", false, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumNonrelJudgedRet},
+     CalcNumNonrelJudgedRet,
+     Input::kQrels},
+    {{"map_avgjg", "", "map averaged over the judgment groups of -R qrels_jg", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcMapAvgjg,
+     Input::kQrelsJg},
+    {{"P_avgjg", kCuts, "P at cutoffs averaged over the judgment groups of -R qrels_jg", false, false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPAvgjg,
+     Input::kQrelsJg},
+    {{"Rprec_mult_avgjg", "0.2,0.4,0.6,0.8,1.0,1.2,1.4,1.6,1.8,2.0",
+      "Rprec_mult averaged over the judgment groups of -R qrels_jg", false, false},
+     ParamKind::kDoubleCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRprecMultAvgjg,
+     Input::kQrelsJg},
     {{"yaap", "", "yet another average precision: log((1 + sum) / (1 + R - sum)), sum as map's", false,
       false},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcYaap},
+     CalcYaap,
+     Input::kQrels},
     {{"rbp", "", "rank-biased precision (rbp.p=0.9, gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRbp},
+     CalcRbp,
+     Input::kQrels},
     {{"rbp_resid", "", "rank-biased precision residual (rbp_resid.p=0.9)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRbpResid},
+     CalcRbpResid,
+     Input::kQrels},
     {{"unj", "5,10,20", "fraction of unjudged documents in the top k", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcUnj},
+     CalcUnj,
+     Input::kQrels},
     // rlm's own, not trec_eval's.
     {{"mrr_cut", "10", "MRR@k: reciprocal rank of the first relevant document within the top k (rlm)", false,
       false},
@@ -983,27 +1108,31 @@ const Family kFamilies[] = {
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcMrrCut},
+     CalcMrrCut,
+     Input::kQrels},
     {{"hit", "1,5,10", "hit@k: 1 if a relevant document is in the top k, as success_k (rlm)", false, false},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSuccess},
+     CalcSuccess,
+     Input::kQrels},
     {{"err_cut", "5,10,20", "ERR@k: expected reciprocal rank, grades capped at 4 (gdeval, ir_measures) (rlm)",
       false, false},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcErrCut},
+     CalcErrCut,
+     Input::kQrels},
     {{"judged", "5,10,20", "Judged@k: fraction of the top min(k, num_ret) that is judged (rlm)", false,
       false},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcJudged},
+     CalcJudged,
+     Input::kQrels},
 };
 constexpr size_t kNumFamilies = sizeof(kFamilies) / sizeof(kFamilies[0]);
 
@@ -1016,15 +1145,30 @@ const std::vector<MeasureInfo>& RegistryInfos() {
   return infos;
 }
 
-// trec_eval's `set` nickname (the others are flags of the registry).
-const char* const kSetNames[] = {"runid", "num_q",      "num_ret",        "num_rel", "num_rel_ret", "utility",
-                                 "set_P", "set_recall", "set_relative_P", "set_map", "set_F"};
+// trec_eval's nicknames other than official and all_trec (flags of the registry).
+struct Nickname {
+  const char* name;
+  std::vector<const char*> members;
+};
+const Nickname kNicknames[] = {
+    {"set",
+     {"runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "utility", "set_P", "set_recall",
+      "set_relative_P", "set_map", "set_F"}},
+    {"qrels_jg", {"runid", "num_q", "map_avgjg", "P_avgjg", "Rprec_mult_avgjg"}},
+};
 
 int FindFamily(std::string_view name) {
   for (size_t i = 0; i < kNumFamilies; ++i) {
     if (name == kFamilies[i].info.name) return static_cast<int>(i);
   }
   return -1;
+}
+
+const Nickname* FindNickname(std::string_view name) {
+  for (const Nickname& n : kNicknames) {
+    if (name == n.name) return &n;
+  }
+  return nullptr;
 }
 
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -1053,7 +1197,8 @@ std::string Nearest(std::string_view name) {
     }
   };
   for (const Family& f : kFamilies) consider(f.info.name);
-  for (const char* n : {"official", "all_trec", "set"}) consider(n);
+  for (const char* n : {"official", "all_trec"}) consider(n);
+  for (const Nickname& n : kNicknames) consider(n.name);
   return best;
 }
 
@@ -1154,8 +1299,8 @@ MeasureSet MeasureSet::FromArgs(std::span<const std::string> args) {
       for (size_t i = 0; i < kNumFamilies; ++i) {
         if (name == "official" ? kFamilies[i].info.official : kFamilies[i].info.all_trec) marked[i] = true;
       }
-    } else if (name == "set") {
-      for (const char* n : kSetNames) marked[static_cast<size_t>(FindFamily(n))] = true;
+    } else if (const Nickname* nick = FindNickname(name)) {
+      for (const char* n : nick->members) marked[static_cast<size_t>(FindFamily(n))] = true;
     } else {
       int fam = FindFamily(name);
       if (fam < 0) {
@@ -1220,26 +1365,31 @@ namespace {
 
 constexpr int32_t kMaxGrade = 65535;  // grade counts are kept in an array indexed by grade
 
-void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
-                 const EvalOptions& o, Ranked& rr) {
+bool Selected(std::string_view qid, const EvalOptions& o) {
+  return o.only_query.empty() || qid == o.only_query;
+}
+
+// The run's entries in trec_eval's ranking, cut to -M.
+std::vector<RunEntry> RankAndCut(std::span<const RunEntry> entries, const EvalOptions& o) {
   std::vector<RunEntry> ranked(entries.begin(), entries.end());
   RankEntries(ranked);
   if (static_cast<int64_t>(ranked.size()) > o.max_retrieved)
     ranked.resize(static_cast<size_t>(std::max<int64_t>(0, o.max_retrieved)));
+  return ranked;
+}
 
+// trec_eval's form_res_rels for one set of judgments (a query's, or one judgment group's).
+void BuildRanked(std::span<const Judgment> judgments, std::string_view qid, std::span<const RunEntry> ranked,
+                 const DocIdTable& docs, const EvalOptions& o, Ranked& rr) {
   int32_t max_rel = -1;
-  if (judged) {
-    for (const Judgment& j : judged->judgments) max_rel = std::max(max_rel, j.rel);
-  }
+  for (const Judgment& j : judgments) max_rel = std::max(max_rel, j.rel);
   if (max_rel > kMaxGrade) {
-    throw InvalidInput("relevance grade " + std::to_string(max_rel) + " for query " + judged->qid +
+    throw InvalidInput("relevance grade " + std::to_string(max_rel) + " for query " + std::string(qid) +
                        " is too large (at most " + std::to_string(kMaxGrade) + ")");
   }
   rr.rel_levels.assign(static_cast<size_t>(max_rel + 1), 0);
-  if (judged) {
-    for (const Judgment& j : judged->judgments) {
-      if (j.rel >= 0) ++rr.rel_levels[static_cast<size_t>(j.rel)];
-    }
+  for (const Judgment& j : judgments) {
+    if (j.rel >= 0) ++rr.rel_levels[static_cast<size_t>(j.rel)];
   }
   rr.num_rel_levels = 0;
   rr.num_rel = 0;
@@ -1253,12 +1403,12 @@ void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, co
   // The query's judged documents in a small open-addressing table keyed by docid tag: it stays in L1,
   // where probing the collection-wide DocIdTable would miss the cache for nearly every retrieved document.
   size_t cap = 16;
-  size_t num_judged = judged ? judged->judgments.size() : 0;
+  size_t num_judged = judgments.size();
   while (cap < num_judged * 2) cap <<= 1;
   std::vector<std::pair<uint32_t, uint32_t>> slots(num_judged ? cap : 0, {0, UINT32_MAX});  // (tag, index)
   auto home = [cap](uint32_t tag) { return (static_cast<size_t>(tag) * 0x9E3779B1u) & (cap - 1); };
   for (size_t k = 0; k < num_judged; ++k) {
-    uint32_t tag = docs.TagOf(judged->judgments[k].doc);
+    uint32_t tag = docs.TagOf(judgments[k].doc);
     size_t i = home(tag);
     while (slots[i].second != UINT32_MAX) i = (i + 1) & (cap - 1);
     slots[i] = {tag, static_cast<uint32_t>(k)};
@@ -1272,8 +1422,8 @@ void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, co
     if (num_judged) {
       uint32_t tag = e.tag ? e.tag : DocIdTable::Tag(e.docid);
       for (size_t i = home(tag); slots[i].second != UINT32_MAX; i = (i + 1) & (cap - 1)) {
-        if (slots[i].first == tag && docs.Name(judged->judgments[slots[i].second].doc) == e.docid) {
-          j = &judged->judgments[slots[i].second];
+        if (slots[i].first == tag && docs.Name(judgments[slots[i].second].doc) == e.docid) {
+          j = &judgments[slots[i].second];
           break;
         }
       }
@@ -1291,7 +1441,18 @@ void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, co
 void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
                    const MeasureSet& measures, const EvalOptions& options, QueryScores& out) {
   Ranked rr;
-  BuildRanked(judged, entries, docs, options, rr);
+  std::vector<RunEntry> ranked = RankAndCut(entries, options);
+  std::string_view qid = judged ? std::string_view(judged->qid) : std::string_view();
+  if (judged == nullptr || judged->groups.empty()) {
+    BuildRanked(judged ? std::span<const Judgment>(judged->judgments) : std::span<const Judgment>(), qid,
+                ranked, docs, options, rr);
+  } else {
+    rr.num_ret = static_cast<int64_t>(ranked.size());
+    rr.groups.resize(judged->groups.size());
+    for (size_t g = 0; g < judged->groups.size(); ++g) {
+      BuildRanked(judged->groups[g].judgments, qid, ranked, docs, options, rr.groups[g]);
+    }
+  }
   out.values.assign(measures.values().size(), 0.0);
   out.relstring.clear();
   for (const Instance& inst : measures.instances()) {
@@ -1301,6 +1462,24 @@ void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, 
 
 Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measures,
                     const EvalOptions& options, const ZScores* zscores) {
+  const Input input = qrels.format == RelFormat::kQrels     ? Input::kQrels
+                      : qrels.format == RelFormat::kQrelsJg ? Input::kQrelsJg
+                                                            : Input::kQrelsPrefs;
+  for (const Instance& inst : measures.instances()) {
+    const Family& f = kFamilies[inst.family];
+    if (f.input != Input::kAny && f.input != input) {
+      const char* needs = f.input == Input::kQrels     ? "qrels"
+                          : f.input == Input::kQrelsJg ? "qrels_jg"
+                                                       : "qrels_prefs";
+      throw InvalidInput(std::string("measure '") + f.info.name + "' needs -R " + needs + " judgments, not " +
+                             RelFormatName(qrels.format),
+                         qrels.format == RelFormat::kQrelsJg
+                             ? "-R qrels_jg gives -m qrels_jg (map_avgjg, P_avgjg, "
+                               "Rprec_mult_avgjg)"
+                             : "",
+                         "IncompatibleMeasure");
+    }
+  }
   Evaluation ev;
   ev.runid = run.runid;
   struct Job {
@@ -1318,10 +1497,14 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
       ++j;
     } else if (cmp < 0) {
       ++ev.judged_queries_without_run;
-      if (options.average_complete) jobs.push_back({&qrels.queries[i], nullptr});
+      if (options.average_complete && Selected(qrels.queries[i].qid, options)) {
+        jobs.push_back({&qrels.queries[i], nullptr});
+      }
       ++i;
     } else {
-      jobs.push_back({&qrels.queries[i++], &run.queries[j++]});
+      if (Selected(qrels.queries[i].qid, options)) jobs.push_back({&qrels.queries[i], &run.queries[j]});
+      ++i;
+      ++j;
     }
   }
 
@@ -1353,7 +1536,9 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
   });
 
   // Summary, summed in query order as trec_eval sums.
-  ev.num_q = static_cast<int64_t>(ev.queries.size());
+  // trec_eval divides by the number of judged queries with -c, whichever were evaluated (-D N.qid).
+  const int64_t evaluated = static_cast<int64_t>(ev.queries.size());
+  ev.num_q = options.average_complete ? static_cast<int64_t>(qrels.queries.size()) : evaluated;
   ev.summary.assign(vals.size(), 0.0);
   for (const QueryScores& q : ev.queries) {
     for (size_t v = 0; v < vals.size(); ++v) ev.summary[v] += q.values[v];
@@ -1365,6 +1550,9 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
         if (ev.num_q) ev.summary[v] /= n;
         break;
       case Aggregation::kGeometricMean:
+        if (options.average_complete) {
+          ev.summary[v] += static_cast<double>(ev.num_q - evaluated) * std::log(kMinGeoMean);
+        }
         if (ev.num_q) ev.summary[v] = std::exp(ev.summary[v] / n);
         break;
       case Aggregation::kQueryCount:

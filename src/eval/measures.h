@@ -42,6 +42,7 @@ struct EvalOptions {
   int64_t relevance_level = 1;        // -l: the lowest grade that counts as relevant
   bool judged_docs_only = false;      // -J: drop unjudged documents from the ranking first
   int64_t num_docs_in_coll = 0;       // -N: collection size (only utility's 4th coefficient uses it)
+  std::string only_query;             // -D N.qid: evaluate this judged query only ("": all)
 };
 
 enum class ValueKind : uint8_t {
