@@ -7,10 +7,11 @@ The binary is trec_eval 10.0 built from source with its own Makefile and default
 usnistgov/trec_eval, tag v10.0 (commit f4253652c8efd0d86ddffd0d163cc0a0f813111a), `make` in a checkout
 outside this repository. Nothing of trec_eval is committed here; only its printed output.
 
-Each case NN has NN.qrels (4 columns; the 2nd column is a judgment group, so the same file also serves as
--R qrels_prefs input), NN.jg when the case has multi-group judgments (-R qrels_jg and -R qrels_prefs input:
-a document may be judged once per group) and NN.run. NN.out holds one section per trec_eval command:
-  @@ <rel file: qrels|jg> <trec_eval arguments before the two file names>
+Each case NN has NN.qrels (4 columns), NN.jg when the case has multi-group judgments (-R qrels_jg input: a
+document may be judged once per group), NN.prefs and NN.prefsjg (the same without negative grades, as
+-R qrels_prefs input: with a negative level, trec_eval's prefs_avgjg_Rnonrel reads past the end of its
+array) and NN.run. NN.out holds one section per trec_eval command:
+  @@ <rel file: qrels|jg|prefs|prefsjg> <trec_eval arguments before the two file names>
 followed by trec_eval's stdout. A command that trec_eval rejects (e.g. a judged query missing from the run
 without -c, on which trec_eval 10.0 exits with status 4) is not recorded.
 
@@ -80,10 +81,18 @@ def write_case(out_dir, name, qrels, jg, run, runid):
     with open(os.path.join(out_dir, name + ".qrels"), "w") as f:
         for qid, group, doc, grade in qrels:
             f.write("%s %s %s %d\n" % (qid, group, doc, grade))
+    with open(os.path.join(out_dir, name + ".prefs"), "w") as f:
+        for qid, group, doc, grade in qrels:
+            if grade >= 0:
+                f.write("%s %s %s %d\n" % (qid, group, doc, grade))
     if jg:
         with open(os.path.join(out_dir, name + ".jg"), "w") as f:
             for qid, group, doc, grade in jg:
                 f.write("%s %s %s %d\n" % (qid, group, doc, grade))
+        with open(os.path.join(out_dir, name + ".prefsjg"), "w") as f:
+            for qid, group, doc, grade in jg:
+                if grade >= 0:
+                    f.write("%s %s %s %d\n" % (qid, group, doc, grade))
     with open(os.path.join(out_dir, name + ".run"), "w") as f:
         for qid, doc, score in run:
             f.write("%s Q0 %s 0 %s %s\n" % (qid, doc, score, runid))
@@ -138,8 +147,6 @@ def main():
         cases.append((name, boundary, multi_group, qrels, drop_run and nq > 1))
 
     for name, boundary, multi_group, qrels, missing in cases:
-        rel = os.path.join(out_dir, name + ".qrels")
-        jg = os.path.join(out_dir, name + ".jg")
         runf = os.path.join(out_dir, name + ".run")
         max_grade = {}
         for qid, _, _, g in qrels:
@@ -159,13 +166,13 @@ def main():
                                        "-m", "Rprec_mult.0.5,1.5", "-m", "11pt_avg.0.2,0.4", "-m", "set_F.0.5",
                                        "-m", "yaap", "-m", "ndcg.1=3,2=9,3=0.5", "-m", "G.1=2,2=4"]))
             commands.append(("qrels", ["-q", "-m", "dcg", "-m", "ideal_dcg"]))
-            commands.append(("qrels", ["-q", "-R", "qrels_prefs", "-m", "all_prefs"]))
+            commands.append(("prefs", ["-q", "-R", "qrels_prefs", "-m", "all_prefs"]))
             if multi_group:
                 commands.append(("jg", ["-q", "-R", "qrels_jg", "-m", "qrels_jg", "-m", "P_avgjg.3,20"]))
-                commands.append(("jg", ["-q", "-R", "qrels_prefs", "-m", "all_prefs"]))
+                commands.append(("prefsjg", ["-q", "-R", "qrels_prefs", "-m", "all_prefs"]))
         with open(os.path.join(out_dir, name + ".out"), "w") as f:
             for which, args in commands:
-                out = run_trec_eval(binary, args, jg if which == "jg" else rel, runf)
+                out = run_trec_eval(binary, args, os.path.join(out_dir, name + "." + which), runf)
                 if out is None:
                     continue
                 f.write("@@ %s %s\n" % (which, " ".join(args)))

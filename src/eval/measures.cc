@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -22,6 +23,28 @@ constexpr int32_t kNonPool = -1;   // retrieved, not in the qrels
 constexpr int32_t kUnjudged = -2;  // in the qrels with a negative grade
 constexpr double kMissingZscore = -1000000.0;
 
+// What trec_eval's form_prefs_counts computes once per query for -R qrels_prefs. Every judged document gets
+// a docid rank: retrieved ones 0..num_judged_ret-1 in ranking order (score descending, ties by docid
+// ascending, as form_prefs_counts sorts), the others after them in docid order. qrels_prefs has one judgment
+// subgroup per group, so each group's preferences are equivalence classes (ECs) of equal level, and every
+// document of a higher class is preferred to every document of a lower one.
+struct PrefsEc {
+  double level;
+  size_t begin, count;  // docid ranks in Prefs::pool[begin, begin + count), ascending
+};
+struct PrefsGroup {
+  std::vector<PrefsEc> ecs;  // by level, descending
+  int64_t fulfilled_ret = 0, possible_ret = 0, fulfilled_imp = 0, possible_imp = 0, possible_notoccur = 0;
+  int64_t num_nonrel = 0, num_nonrel_ret = 0, num_rel = 0, num_rel_ret = 0;  // relevant: level > 0
+};
+struct Prefs {
+  int64_t num_judged = 0, num_judged_ret = 0;
+  std::vector<int64_t> pool;  // the groups' ECs one after the other, as trec_eval's rank_pool
+  std::vector<PrefsGroup> groups;
+  std::vector<uint16_t> counts;  // [i * num_judged + j]: groups preferring docid rank i to j
+  int64_t Count(int64_t i, int64_t j) const { return counts[static_cast<size_t>(i * num_judged + j)]; }
+};
+
 // What trec_eval's form_res_rels computes once per query: the grade of each ranked document and the
 // number of judged documents at each grade.
 struct Ranked {
@@ -32,6 +55,7 @@ struct Ranked {
   int64_t num_rel_ret = 0;          // retrieved ones among them
   int64_t num_ret = 0;
   std::vector<Ranked> groups;  // -R qrels_jg: one per judgment group (the fields above then unused)
+  Prefs prefs;                 // -R qrels_prefs
 };
 
 enum class ParamKind : uint8_t {
@@ -679,6 +703,180 @@ void CalcMrrCut(const Ranked& rr, const Instance& m, const EvalOptions& o, doubl
       [&](int64_t) { return first >= 0 ? 1.0 / static_cast<double>(first + 1) : 0.0; });
 }
 
+// ---- preference measures (-R qrels_prefs; trec_eval's m_prefs_*.c) -------------------------------------
+
+void CalcPrefsNumPoss(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t poss = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) poss += g.possible_ret + g.possible_imp + g.possible_notoccur;
+  out[0] = static_cast<double>(poss);
+}
+void CalcPrefsNumFul(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t ful = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) ful += g.fulfilled_ret + g.fulfilled_imp;
+  out[0] = static_cast<double>(ful);
+}
+void CalcPrefsNumFulRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t ful = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) ful += g.fulfilled_ret;
+  out[0] = static_cast<double>(ful);
+}
+
+// Which preferences a measure counts: retrieved pairs, pairs with one retrieved (implied), neither.
+enum class PrefsArea { kAll, kRet, kImp };
+
+void PrefsSimple(const Ranked& rr, PrefsArea area, double* out) {
+  int64_t ful = 0, poss = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) {
+    ful += g.fulfilled_ret;
+    poss += g.possible_ret;
+    if (area != PrefsArea::kRet) {
+      ful += g.fulfilled_imp;
+      poss += g.possible_imp;
+    }
+    if (area == PrefsArea::kAll) poss += g.possible_notoccur;
+  }
+  if (poss) out[0] = static_cast<double>(ful) / static_cast<double>(poss);
+}
+void CalcPrefsSimp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsSimple(rr, PrefsArea::kAll, out);
+}
+void CalcPrefsSimpRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsSimple(rr, PrefsArea::kRet, out);
+}
+void CalcPrefsSimpImp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsSimple(rr, PrefsArea::kImp, out);
+}
+
+// The fraction of each document pair's preferences (over groups) that the ranking fulfils, averaged over
+// pairs with any preference.
+void PrefsPair(const Ranked& rr, PrefsArea area, double* out) {
+  const Prefs& p = rr.prefs;
+  double sum = 0;
+  int64_t num_pairs = 0;
+  auto pair = [&](int64_t i, int64_t j, bool add) {
+    int64_t a = p.Count(i, j), b = p.Count(j, i);
+    if (a || b) {
+      ++num_pairs;
+      if (add) sum += static_cast<double>(a) / static_cast<double>(a + b);
+    }
+  };
+  for (int64_t i = 0; i < p.num_judged_ret; ++i) {
+    for (int64_t j = i + 1; j < p.num_judged_ret; ++j) pair(i, j, true);
+  }
+  if (area != PrefsArea::kRet) {
+    for (int64_t i = 0; i < p.num_judged_ret; ++i) {
+      for (int64_t j = p.num_judged_ret; j < p.num_judged; ++j) pair(i, j, true);
+    }
+  }
+  if (area == PrefsArea::kAll) {
+    for (int64_t i = p.num_judged_ret; i < p.num_judged; ++i) {
+      for (int64_t j = i + 1; j < p.num_judged; ++j) pair(i, j, false);
+    }
+  }
+  if (num_pairs) out[0] = sum / static_cast<double>(num_pairs);
+}
+void CalcPrefsPair(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsPair(rr, PrefsArea::kAll, out);
+}
+void CalcPrefsPairRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsPair(rr, PrefsArea::kRet, out);
+}
+void CalcPrefsPairImp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsPair(rr, PrefsArea::kImp, out);
+}
+
+// Each group's fulfilled / possible, averaged over groups.
+void PrefsAvgjg(const Ranked& rr, PrefsArea area, double* out) {
+  double sum = 0.0;
+  for (const PrefsGroup& g : rr.prefs.groups) {
+    int64_t ful = g.fulfilled_ret, poss = g.possible_ret;
+    if (area != PrefsArea::kRet) {
+      ful += g.fulfilled_imp;
+      poss += g.possible_imp;
+    }
+    if (area == PrefsArea::kAll) poss += g.possible_notoccur;
+    if (poss) sum += static_cast<double>(ful) / static_cast<double>(poss);
+  }
+  if (sum > 0.0) out[0] = sum / static_cast<double>(rr.prefs.groups.size());
+}
+void CalcPrefsAvgjg(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsAvgjg(rr, PrefsArea::kAll, out);
+}
+void CalcPrefsAvgjgRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsAvgjg(rr, PrefsArea::kRet, out);
+}
+void CalcPrefsAvgjgImp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsAvgjg(rr, PrefsArea::kImp, out);
+}
+
+// prefs_avgjg_Rnonrel(_ret): as prefs_avgjg(_ret), but with only as many nonrelevant documents as relevant
+// ones (R). With fewer nonrelevant than relevant documents, R - N virtual nonrelevant ones are added;
+// otherwise the preferences are recounted against the first R documents of the last (lowest) class, which
+// trec_eval takes to be the nonrelevant one. Its pool is read as trec_eval reads it, past the class into the
+// next group's; rlm stops at the end of the query's pool, where trec_eval reads beyond its array.
+void PrefsRecount(const Prefs& p, const PrefsGroup& g, int64_t num_new, bool retrieved_only, int64_t& ful,
+                  int64_t& poss) {
+  ful = poss = 0;
+  const int64_t njr = p.num_judged_ret;
+  const size_t n = g.ecs.size();
+  auto each = [&](size_t begin, size_t count, auto&& fn) {
+    size_t end = std::min(begin + count, p.pool.size());
+    for (size_t k = begin; k < end; ++k) {
+      if (retrieved_only && p.pool[k] >= njr) break;
+      fn(p.pool[k]);
+    }
+  };
+  auto count = [&](int64_t r1, int64_t r2) {
+    if (r1 < r2 && (retrieved_only || r1 < njr)) {
+      ++ful;
+    } else {
+      ++poss;
+    }
+  };
+  for (size_t e1 = 0; e1 < n; ++e1) {
+    for (size_t e2 = e1 + 1; e2 + 1 < n; ++e2) {
+      each(g.ecs[e1].begin, g.ecs[e1].count,
+           [&](int64_t r1) { each(g.ecs[e2].begin, g.ecs[e2].count, [&](int64_t r2) { count(r1, r2); }); });
+    }
+  }
+  const size_t last = g.ecs[n - 1].begin;
+  for (size_t e1 = 0; e1 < n; ++e1) {
+    each(g.ecs[e1].begin, g.ecs[e1].count,
+         [&](int64_t r1) { each(last, static_cast<size_t>(num_new), [&](int64_t r2) { count(r1, r2); }); });
+  }
+  poss += ful;
+}
+
+void PrefsRnonrel(const Ranked& rr, bool retrieved_only, double* out) {
+  double sum = 0.0;
+  for (const PrefsGroup& g : rr.prefs.groups) {
+    int64_t r = retrieved_only ? g.num_rel_ret : g.num_rel;
+    int64_t n = retrieved_only ? g.num_nonrel_ret : g.num_nonrel;
+    int64_t ful, poss;
+    if (r >= n) {
+      ful = g.fulfilled_ret;
+      poss = g.possible_ret;
+      if (!retrieved_only) {
+        ful += g.fulfilled_imp;
+        poss += g.possible_imp + g.possible_notoccur;
+      }
+      ful += g.num_rel_ret * (r - n);
+      poss += g.num_rel * (r - n);
+    } else {
+      PrefsRecount(rr.prefs, g, retrieved_only ? g.num_rel_ret : g.num_rel, retrieved_only, ful, poss);
+    }
+    sum += static_cast<double>(ful) / static_cast<double>(poss);
+  }
+  if (sum > 0.0) out[0] = sum / static_cast<double>(rr.prefs.groups.size());
+}
+void CalcPrefsAvgjgRnonrel(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsRnonrel(rr, false, out);
+}
+void CalcPrefsAvgjgRnonrelRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out,
+                              std::string*) {
+  PrefsRnonrel(rr, true, out);
+}
+
 // The _avgjg measures add each judgment group's value into the output, then divide by the number of
 // groups (trec_eval's order; one group: no division).
 void DivideByGroups(const Ranked& rr, double* out, size_t n) {
@@ -1050,6 +1248,112 @@ const Family kFamilies[] = {
      true,
      CalcNumNonrelJudgedRet,
      Input::kQrels},
+    {{"prefs_num_prefs_poss", "", "preferences possible (summary: sum) (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcPrefsNumPoss,
+     Input::kQrelsPrefs},
+    {{"prefs_num_prefs_ful", "", "preferences fulfilled (summary: sum) (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcPrefsNumFul,
+     Input::kQrelsPrefs},
+    {{"prefs_num_prefs_ful_ret", "",
+      "preferences fulfilled between retrieved documents (summary: sum) (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcPrefsNumFulRet,
+     Input::kQrelsPrefs},
+    {{"prefs_simp", "", "preferences fulfilled / possible, over all groups (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsSimp,
+     Input::kQrelsPrefs},
+    {{"prefs_pair", "",
+      "per document pair fraction of groups' preferences fulfilled, averaged (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsPair,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg", "", "preferences fulfilled / possible, averaged over groups (-R qrels_prefs)", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjg,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_Rnonrel", "",
+      "prefs_avgjg with as many nonrelevant documents as relevant (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgRnonrel,
+     Input::kQrelsPrefs},
+    {{"prefs_simp_ret", "", "prefs_simp between retrieved documents (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsSimpRet,
+     Input::kQrelsPrefs},
+    {{"prefs_pair_ret", "", "prefs_pair between retrieved documents (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsPairRet,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_ret", "", "prefs_avgjg between retrieved documents (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgRet,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_Rnonrel_ret", "", "prefs_avgjg_Rnonrel between retrieved documents (-R qrels_prefs)",
+      false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgRnonrelRet,
+     Input::kQrelsPrefs},
+    {{"prefs_simp_imp", "", "prefs_simp, pairs with at least one retrieved document (-R qrels_prefs)", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsSimpImp,
+     Input::kQrelsPrefs},
+    {{"prefs_pair_imp", "", "prefs_pair, pairs with at least one retrieved document (-R qrels_prefs)", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsPairImp,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_imp", "", "prefs_avgjg, pairs with at least one retrieved document (-R qrels_prefs)",
+      false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgImp,
+     Input::kQrelsPrefs},
     {{"map_avgjg", "", "map averaged over the judgment groups of -R qrels_jg", false, false},
      ParamKind::kNone,
      ValueKind::kFloat,
@@ -1155,6 +1459,13 @@ const Nickname kNicknames[] = {
      {"runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "utility", "set_P", "set_recall",
       "set_relative_P", "set_map", "set_F"}},
     {"qrels_jg", {"runid", "num_q", "map_avgjg", "P_avgjg", "Rprec_mult_avgjg"}},
+    {"all_prefs",
+     {"runid", "num_q", "prefs_num_prefs_poss", "prefs_num_prefs_ful", "prefs_num_prefs_ful_ret",
+      "prefs_simp", "prefs_pair", "prefs_avgjg", "prefs_avgjg_Rnonrel", "prefs_simp_ret", "prefs_pair_ret",
+      "prefs_avgjg_ret", "prefs_avgjg_Rnonrel_ret", "prefs_simp_imp", "prefs_pair_imp", "prefs_avgjg_imp"}},
+    {"prefs",
+     {"runid", "num_q", "prefs_num_prefs_poss", "prefs_num_prefs_ful", "prefs_num_prefs_ful_ret",
+      "prefs_simp", "prefs_pair", "prefs_avgjg"}},
 };
 
 int FindFamily(std::string_view name) {
@@ -1436,6 +1747,105 @@ void BuildRanked(std::span<const Judgment> judgments, std::string_view qid, std:
   rr.num_ret = static_cast<int64_t>(rr.rels.size());
 }
 
+// trec_eval's form_prefs_counts (equivalence-class path) for the groups of one query.
+void BuildPrefs(const QrelsQuery& judged, std::span<const RunEntry> entries, const DocIdTable& docs,
+                const EvalOptions& o, Prefs& p) {
+  std::vector<RunEntry> ranked(entries.begin(), entries.end());
+  std::sort(ranked.begin(), ranked.end(), [](const RunEntry& a, const RunEntry& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.docid < b.docid;  // form_prefs_counts breaks ties by docid ascending
+  });
+  if (static_cast<int64_t>(ranked.size()) > o.max_retrieved)
+    ranked.resize(static_cast<size_t>(std::max<int64_t>(0, o.max_retrieved)));
+
+  constexpr int64_t kNone = -1;
+  std::unordered_map<uint32_t, int64_t> rank_of;  // judged doc id -> docid rank
+  for (const JudgmentGroup& g : judged.groups) {
+    for (const Judgment& j : g.judgments) rank_of.emplace(j.doc, kNone);
+  }
+  constexpr int64_t kMaxJudged = 1 << 15;  // the counts array is num_judged^2
+  if (static_cast<int64_t>(rank_of.size()) > kMaxJudged) {
+    throw InvalidInput("query " + judged.qid + " has " + std::to_string(rank_of.size()) +
+                       " documents with preferences (at most " + std::to_string(kMaxJudged) + ")");
+  }
+  int64_t next = 0;
+  for (const RunEntry& e : ranked) {
+    uint32_t doc = docs.Find(e.docid, e.tag ? e.tag : DocIdTable::Tag(e.docid));
+    if (doc == DocIdTable::kMissing) continue;
+    auto it = rank_of.find(doc);
+    if (it != rank_of.end() && it->second == kNone) it->second = next++;
+  }
+  p.num_judged_ret = next;
+  std::vector<uint32_t> unretrieved;
+  for (const auto& [doc, rank] : rank_of) {
+    if (rank == kNone) unretrieved.push_back(doc);
+  }
+  std::sort(unretrieved.begin(), unretrieved.end(),
+            [&](uint32_t a, uint32_t b) { return docs.Name(a) < docs.Name(b); });
+  for (uint32_t doc : unretrieved) rank_of[doc] = next++;
+  p.num_judged = next;
+  p.counts.assign(static_cast<size_t>(p.num_judged * p.num_judged), 0);
+  p.pool.clear();
+  p.groups.assign(judged.groups.size(), PrefsGroup{});
+
+  const int64_t njr = p.num_judged_ret;
+  for (size_t gi = 0; gi < judged.groups.size(); ++gi) {
+    const JudgmentGroup& jg = judged.groups[gi];
+    PrefsGroup& g = p.groups[gi];
+    std::vector<std::pair<double, int64_t>> lines;  // (level, docid rank)
+    for (size_t k = 0; k < jg.judgments.size(); ++k)
+      lines.emplace_back(jg.levels[k], rank_of[jg.judgments[k].doc]);
+    std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (size_t k = 0; k < lines.size(); ++k) {
+      if (k == 0 || lines[k].first != lines[k - 1].first) g.ecs.push_back({lines[k].first, p.pool.size(), 0});
+      p.pool.push_back(lines[k].second);
+      ++g.ecs.back().count;
+    }
+    // add_ec_pref_to_jg
+    for (size_t e1 = 0; e1 < g.ecs.size(); ++e1) {
+      const PrefsEc& a = g.ecs[e1];
+      int64_t ret = 0;
+      while (ret < static_cast<int64_t>(a.count) && p.pool[a.begin + static_cast<size_t>(ret)] < njr) ++ret;
+      if (a.level > 0.0) {
+        g.num_rel_ret += ret;
+        g.num_rel += static_cast<int64_t>(a.count);
+      } else {
+        g.num_nonrel_ret += ret;
+        g.num_nonrel += static_cast<int64_t>(a.count);
+      }
+      for (size_t e2 = e1 + 1; e2 < g.ecs.size(); ++e2) {
+        const PrefsEc& b = g.ecs[e2];
+        for (size_t x = 0; x < a.count; ++x) {
+          int64_t r1 = p.pool[a.begin + x];
+          for (size_t y = 0; y < b.count; ++y) {
+            int64_t r2 = p.pool[b.begin + y];
+            ++p.counts[static_cast<size_t>(r1 * p.num_judged + r2)];
+            if (r1 < r2) {
+              if (r2 < njr) {
+                ++g.fulfilled_ret;
+              } else if (r1 < njr) {
+                ++g.fulfilled_imp;
+              } else {
+                ++g.possible_notoccur;
+              }
+            } else if (r1 < njr) {
+              ++g.possible_ret;
+            } else if (r2 < njr) {
+              ++g.possible_imp;
+            } else {
+              ++g.possible_notoccur;
+            }
+          }
+        }
+      }
+    }
+    g.possible_ret += g.fulfilled_ret;
+    g.possible_imp += g.fulfilled_imp;
+  }
+}
+
 }  // namespace
 
 void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
@@ -1443,7 +1853,10 @@ void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, 
   Ranked rr;
   std::vector<RunEntry> ranked = RankAndCut(entries, options);
   std::string_view qid = judged ? std::string_view(judged->qid) : std::string_view();
-  if (judged == nullptr || judged->groups.empty()) {
+  if (judged != nullptr && !judged->groups.empty() && !judged->groups[0].levels.empty()) {
+    rr.num_ret = static_cast<int64_t>(ranked.size());
+    BuildPrefs(*judged, entries, docs, options, rr.prefs);
+  } else if (judged == nullptr || judged->groups.empty()) {
     BuildRanked(judged ? std::span<const Judgment>(judged->judgments) : std::span<const Judgment>(), qid,
                 ranked, docs, options, rr);
   } else {

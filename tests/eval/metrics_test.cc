@@ -210,6 +210,16 @@ TEST(TrecEvalFixtures, QrelsJudgmentGroups) {
   }
 }
 
+// -R qrels_prefs: the qrels read as preferences (column 2 a judgment group; higher grades preferred).
+TEST(TrecEvalFixtures, QrelsAsPreferences) {
+  SKIP_WITHOUT(kTrecTests);
+  trec::Run run = LoadRun(kTrecTests + "results.test");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"all_prefs"});
+  Qrels qrels = LoadQrels(kTrecTests + "qrels.test", RelFormat::kQrelsPrefs);
+  EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true),
+            ReadFile(kTrecTests + "out.test.qrels_prefs"));
+}
+
 TEST(TrecEvalFixtures, ZScores) {
   SKIP_WITHOUT(kTrecTests);
   CheckCase(kTrecTests,

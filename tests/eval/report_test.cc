@@ -131,8 +131,8 @@ class RequestRecorder {
 };
 
 uint32_t Be32(const std::string& s, size_t at) {
-  return (uint32_t(uint8_t(s[at])) << 24) | (uint32_t(uint8_t(s[at + 1])) << 16) | (uint32_t(uint8_t(s[at + 2])) << 8) |
-         uint32_t(uint8_t(s[at + 3]));
+  return (uint32_t(uint8_t(s[at])) << 24) | (uint32_t(uint8_t(s[at + 1])) << 16) |
+         (uint32_t(uint8_t(s[at + 2])) << 8) | uint32_t(uint8_t(s[at + 3]));
 }
 
 // Decodes an 8-bit RGB/RGBA PNG and returns the fraction of pixels that are not near-white.
@@ -150,7 +150,8 @@ double InkFraction(const std::string& png) {
   }
   std::vector<uint8_t> raw((stride + 1) * h);
   uLongf raw_len = raw.size();
-  if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK) return -1;
+  if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK)
+    return -1;
   std::vector<uint8_t> prev(stride, 0), cur(stride);
   size_t ink = 0;
   for (uint32_t y = 0; y < h; ++y) {
@@ -190,13 +191,17 @@ BrowserRun OpenInChromium(const std::string& name, const std::string& html) {
   fs::create_directories(dir);
   std::ofstream(dir / "page.html") << html;
   RequestRecorder proxy;
-  const std::string cmd = "cd '" + dir.string() + "' && timeout 60 chromium --headless=new --no-sandbox --disable-gpu "
-                          "--no-first-run --user-data-dir='" + (dir / "profile").string() +
+  const std::string cmd = "cd '" + dir.string() +
+                          "' && timeout 60 chromium --headless=new --no-sandbox --disable-gpu "
+                          "--no-first-run --user-data-dir='" +
+                          (dir / "profile").string() +
                           "' --disable-background-networking --disable-component-update --disable-sync "
-                          "--disable-extensions --proxy-server=127.0.0.1:" + std::to_string(proxy.port()) +
+                          "--disable-extensions --proxy-server=127.0.0.1:" +
+                          std::to_string(proxy.port()) +
                           " --enable-logging=stderr --v=0 --virtual-time-budget=3000 --window-size=1200,1400 "
-                          "--screenshot=" + (dir / "shot.png").string() + " file://" + (dir / "page.html").string() +
-                          " 2>'" + (dir / "log.txt").string() + "'";
+                          "--screenshot=" +
+                          (dir / "shot.png").string() + " file://" + (dir / "page.html").string() + " 2>'" +
+                          (dir / "log.txt").string() + "'";
   BrowserRun run;
   run.exit_code = std::system(cmd.c_str());
   std::ifstream log_in(dir / "log.txt");
@@ -212,7 +217,9 @@ BrowserRun OpenInChromium(const std::string& name, const std::string& html) {
   return run;
 }
 
-bool HaveChromium() { return std::system("command -v chromium >/dev/null 2>&1") == 0; }
+bool HaveChromium() {
+  return std::system("command -v chromium >/dev/null 2>&1") == 0;
+}
 
 TEST(Report, OpensInHeadlessChromiumWithoutNetworkOrErrors) {
   if (!HaveChromium()) {
@@ -231,9 +238,10 @@ TEST(Report, BrowserCheckCatchesRequestsErrorsAndBlankPages) {
   if (!HaveChromium()) {
     GTEST_SKIP() << "chromium is not installed (scripts/setup installs it); the browser test did not run";
   }
-  const BrowserRun run = OpenInChromium(
-      "control", "<!DOCTYPE html><html><body><img src=\"http://rlm-report-test.invalid/a.png\">"
-                 "<script>undefinedFunction();</script></body></html>");
+  const BrowserRun run =
+      OpenInChromium("control",
+                     "<!DOCTYPE html><html><body><img src=\"http://rlm-report-test.invalid/a.png\">"
+                     "<script>undefinedFunction();</script></body></html>");
   ASSERT_EQ(run.exit_code, 0) << run.log;
   ASSERT_EQ(run.page_requests.size(), 1u);
   EXPECT_NE(run.page_requests[0].find("rlm-report-test.invalid"), std::string::npos) << run.page_requests[0];
