@@ -1,6 +1,6 @@
-// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite that uses the qrels
-// format (prefs/qrels_jg outputs are not supported and skipped), trec_eval's outputs on a SciFact BM25 run,
-// parsing errors, and hand-computed values for rlm's MRR@k and hit@k.
+// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite except -R prefs (the
+// five-column format is not supported), trec_eval's outputs on a SciFact BM25 run, parsing errors, and
+// hand-computed values for rlm's MRR@k, hit@k, ERR@k and Judged@k.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
