@@ -166,6 +166,12 @@ def main():
                                        "-m", "Rprec_mult.0.5,1.5", "-m", "11pt_avg.0.2,0.4", "-m", "set_F.0.5",
                                        "-m", "yaap", "-m", "ndcg.1=3,2=9,3=0.5", "-m", "G.1=2,2=4"]))
             commands.append(("qrels", ["-q", "-m", "dcg", "-m", "ideal_dcg"]))
+            # -c with -l and -D (only the first judged query): summaries over every judged query.
+            first_qid = sorted(max_grade)[0]
+            commands.append(("qrels", ["-c", "-l", "2", "-m", "num_q", "-m", "num_rel", "-m", "num_rel_ret",
+                                       "-m", "map", "-m", "gm_map"]))
+            commands.append(("qrels", ["-q", "-c", "-D", "0." + first_qid, "-m", "num_q", "-m", "num_rel",
+                                       "-m", "map", "-m", "gm_map", "-m", "P.5"]))
             commands.append(("prefs", ["-q", "-R", "qrels_prefs", "-m", "all_prefs"]))
             if multi_group:
                 commands.append(("jg", ["-q", "-R", "qrels_jg", "-m", "qrels_jg", "-m", "P_avgjg.3,20"]))

@@ -1976,6 +1976,18 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
         break;
     }
   }
+  // With -c, trec_eval's num_rel summary counts the judgments with a grade > 0 of every judged query,
+  // whatever -l and -D say (m_num_rel.c), instead of summing the evaluated queries' values.
+  if (int v = measures.IndexOf("num_rel"); v >= 0 && options.average_complete) {
+    int64_t num_rel = 0;
+    for (const QrelsQuery& q : qrels.queries) {
+      for (const Judgment& j : q.judgments) num_rel += j.rel > 0;
+      for (const JudgmentGroup& g : q.groups) {
+        for (const Judgment& j : g.judgments) num_rel += j.rel > 0;
+      }
+    }
+    ev.summary[static_cast<size_t>(v)] = static_cast<double>(num_rel);
+  }
   return ev;
 }
 

@@ -1,7 +1,7 @@
 // Parity with trec_eval 10.0's printed output, character for character, on random qrels and runs
 // (tests/fixtures/trec_parity, written by tools/gen_trec_parity_fixtures.py from the real trec_eval): ties,
-// graded and unjudged documents, queries missing on either side, counts on rounding boundaries, and the
-// -q -c -M -l -J -N options with all_trec and measures with parameters.
+// graded and unjudged documents, queries missing on either side, counts on rounding boundaries, the
+// -q -c -M -l -J -N -D options with all_trec and measures with parameters, and -R qrels_jg / qrels_prefs.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -69,6 +69,9 @@ std::string RunRlm(const std::string& rel_path, const std::string& run_path,
       options.relevance_level = std::atol(args[++i].c_str());
     } else if (a == "-N") {
       options.num_docs_in_coll = std::atol(args[++i].c_str());
+    } else if (a == "-D") {
+      const std::string& level = args[++i];
+      options.only_query = level.substr(level.find('.') + 1);
     } else if (a == "-R") {
       format = args[++i];
     } else {
