@@ -155,6 +155,7 @@ def main():
         if not boundary:
             commands.append(("qrels", ["-M", str(rng.choice([1, 3, 10])), "-m", "all_trec"]))
             commands.append(("qrels", ["-J", "-m", "all_trec"]))
+            commands.append(("qrels", ["-l", "0", "-m", "all_trec"]))
             # trec_eval's bpref reads grade counts up to the level - 1 without a bound: only where defined.
             if all(g >= 1 for g in max_grade.values()):
                 commands.append(("qrels", ["-l", "2", "-m", "all_trec"]))

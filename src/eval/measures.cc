@@ -543,7 +543,7 @@ void CalcRndcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* 
     boundary();
     if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
   }
-  if (num_changed) out[0] = sum / static_cast<double>(num_changed);
+  out[0] = sum / static_cast<double>(num_changed);  // 0/0 = nan when the ideal gain never changes, as trec_eval
 }
 
 // ndcg_cut uses the grades themselves as gains (no gain parameters; -l does not apply).
