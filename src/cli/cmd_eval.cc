@@ -123,7 +123,8 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
 
 std::string MeasuresHelp() {
   std::string s =
-      "Measures (-m NAME, -m NAME.PARAMS, or the nicknames official (default), all_trec, set, qrels_jg):\n";
+      "Measures (-m NAME, -m NAME.PARAMS, or the nicknames official (default), all_trec, set, qrels_jg, "
+      "all_prefs, prefs):\n";
   for (const trec::MeasureInfo& m : trec::MeasureRegistry()) {
     std::string line = "  " + std::string(m.name);
     if (*m.default_params) line += "." + std::string(m.default_params);
@@ -144,7 +145,8 @@ void AddEvalMetrics(CLI::App* eval, Context& ctx) {
   sub->add_option("run", a->run, "Run file: qid Q0 docid rank score runid; - reads standard input")
       ->required();
   sub->add_option("-m,--measure", a->measures,
-                  "Measure, measure.params or nickname (official, all_trec, set); repeatable")
+                  "Measure, measure.params or nickname (official, all_trec, set, qrels_jg, all_prefs, "
+                  "prefs); repeatable")
       ->allow_extra_args(false);
   sub->add_flag("-q,--query_eval_wanted", a->per_query, "Also print each query's values");
   sub->add_flag("-c,--complete_rel_info_wanted", a->complete,
