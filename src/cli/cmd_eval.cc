@@ -1,6 +1,6 @@
 // Evaluation: `eval metrics <qrels> <run>` computes trec_eval 10.0's measures with trec_eval's command line
-// (-q -m -c -M -l -J -N -Z -n) and output, so scripts can swap it in. Other `eval` subcommands (run,
-// compare, ...) are added to the same `eval` command by their own Add* functions.
+// (-q -m -c -M -l -J -N -Z -n -R -T -D; run `-` reads stdin) and output, so scripts can swap it in. Other
+// `eval` subcommands (run, compare, ...) are added to the same `eval` command by their own Add* functions.
 //
 // With --format json the output is one document:
 //   {"runid": "...", "num_q": 3, "options": {...},
@@ -34,6 +34,9 @@ struct MetricsArgs {
   int64_t num_docs = 0;
   std::string zscores;
   bool no_summary = false;
+  std::string rel_format = "qrels";
+  std::string results_format = "trec_results";
+  std::string debug;
 };
 
 json ValueJson(const trec::MeasureValue& v, double value, bool zscores) {
@@ -48,15 +51,23 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
   options.relevance_level = a.relevance_level;
   options.judged_docs_only = a.judged_only;
   options.num_docs_in_coll = a.num_docs;
+  // -D level[.qid]: rlm prints no debugging trace (its library never prints); the qid part evaluates only
+  // that query, as in trec_eval.
+  if (size_t dot = a.debug.find('.'); dot != std::string::npos) options.only_query = a.debug.substr(dot + 1);
+  if (a.results_format != "trec_results") {
+    throw InvalidInput("unknown results format '" + a.results_format + "'",
+                       "trec_eval 10.0 reads one results format: trec_results", "UnknownFormat");
+  }
+  const trec::RelFormat rel_format = trec::ParseRelFormat(a.rel_format);
 
   trec::MeasureSet measures = trec::MeasureSet::FromArgs(a.measures);  // bad names fail before any reading
-  trec::Qrels qrels = trec::LoadQrels(a.qrels);
+  trec::Qrels qrels = trec::LoadQrels(a.qrels, rel_format);
   trec::Run run = trec::LoadRun(a.run);
   std::unique_ptr<trec::ZScores> zscores;
   if (!a.zscores.empty()) zscores = std::make_unique<trec::ZScores>(trec::ZScores::Load(a.zscores));
   trec::Evaluation ev = trec::Evaluate(qrels, run, measures, options, zscores.get());
 
-  if (ev.num_q == 0) {
+  if (ev.queries.empty()) {
     throw InvalidInput("no queries with both results and relevance info",
                        "check that the run's query ids (column 1) match the qrels' (column 1)", "NoQueries");
   }
@@ -89,6 +100,7 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
                 {"max_retrieved", a.max_retrieved >= 0 ? json(a.max_retrieved) : json(nullptr)},
                 {"relevance_level", a.relevance_level},
                 {"judged_docs_only", a.judged_only},
+                {"rel_format", a.rel_format},
                 {"zscores", a.zscores.empty() ? json(nullptr) : json(a.zscores)}}}};
   if (!a.no_summary) doc["measures"] = std::move(summary);
   if (a.per_query) {
@@ -110,7 +122,9 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
 }
 
 std::string MeasuresHelp() {
-  std::string s = "Measures (-m NAME, -m NAME.PARAMS, or the nicknames official (default), all_trec, set):\n";
+  std::string s =
+      "Measures (-m NAME, -m NAME.PARAMS, or the nicknames official (default), all_trec, set, qrels_jg, "
+      "all_prefs, prefs):\n";
   for (const trec::MeasureInfo& m : trec::MeasureRegistry()) {
     std::string line = "  " + std::string(m.name);
     if (*m.default_params) line += "." + std::string(m.default_params);
@@ -128,9 +142,11 @@ void AddEvalMetrics(CLI::App* eval, Context& ctx) {
       "metrics",
       "trec_eval 10.0's measures for a TREC run against TREC qrels (trec_eval's options and output)");
   sub->add_option("qrels", a->qrels, "Qrels file: qid iter docid rel")->required();
-  sub->add_option("run", a->run, "Run file: qid Q0 docid rank score runid")->required();
+  sub->add_option("run", a->run, "Run file: qid Q0 docid rank score runid; - reads standard input")
+      ->required();
   sub->add_option("-m,--measure", a->measures,
-                  "Measure, measure.params or nickname (official, all_trec, set); repeatable")
+                  "Measure, measure.params or nickname (official, all_trec, set, qrels_jg, all_prefs, "
+                  "prefs); repeatable")
       ->allow_extra_args(false);
   sub->add_flag("-q,--query_eval_wanted", a->per_query, "Also print each query's values");
   sub->add_flag("-c,--complete_rel_info_wanted", a->complete,
@@ -144,6 +160,12 @@ void AddEvalMetrics(CLI::App* eval, Context& ctx) {
   sub->add_option("-Z,--Zscore", a->zscores,
                   "Print z-scores using a file of `qid measure mean stddev` lines");
   sub->add_flag("-n,--nosummary", a->no_summary, "No summary (the 'all' lines)");
+  sub->add_option("-R,--Rel_info_format", a->rel_format,
+                  "Relevance file format: qrels (default), qrels_jg (column 2 a user judgment group; "
+                  "-m qrels_jg), qrels_prefs (column 2 a judgment group, column 4 a level; -m all_prefs)");
+  sub->add_option("-T,--Results_format", a->results_format, "Run file format: trec_results (the only one)");
+  sub->add_option("-D,--Debug_level", a->debug,
+                  "LEVEL[.QID]: with .QID evaluate only that query (no debugging trace is printed)");
   sub->footer(MeasuresHelp());
   OnRun(sub, ctx, [&ctx, a] { RunMetrics(ctx, *a); });
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -22,6 +23,28 @@ constexpr int32_t kNonPool = -1;   // retrieved, not in the qrels
 constexpr int32_t kUnjudged = -2;  // in the qrels with a negative grade
 constexpr double kMissingZscore = -1000000.0;
 
+// What trec_eval's form_prefs_counts computes once per query for -R qrels_prefs. Every judged document gets
+// a docid rank: retrieved ones 0..num_judged_ret-1 in ranking order (score descending, ties by docid
+// ascending, as form_prefs_counts sorts), the others after them in docid order. qrels_prefs has one judgment
+// subgroup per group, so each group's preferences are equivalence classes (ECs) of equal level, and every
+// document of a higher class is preferred to every document of a lower one.
+struct PrefsEc {
+  double level;
+  size_t begin, count;  // docid ranks in Prefs::pool[begin, begin + count), ascending
+};
+struct PrefsGroup {
+  std::vector<PrefsEc> ecs;  // by level, descending
+  int64_t fulfilled_ret = 0, possible_ret = 0, fulfilled_imp = 0, possible_imp = 0, possible_notoccur = 0;
+  int64_t num_nonrel = 0, num_nonrel_ret = 0, num_rel = 0, num_rel_ret = 0;  // relevant: level > 0
+};
+struct Prefs {
+  int64_t num_judged = 0, num_judged_ret = 0;
+  std::vector<int64_t> pool;  // the groups' ECs one after the other, as trec_eval's rank_pool
+  std::vector<PrefsGroup> groups;
+  std::vector<uint16_t> counts;  // [i * num_judged + j]: groups preferring docid rank i to j
+  int64_t Count(int64_t i, int64_t j) const { return counts[static_cast<size_t>(i * num_judged + j)]; }
+};
+
 // What trec_eval's form_res_rels computes once per query: the grade of each ranked document and the
 // number of judged documents at each grade.
 struct Ranked {
@@ -31,6 +54,8 @@ struct Ranked {
   int64_t num_rel = 0;              // judged documents with grade >= relevance_level
   int64_t num_rel_ret = 0;          // retrieved ones among them
   int64_t num_ret = 0;
+  std::vector<Ranked> groups;  // -R qrels_jg: one per judgment group (the fields above then unused)
+  Prefs prefs;                 // -R qrels_prefs
 };
 
 enum class ParamKind : uint8_t {
@@ -235,12 +260,13 @@ void CalcRecipRank(const Ranked& rr, const Instance&, const EvalOptions& o, doub
 }
 
 // Interpolated precision at recall fractions (iprec_at_recall, 11pt_avg). Fractions become numbers of
-// relevant documents with lround, as in trec_eval 10.0 (9.x added 0.9 and truncated).
+// relevant documents with lround, as in trec_eval 10.0 (9.x added 0.9 and truncated). `visit(index, value)`
+// is called for each fraction, from the last to the first, as trec_eval assigns them (11pt_avg sums in
+// that order). An empty ranking gives 0/0 (NaN) at the fractions that round to 0 documents, as trec_eval.
+template <typename Visit>
 void InterpolatedPrecision(const Ranked& rr, const std::vector<double>& fractions, const EvalOptions& o,
-                           double* out) {
+                           Visit visit) {
   size_t np = fractions.size();
-  std::fill(out, out + np, 0.0);
-  if (rr.num_ret == 0) return;
   std::vector<int64_t> cutoffs(np);
   for (size_t i = 0; i < np; ++i) cutoffs[i] = std::lround(fractions[i] * static_cast<double>(rr.num_rel));
   int64_t current = static_cast<int64_t>(np) - 1;
@@ -252,24 +278,22 @@ void InterpolatedPrecision(const Ranked& rr, const std::vector<double>& fraction
     if (int_precis < precis) int_precis = precis;
     if (IsRel(rr.rels[static_cast<size_t>(i - 1)], o)) {
       while (current >= 0 && rel_so_far == cutoffs[static_cast<size_t>(current)]) {
-        out[current--] = int_precis;
+        visit(static_cast<size_t>(current--), int_precis);
       }
       --rel_so_far;
     }
   }
-  while (current >= 0) out[current--] = int_precis;
+  while (current >= 0) visit(static_cast<size_t>(current--), int_precis);
 }
 
 void CalcIprecAtRecall(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
-  InterpolatedPrecision(rr, m.numbers, o, out);
+  InterpolatedPrecision(rr, m.numbers, o, [out](size_t i, double v) { out[i] = v; });
 }
 
 void Calc11ptAvg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
-  std::vector<double> points(m.numbers.size());
-  InterpolatedPrecision(rr, m.numbers, o, points.data());
   double sum = 0.0;
-  for (double p : points) sum += p;
-  out[0] = sum / static_cast<double>(points.size());
+  InterpolatedPrecision(rr, m.numbers, o, [&sum](size_t, double v) { sum += v; });
+  out[0] = sum / static_cast<double>(m.numbers.size());
 }
 
 void CalcP(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
@@ -519,7 +543,7 @@ void CalcRndcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* 
     boundary();
     if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
   }
-  if (num_changed) out[0] = sum / static_cast<double>(num_changed);
+  out[0] = sum / static_cast<double>(num_changed);  // 0/0 = nan when the ideal gain never changes, as trec_eval
 }
 
 // ndcg_cut uses the grades themselves as gains (no gain parameters; -l does not apply).
@@ -594,10 +618,12 @@ void CalcSetRelativeP(const Ranked& rr, const Instance&, const EvalOptions&, dou
 void CalcSetRecall(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
   if (rr.num_rel) out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel);
 }
+// num_rel_ret^2 / (num_ret * num_rel) in one division, as trec_eval; set_P * set_recall rounds twice and
+// can differ in the last bit (250 retrieved, 80 relevant, 29 of them: 0.04205 prints 0.0421, not 0.0420).
 void CalcSetMap(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
   if (rr.num_ret && rr.num_rel) {
-    out[0] = static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_ret) *
-             (static_cast<double>(rr.num_rel_ret) / static_cast<double>(rr.num_rel));
+    out[0] = (static_cast<double>(rr.num_rel_ret) * static_cast<double>(rr.num_rel_ret)) /
+             (static_cast<double>(rr.num_ret) * static_cast<double>(rr.num_rel));
   }
 }
 void CalcSetF(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
@@ -639,8 +665,11 @@ void CalcRbp(const Ranked& rr, const Instance& m, const EvalOptions&, double* ou
   out[0] = (1.0 - p) * sum;
 }
 
-void CalcRbpResid(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
-  const double p = 0.9;
+void CalcRbpResid(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  double p = 0.9;
+  for (const auto& [name, value] : m.pairs) {
+    if (name == "p") p = value;
+  }
   double sum = 0.0, cur_p = 1.0;
   int64_t unjudged = 0;
   for (int32_t rel : rr.rels) {
@@ -674,7 +703,281 @@ void CalcMrrCut(const Ranked& rr, const Instance& m, const EvalOptions& o, doubl
       [&](int64_t) { return first >= 0 ? 1.0 / static_cast<double>(first + 1) : 0.0; });
 }
 
+// ---- preference measures (-R qrels_prefs; trec_eval's m_prefs_*.c) -------------------------------------
+
+void CalcPrefsNumPoss(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t poss = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) poss += g.possible_ret + g.possible_imp + g.possible_notoccur;
+  out[0] = static_cast<double>(poss);
+}
+void CalcPrefsNumFul(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t ful = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) ful += g.fulfilled_ret + g.fulfilled_imp;
+  out[0] = static_cast<double>(ful);
+}
+void CalcPrefsNumFulRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  int64_t ful = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) ful += g.fulfilled_ret;
+  out[0] = static_cast<double>(ful);
+}
+
+// Which preferences a measure counts: retrieved pairs, pairs with one retrieved (implied), neither.
+enum class PrefsArea { kAll, kRet, kImp };
+
+void PrefsSimple(const Ranked& rr, PrefsArea area, double* out) {
+  int64_t ful = 0, poss = 0;
+  for (const PrefsGroup& g : rr.prefs.groups) {
+    ful += g.fulfilled_ret;
+    poss += g.possible_ret;
+    if (area != PrefsArea::kRet) {
+      ful += g.fulfilled_imp;
+      poss += g.possible_imp;
+    }
+    if (area == PrefsArea::kAll) poss += g.possible_notoccur;
+  }
+  if (poss) out[0] = static_cast<double>(ful) / static_cast<double>(poss);
+}
+void CalcPrefsSimp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsSimple(rr, PrefsArea::kAll, out);
+}
+void CalcPrefsSimpRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsSimple(rr, PrefsArea::kRet, out);
+}
+void CalcPrefsSimpImp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsSimple(rr, PrefsArea::kImp, out);
+}
+
+// The fraction of each document pair's preferences (over groups) that the ranking fulfils, averaged over
+// pairs with any preference.
+void PrefsPair(const Ranked& rr, PrefsArea area, double* out) {
+  const Prefs& p = rr.prefs;
+  double sum = 0;
+  int64_t num_pairs = 0;
+  auto pair = [&](int64_t i, int64_t j, bool add) {
+    int64_t a = p.Count(i, j), b = p.Count(j, i);
+    if (a || b) {
+      ++num_pairs;
+      if (add) sum += static_cast<double>(a) / static_cast<double>(a + b);
+    }
+  };
+  for (int64_t i = 0; i < p.num_judged_ret; ++i) {
+    for (int64_t j = i + 1; j < p.num_judged_ret; ++j) pair(i, j, true);
+  }
+  if (area != PrefsArea::kRet) {
+    for (int64_t i = 0; i < p.num_judged_ret; ++i) {
+      for (int64_t j = p.num_judged_ret; j < p.num_judged; ++j) pair(i, j, true);
+    }
+  }
+  if (area == PrefsArea::kAll) {
+    for (int64_t i = p.num_judged_ret; i < p.num_judged; ++i) {
+      for (int64_t j = i + 1; j < p.num_judged; ++j) pair(i, j, false);
+    }
+  }
+  if (num_pairs) out[0] = sum / static_cast<double>(num_pairs);
+}
+void CalcPrefsPair(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsPair(rr, PrefsArea::kAll, out);
+}
+void CalcPrefsPairRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsPair(rr, PrefsArea::kRet, out);
+}
+void CalcPrefsPairImp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsPair(rr, PrefsArea::kImp, out);
+}
+
+// Each group's fulfilled / possible, averaged over groups.
+void PrefsAvgjg(const Ranked& rr, PrefsArea area, double* out) {
+  double sum = 0.0;
+  for (const PrefsGroup& g : rr.prefs.groups) {
+    int64_t ful = g.fulfilled_ret, poss = g.possible_ret;
+    if (area != PrefsArea::kRet) {
+      ful += g.fulfilled_imp;
+      poss += g.possible_imp;
+    }
+    if (area == PrefsArea::kAll) poss += g.possible_notoccur;
+    if (poss) sum += static_cast<double>(ful) / static_cast<double>(poss);
+  }
+  if (sum > 0.0) out[0] = sum / static_cast<double>(rr.prefs.groups.size());
+}
+void CalcPrefsAvgjg(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsAvgjg(rr, PrefsArea::kAll, out);
+}
+void CalcPrefsAvgjgRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsAvgjg(rr, PrefsArea::kRet, out);
+}
+void CalcPrefsAvgjgImp(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsAvgjg(rr, PrefsArea::kImp, out);
+}
+
+// prefs_avgjg_Rnonrel(_ret): as prefs_avgjg(_ret), but with only as many nonrelevant documents as relevant
+// ones (R). With fewer nonrelevant than relevant documents, R - N virtual nonrelevant ones are added;
+// otherwise the preferences are recounted against the first R documents of the last (lowest) class, which
+// trec_eval takes to be the nonrelevant one. Its pool is read as trec_eval reads it, past the class into the
+// next group's; rlm stops at the end of the query's pool, where trec_eval reads beyond its array.
+void PrefsRecount(const Prefs& p, const PrefsGroup& g, int64_t num_new, bool retrieved_only, int64_t& ful,
+                  int64_t& poss) {
+  ful = poss = 0;
+  const int64_t njr = p.num_judged_ret;
+  const size_t n = g.ecs.size();
+  auto each = [&](size_t begin, size_t count, auto&& fn) {
+    size_t end = std::min(begin + count, p.pool.size());
+    for (size_t k = begin; k < end; ++k) {
+      if (retrieved_only && p.pool[k] >= njr) break;
+      fn(p.pool[k]);
+    }
+  };
+  auto count = [&](int64_t r1, int64_t r2) {
+    if (r1 < r2 && (retrieved_only || r1 < njr)) {
+      ++ful;
+    } else {
+      ++poss;
+    }
+  };
+  for (size_t e1 = 0; e1 < n; ++e1) {
+    for (size_t e2 = e1 + 1; e2 + 1 < n; ++e2) {
+      each(g.ecs[e1].begin, g.ecs[e1].count,
+           [&](int64_t r1) { each(g.ecs[e2].begin, g.ecs[e2].count, [&](int64_t r2) { count(r1, r2); }); });
+    }
+  }
+  const size_t last = g.ecs[n - 1].begin;
+  for (size_t e1 = 0; e1 < n; ++e1) {
+    each(g.ecs[e1].begin, g.ecs[e1].count,
+         [&](int64_t r1) { each(last, static_cast<size_t>(num_new), [&](int64_t r2) { count(r1, r2); }); });
+  }
+  poss += ful;
+}
+
+void PrefsRnonrel(const Ranked& rr, bool retrieved_only, double* out) {
+  double sum = 0.0;
+  for (const PrefsGroup& g : rr.prefs.groups) {
+    int64_t r = retrieved_only ? g.num_rel_ret : g.num_rel;
+    int64_t n = retrieved_only ? g.num_nonrel_ret : g.num_nonrel;
+    int64_t ful, poss;
+    if (r >= n) {
+      ful = g.fulfilled_ret;
+      poss = g.possible_ret;
+      if (!retrieved_only) {
+        ful += g.fulfilled_imp;
+        poss += g.possible_imp + g.possible_notoccur;
+      }
+      ful += g.num_rel_ret * (r - n);
+      poss += g.num_rel * (r - n);
+    } else {
+      PrefsRecount(rr.prefs, g, retrieved_only ? g.num_rel_ret : g.num_rel, retrieved_only, ful, poss);
+    }
+    sum += static_cast<double>(ful) / static_cast<double>(poss);
+  }
+  if (sum > 0.0) out[0] = sum / static_cast<double>(rr.prefs.groups.size());
+}
+void CalcPrefsAvgjgRnonrel(const Ranked& rr, const Instance&, const EvalOptions&, double* out, std::string*) {
+  PrefsRnonrel(rr, false, out);
+}
+void CalcPrefsAvgjgRnonrelRet(const Ranked& rr, const Instance&, const EvalOptions&, double* out,
+                              std::string*) {
+  PrefsRnonrel(rr, true, out);
+}
+
+// The _avgjg measures add each judgment group's value into the output, then divide by the number of
+// groups (trec_eval's order; one group: no division).
+void DivideByGroups(const Ranked& rr, double* out, size_t n) {
+  if (rr.groups.size() > 1) {
+    for (size_t i = 0; i < n; ++i) out[i] /= static_cast<double>(rr.groups.size());
+  }
+}
+
+void CalcMapAvgjg(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  for (const Ranked& g : rr.groups) {
+    int64_t rel_so_far = 0;
+    double sum = 0.0;
+    for (int64_t i = 0; i < g.num_ret; ++i) {
+      if (IsRel(g.rels[static_cast<size_t>(i)], o))
+        sum += static_cast<double>(++rel_so_far) / static_cast<double>(i + 1);
+    }
+    if (rel_so_far) out[0] += sum / static_cast<double>(g.num_rel);
+  }
+  DivideByGroups(rr, out, 1);
+}
+
+void CalcPAvgjg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out, std::string*) {
+  std::vector<double> one(m.cutoffs.size());
+  for (const Ranked& g : rr.groups) {
+    int64_t rel_so_far = 0;
+    ScanCutoffs(
+        g.num_ret, m.cutoffs, one.data(),
+        [&](int64_t i) { rel_so_far += IsRel(g.rels[static_cast<size_t>(i)], o); },
+        [&](int64_t k) { return static_cast<double>(rel_so_far) / static_cast<double>(k); });
+    for (size_t i = 0; i < one.size(); ++i) out[i] += one[i];
+  }
+  DivideByGroups(rr, out, m.cutoffs.size());
+}
+
+void CalcRprecMultAvgjg(const Ranked& rr, const Instance& m, const EvalOptions& o, double* out,
+                        std::string*) {
+  size_t np = m.numbers.size();
+  std::vector<int64_t> cutoffs(np);
+  for (const Ranked& g : rr.groups) {
+    for (size_t i = 0; i < np; ++i) {
+      cutoffs[i] = static_cast<int64_t>(m.numbers[i] * static_cast<double>(g.num_rel) + 0.9);
+    }
+    int64_t current = static_cast<int64_t>(np) - 1;
+    while (current >= 0 && cutoffs[static_cast<size_t>(current)] > g.num_ret) {
+      out[current] +=
+          static_cast<double>(g.num_rel_ret) / static_cast<double>(cutoffs[static_cast<size_t>(current)]);
+      --current;
+    }
+    int64_t rel_so_far = g.num_rel_ret;
+    for (int64_t i = g.num_ret; i > 0 && rel_so_far > 0; --i) {
+      double precis = static_cast<double>(rel_so_far) / static_cast<double>(i);
+      while (current >= 0 && i == cutoffs[static_cast<size_t>(current)]) out[current--] += precis;
+      if (IsRel(g.rels[static_cast<size_t>(i - 1)], o)) --rel_so_far;
+    }
+  }
+  DivideByGroups(rr, out, np);
+}
+
+void CalcYaap(const Ranked& rr, const Instance&, const EvalOptions& o, double* out, std::string*) {
+  int64_t rel_so_far = 0;
+  double sum = 0.0;
+  for (int64_t i = 0; i < rr.num_ret; ++i) {
+    if (IsRel(rr.rels[static_cast<size_t>(i)], o))
+      sum += static_cast<double>(++rel_so_far) / static_cast<double>(i + 1);
+  }
+  out[0] = std::log((1.0 + sum) / (1.0 + static_cast<double>(rr.num_rel) - sum));
+}
+
+// ERR@k as gdeval.pl computes it (ir_measures' ERR provider): grades capped at kErrMaxGrade, negative
+// grades and unjudged documents 0, stop probability (2^g - 1) / 2^kErrMaxGrade.
+constexpr int32_t kErrMaxGrade = 4;
+void CalcErrCut(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  double score = 0.0, decay = 1.0;
+  const double max_gain = std::ldexp(1.0, kErrMaxGrade);
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out,
+      [&](int64_t i) {
+        int32_t g = std::min(rr.rels[static_cast<size_t>(i)], kErrMaxGrade);
+        if (g <= 0) return;
+        double r = (std::ldexp(1.0, g) - 1.0) / max_gain;
+        score += r * decay / static_cast<double>(i + 1);
+        decay *= 1.0 - r;
+      },
+      [&](int64_t) { return score; });
+}
+
+// Judged@k: judged documents (grade >= 0) among the top min(k, num_ret), over min(k, num_ret).
+void CalcJudged(const Ranked& rr, const Instance& m, const EvalOptions&, double* out, std::string*) {
+  int64_t judged = 0;
+  ScanCutoffs(
+      rr.num_ret, m.cutoffs, out, [&](int64_t i) { judged += rr.rels[static_cast<size_t>(i)] >= 0; },
+      [&](int64_t k) {
+        int64_t n = std::min(k, rr.num_ret);
+        return n ? static_cast<double>(judged) / static_cast<double>(n) : 0.0;
+      });
+}
+
 // ---- the registry ----------------------------------------------------------------------------------------
+
+// The relevance file a measure reads (trec_eval's form_res_rels, form_res_rels_jg, form_prefs_counts).
+enum class Input : uint8_t { kAny, kQrels, kQrelsJg, kQrelsPrefs };
 
 struct Family {
   MeasureInfo info;
@@ -683,6 +986,7 @@ struct Family {
   Aggregation aggregation;
   bool per_query;
   ComputeFn compute;
+  Input input;
 };
 
 constexpr const char* kCuts = "5,10,15,20,30,100,200,500,1000";
@@ -695,237 +999,412 @@ const Family kFamilies[] = {
      ValueKind::kRunid,
      Aggregation::kNone,
      false,
-     CalcNothing},
+     CalcNothing,
+     Input::kAny},
     {{"num_q", "", "number of queries evaluated", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kQueryCount,
      false,
-     CalcNumQ},
+     CalcNumQ,
+     Input::kAny},
     {{"num_ret", "", "documents retrieved (summary: sum)", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumRet},
+     CalcNumRet,
+     Input::kQrels},
     {{"num_rel", "", "relevant documents judged (summary: sum)", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumRel},
+     CalcNumRel,
+     Input::kQrels},
     {{"num_rel_ret", "", "relevant documents retrieved (summary: sum)", true, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumRelRet},
+     CalcNumRelRet,
+     Input::kQrels},
     {{"map", "", "mean average precision", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcMap},
+     CalcMap,
+     Input::kQrels},
     {{"gm_map", "", "geometric mean of average precision (floor 1e-5)", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kGeometricMean,
      false,
-     CalcGmMap},
+     CalcGmMap,
+     Input::kQrels},
     {{"Rprec", "", "precision after R (= num_rel) documents", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRprec},
+     CalcRprec,
+     Input::kQrels},
     {{"bpref", "", "binary preference", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcBpref},
+     CalcBpref,
+     Input::kQrels},
     {{"recip_rank", "", "reciprocal rank of the first relevant document (whole ranking)", true, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRecipRank},
+     CalcRecipRank,
+     Input::kQrels},
     {{"iprec_at_recall", kRecallPoints, "interpolated precision at recall levels", true, true},
      ParamKind::kDoubleCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcIprecAtRecall},
+     CalcIprecAtRecall,
+     Input::kQrels},
     {{"P", kCuts, "precision at cutoffs", true, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcP},
+     CalcP,
+     Input::kQrels},
     {{"relstring", "10", "grades of the first N documents (per query only)", false, true},
      ParamKind::kDoubleParams,
      ValueKind::kRelstring,
      Aggregation::kNone,
      true,
-     CalcRelstring},
+     CalcRelstring,
+     Input::kQrels},
     {{"recall", kCuts, "recall at cutoffs", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRecall},
+     CalcRecall,
+     Input::kQrels},
     {{"infAP", "", "inferred average precision (negative grades: unjudged pool sample)", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcInfAP},
+     CalcInfAP,
+     Input::kQrels},
     {{"gm_bpref", "", "geometric mean of bpref (floor 1e-5)", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kGeometricMean,
      false,
-     CalcGmBpref},
+     CalcGmBpref,
+     Input::kQrels},
     {{"Rprec_mult", "0.2,0.4,0.6,0.8,1.0,1.2,1.4,1.6,1.8,2.0", "precision at multiples of R", false, true},
      ParamKind::kDoubleCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRprecMult},
+     CalcRprecMult,
+     Input::kQrels},
     {{"utility", "1,-1,0,0", "set utility a*relret + b*nonrelret + c*relnonret + d*nonrelnonret", false,
       true},
      ParamKind::kDoubleParams,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcUtility},
+     CalcUtility,
+     Input::kQrels},
     {{"11pt_avg", "0.0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0",
       "mean interpolated precision at recall levels", false, true},
      ParamKind::kDoubleParams,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     Calc11ptAvg},
+     Calc11ptAvg,
+     Input::kQrels},
     {{"binG", "", "binary G", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcBinG},
+     CalcBinG,
+     Input::kQrels},
     {{"G", "", "G (gains per grade: G.1=3,2=9)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcG},
+     CalcG,
+     Input::kQrels},
     {{"dcg", "", "discounted cumulative gain (gains per grade)", false, false},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcDcg},
+     CalcDcg,
+     Input::kQrels},
     {{"ideal_dcg", "", "ideal discounted cumulative gain (gains per grade)", false, false},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcIdealDcg},
+     CalcIdealDcg,
+     Input::kQrels},
     {{"ndcg", "", "nDCG over the whole ranking (gains per grade: ndcg.1=3,2=9)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcNdcg},
+     CalcNdcg,
+     Input::kQrels},
     {{"ndcg_rel", "", "nDCG averaged over relevant documents (gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcNdcgRel},
+     CalcNdcgRel,
+     Input::kQrels},
     {{"Rndcg", "", "nDCG averaged at ideal gain changes (gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRndcg},
+     CalcRndcg,
+     Input::kQrels},
     {{"ndcg_cut", kCuts, "nDCG at cutoffs (gain = grade)", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcNdcgCut},
+     CalcNdcgCut,
+     Input::kQrels},
     {{"map_cut", kCuts, "average precision over the top k", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcMapCut},
+     CalcMapCut,
+     Input::kQrels},
     {{"relative_P", kCuts, "precision at k relative to min(k, R)", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRelativeP},
+     CalcRelativeP,
+     Input::kQrels},
     {{"success", "1,5,10", "1 if a relevant document is in the top k", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSuccess},
+     CalcSuccess,
+     Input::kQrels},
     {{"set_P", "", "precision of the retrieved set", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetP},
+     CalcSetP,
+     Input::kQrels},
     {{"set_relative_P", "", "set precision relative to min(num_ret, R)", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetRelativeP},
+     CalcSetRelativeP,
+     Input::kQrels},
     {{"set_recall", "", "recall of the retrieved set", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetRecall},
+     CalcSetRecall,
+     Input::kQrels},
     {{"set_map", "", "set_P * set_recall", false, true},
      ParamKind::kNone,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetMap},
+     CalcSetMap,
+     Input::kQrels},
     {{"set_F", "1.0", "F measure of the retrieved set (parameter: beta)", false, true},
      ParamKind::kDoubleParams,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSetF},
+     CalcSetF,
+     Input::kQrels},
     {{"num_nonrel_judged_ret", "", "judged non-relevant documents retrieved (summary: sum)", false, true},
      ParamKind::kNone,
      ValueKind::kCount,
      Aggregation::kSum,
      true,
-     CalcNumNonrelJudgedRet},
+     CalcNumNonrelJudgedRet,
+     Input::kQrels},
+    {{"prefs_num_prefs_poss", "", "preferences possible (summary: sum) (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcPrefsNumPoss,
+     Input::kQrelsPrefs},
+    {{"prefs_num_prefs_ful", "", "preferences fulfilled (summary: sum) (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcPrefsNumFul,
+     Input::kQrelsPrefs},
+    {{"prefs_num_prefs_ful_ret", "",
+      "preferences fulfilled between retrieved documents (summary: sum) (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kCount,
+     Aggregation::kSum,
+     true,
+     CalcPrefsNumFulRet,
+     Input::kQrelsPrefs},
+    {{"prefs_simp", "", "preferences fulfilled / possible, over all groups (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsSimp,
+     Input::kQrelsPrefs},
+    {{"prefs_pair", "",
+      "per document pair fraction of groups' preferences fulfilled, averaged (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsPair,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg", "", "preferences fulfilled / possible, averaged over groups (-R qrels_prefs)", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjg,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_Rnonrel", "",
+      "prefs_avgjg with as many nonrelevant documents as relevant (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgRnonrel,
+     Input::kQrelsPrefs},
+    {{"prefs_simp_ret", "", "prefs_simp between retrieved documents (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsSimpRet,
+     Input::kQrelsPrefs},
+    {{"prefs_pair_ret", "", "prefs_pair between retrieved documents (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsPairRet,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_ret", "", "prefs_avgjg between retrieved documents (-R qrels_prefs)", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgRet,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_Rnonrel_ret", "", "prefs_avgjg_Rnonrel between retrieved documents (-R qrels_prefs)",
+      false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgRnonrelRet,
+     Input::kQrelsPrefs},
+    {{"prefs_simp_imp", "", "prefs_simp, pairs with at least one retrieved document (-R qrels_prefs)", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsSimpImp,
+     Input::kQrelsPrefs},
+    {{"prefs_pair_imp", "", "prefs_pair, pairs with at least one retrieved document (-R qrels_prefs)", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsPairImp,
+     Input::kQrelsPrefs},
+    {{"prefs_avgjg_imp", "", "prefs_avgjg, pairs with at least one retrieved document (-R qrels_prefs)",
+      false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPrefsAvgjgImp,
+     Input::kQrelsPrefs},
+    {{"map_avgjg", "", "map averaged over the judgment groups of -R qrels_jg", false, false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcMapAvgjg,
+     Input::kQrelsJg},
+    {{"P_avgjg", kCuts, "P at cutoffs averaged over the judgment groups of -R qrels_jg", false, false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcPAvgjg,
+     Input::kQrelsJg},
+    {{"Rprec_mult_avgjg", "0.2,0.4,0.6,0.8,1.0,1.2,1.4,1.6,1.8,2.0",
+      "Rprec_mult averaged over the judgment groups of -R qrels_jg", false, false},
+     ParamKind::kDoubleCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcRprecMultAvgjg,
+     Input::kQrelsJg},
+    {{"yaap", "", "yet another average precision: log((1 + sum) / (1 + R - sum)), sum as map's", false,
+      false},
+     ParamKind::kNone,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcYaap,
+     Input::kQrels},
     {{"rbp", "", "rank-biased precision (rbp.p=0.9, gains per grade)", false, true},
      ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRbp},
-    {{"rbp_resid", "", "rank-biased precision residual (p = 0.9)", false, true},
-     ParamKind::kNone,
+     CalcRbp,
+     Input::kQrels},
+    {{"rbp_resid", "", "rank-biased precision residual (rbp_resid.p=0.9)", false, true},
+     ParamKind::kPairs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcRbpResid},
+     CalcRbpResid,
+     Input::kQrels},
     {{"unj", "5,10,20", "fraction of unjudged documents in the top k", false, true},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcUnj},
+     CalcUnj,
+     Input::kQrels},
     // rlm's own, not trec_eval's.
     {{"mrr_cut", "10", "MRR@k: reciprocal rank of the first relevant document within the top k (rlm)", false,
       false},
@@ -933,13 +1412,31 @@ const Family kFamilies[] = {
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcMrrCut},
+     CalcMrrCut,
+     Input::kQrels},
     {{"hit", "1,5,10", "hit@k: 1 if a relevant document is in the top k, as success_k (rlm)", false, false},
      ParamKind::kLongCutoffs,
      ValueKind::kFloat,
      Aggregation::kMean,
      true,
-     CalcSuccess},
+     CalcSuccess,
+     Input::kQrels},
+    {{"err_cut", "5,10,20", "ERR@k: expected reciprocal rank, grades capped at 4 (gdeval, ir_measures) (rlm)",
+      false, false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcErrCut,
+     Input::kQrels},
+    {{"judged", "5,10,20", "Judged@k: fraction of the top min(k, num_ret) that is judged (rlm)", false,
+      false},
+     ParamKind::kLongCutoffs,
+     ValueKind::kFloat,
+     Aggregation::kMean,
+     true,
+     CalcJudged,
+     Input::kQrels},
 };
 constexpr size_t kNumFamilies = sizeof(kFamilies) / sizeof(kFamilies[0]);
 
@@ -952,15 +1449,37 @@ const std::vector<MeasureInfo>& RegistryInfos() {
   return infos;
 }
 
-// trec_eval's `set` nickname (the others are flags of the registry).
-const char* const kSetNames[] = {"runid", "num_q",      "num_ret",        "num_rel", "num_rel_ret", "utility",
-                                 "set_P", "set_recall", "set_relative_P", "set_map", "set_F"};
+// trec_eval's nicknames other than official and all_trec (flags of the registry).
+struct Nickname {
+  const char* name;
+  std::vector<const char*> members;
+};
+const Nickname kNicknames[] = {
+    {"set",
+     {"runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "utility", "set_P", "set_recall",
+      "set_relative_P", "set_map", "set_F"}},
+    {"qrels_jg", {"runid", "num_q", "map_avgjg", "P_avgjg", "Rprec_mult_avgjg"}},
+    {"all_prefs",
+     {"runid", "num_q", "prefs_num_prefs_poss", "prefs_num_prefs_ful", "prefs_num_prefs_ful_ret",
+      "prefs_simp", "prefs_pair", "prefs_avgjg", "prefs_avgjg_Rnonrel", "prefs_simp_ret", "prefs_pair_ret",
+      "prefs_avgjg_ret", "prefs_avgjg_Rnonrel_ret", "prefs_simp_imp", "prefs_pair_imp", "prefs_avgjg_imp"}},
+    {"prefs",
+     {"runid", "num_q", "prefs_num_prefs_poss", "prefs_num_prefs_ful", "prefs_num_prefs_ful_ret",
+      "prefs_simp", "prefs_pair", "prefs_avgjg"}},
+};
 
 int FindFamily(std::string_view name) {
   for (size_t i = 0; i < kNumFamilies; ++i) {
     if (name == kFamilies[i].info.name) return static_cast<int>(i);
   }
   return -1;
+}
+
+const Nickname* FindNickname(std::string_view name) {
+  for (const Nickname& n : kNicknames) {
+    if (name == n.name) return &n;
+  }
+  return nullptr;
 }
 
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -989,7 +1508,8 @@ std::string Nearest(std::string_view name) {
     }
   };
   for (const Family& f : kFamilies) consider(f.info.name);
-  for (const char* n : {"official", "all_trec", "set"}) consider(n);
+  for (const char* n : {"official", "all_trec"}) consider(n);
+  for (const Nickname& n : kNicknames) consider(n.name);
   return best;
 }
 
@@ -1090,8 +1610,8 @@ MeasureSet MeasureSet::FromArgs(std::span<const std::string> args) {
       for (size_t i = 0; i < kNumFamilies; ++i) {
         if (name == "official" ? kFamilies[i].info.official : kFamilies[i].info.all_trec) marked[i] = true;
       }
-    } else if (name == "set") {
-      for (const char* n : kSetNames) marked[static_cast<size_t>(FindFamily(n))] = true;
+    } else if (const Nickname* nick = FindNickname(name)) {
+      for (const char* n : nick->members) marked[static_cast<size_t>(FindFamily(n))] = true;
     } else {
       int fam = FindFamily(name);
       if (fam < 0) {
@@ -1156,26 +1676,31 @@ namespace {
 
 constexpr int32_t kMaxGrade = 65535;  // grade counts are kept in an array indexed by grade
 
-void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
-                 const EvalOptions& o, Ranked& rr) {
+bool Selected(std::string_view qid, const EvalOptions& o) {
+  return o.only_query.empty() || qid == o.only_query;
+}
+
+// The run's entries in trec_eval's ranking, cut to -M.
+std::vector<RunEntry> RankAndCut(std::span<const RunEntry> entries, const EvalOptions& o) {
   std::vector<RunEntry> ranked(entries.begin(), entries.end());
   RankEntries(ranked);
   if (static_cast<int64_t>(ranked.size()) > o.max_retrieved)
     ranked.resize(static_cast<size_t>(std::max<int64_t>(0, o.max_retrieved)));
+  return ranked;
+}
 
+// trec_eval's form_res_rels for one set of judgments (a query's, or one judgment group's).
+void BuildRanked(std::span<const Judgment> judgments, std::string_view qid, std::span<const RunEntry> ranked,
+                 const DocIdTable& docs, const EvalOptions& o, Ranked& rr) {
   int32_t max_rel = -1;
-  if (judged) {
-    for (const Judgment& j : judged->judgments) max_rel = std::max(max_rel, j.rel);
-  }
+  for (const Judgment& j : judgments) max_rel = std::max(max_rel, j.rel);
   if (max_rel > kMaxGrade) {
-    throw InvalidInput("relevance grade " + std::to_string(max_rel) + " for query " + judged->qid +
+    throw InvalidInput("relevance grade " + std::to_string(max_rel) + " for query " + std::string(qid) +
                        " is too large (at most " + std::to_string(kMaxGrade) + ")");
   }
   rr.rel_levels.assign(static_cast<size_t>(max_rel + 1), 0);
-  if (judged) {
-    for (const Judgment& j : judged->judgments) {
-      if (j.rel >= 0) ++rr.rel_levels[static_cast<size_t>(j.rel)];
-    }
+  for (const Judgment& j : judgments) {
+    if (j.rel >= 0) ++rr.rel_levels[static_cast<size_t>(j.rel)];
   }
   rr.num_rel_levels = 0;
   rr.num_rel = 0;
@@ -1189,12 +1714,12 @@ void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, co
   // The query's judged documents in a small open-addressing table keyed by docid tag: it stays in L1,
   // where probing the collection-wide DocIdTable would miss the cache for nearly every retrieved document.
   size_t cap = 16;
-  size_t num_judged = judged ? judged->judgments.size() : 0;
+  size_t num_judged = judgments.size();
   while (cap < num_judged * 2) cap <<= 1;
   std::vector<std::pair<uint32_t, uint32_t>> slots(num_judged ? cap : 0, {0, UINT32_MAX});  // (tag, index)
   auto home = [cap](uint32_t tag) { return (static_cast<size_t>(tag) * 0x9E3779B1u) & (cap - 1); };
   for (size_t k = 0; k < num_judged; ++k) {
-    uint32_t tag = docs.TagOf(judged->judgments[k].doc);
+    uint32_t tag = docs.TagOf(judgments[k].doc);
     size_t i = home(tag);
     while (slots[i].second != UINT32_MAX) i = (i + 1) & (cap - 1);
     slots[i] = {tag, static_cast<uint32_t>(k)};
@@ -1208,8 +1733,8 @@ void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, co
     if (num_judged) {
       uint32_t tag = e.tag ? e.tag : DocIdTable::Tag(e.docid);
       for (size_t i = home(tag); slots[i].second != UINT32_MAX; i = (i + 1) & (cap - 1)) {
-        if (slots[i].first == tag && docs.Name(judged->judgments[slots[i].second].doc) == e.docid) {
-          j = &judged->judgments[slots[i].second];
+        if (slots[i].first == tag && docs.Name(judgments[slots[i].second].doc) == e.docid) {
+          j = &judgments[slots[i].second];
           break;
         }
       }
@@ -1222,12 +1747,125 @@ void BuildRanked(const QrelsQuery* judged, std::span<const RunEntry> entries, co
   rr.num_ret = static_cast<int64_t>(rr.rels.size());
 }
 
+// trec_eval's form_prefs_counts (equivalence-class path) for the groups of one query.
+void BuildPrefs(const QrelsQuery& judged, std::span<const RunEntry> entries, const DocIdTable& docs,
+                const EvalOptions& o, Prefs& p) {
+  std::vector<RunEntry> ranked(entries.begin(), entries.end());
+  std::sort(ranked.begin(), ranked.end(), [](const RunEntry& a, const RunEntry& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.docid < b.docid;  // form_prefs_counts breaks ties by docid ascending
+  });
+  if (static_cast<int64_t>(ranked.size()) > o.max_retrieved)
+    ranked.resize(static_cast<size_t>(std::max<int64_t>(0, o.max_retrieved)));
+
+  constexpr int64_t kNone = -1;
+  std::unordered_map<uint32_t, int64_t> rank_of;  // judged doc id -> docid rank
+  for (const JudgmentGroup& g : judged.groups) {
+    for (const Judgment& j : g.judgments) rank_of.emplace(j.doc, kNone);
+  }
+  constexpr int64_t kMaxJudged = 1 << 15;  // the counts array is num_judged^2
+  if (static_cast<int64_t>(rank_of.size()) > kMaxJudged) {
+    throw InvalidInput("query " + judged.qid + " has " + std::to_string(rank_of.size()) +
+                       " documents with preferences (at most " + std::to_string(kMaxJudged) + ")");
+  }
+  int64_t next = 0;
+  for (const RunEntry& e : ranked) {
+    uint32_t doc = docs.Find(e.docid, e.tag ? e.tag : DocIdTable::Tag(e.docid));
+    if (doc == DocIdTable::kMissing) continue;
+    auto it = rank_of.find(doc);
+    if (it != rank_of.end() && it->second == kNone) it->second = next++;
+  }
+  p.num_judged_ret = next;
+  std::vector<uint32_t> unretrieved;
+  for (const auto& [doc, rank] : rank_of) {
+    if (rank == kNone) unretrieved.push_back(doc);
+  }
+  std::sort(unretrieved.begin(), unretrieved.end(),
+            [&](uint32_t a, uint32_t b) { return docs.Name(a) < docs.Name(b); });
+  for (uint32_t doc : unretrieved) rank_of[doc] = next++;
+  p.num_judged = next;
+  p.counts.assign(static_cast<size_t>(p.num_judged * p.num_judged), 0);
+  p.pool.clear();
+  p.groups.assign(judged.groups.size(), PrefsGroup{});
+
+  const int64_t njr = p.num_judged_ret;
+  for (size_t gi = 0; gi < judged.groups.size(); ++gi) {
+    const JudgmentGroup& jg = judged.groups[gi];
+    PrefsGroup& g = p.groups[gi];
+    std::vector<std::pair<double, int64_t>> lines;  // (level, docid rank)
+    for (size_t k = 0; k < jg.judgments.size(); ++k)
+      lines.emplace_back(jg.levels[k], rank_of[jg.judgments[k].doc]);
+    std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    for (size_t k = 0; k < lines.size(); ++k) {
+      if (k == 0 || lines[k].first != lines[k - 1].first) g.ecs.push_back({lines[k].first, p.pool.size(), 0});
+      p.pool.push_back(lines[k].second);
+      ++g.ecs.back().count;
+    }
+    // add_ec_pref_to_jg
+    for (size_t e1 = 0; e1 < g.ecs.size(); ++e1) {
+      const PrefsEc& a = g.ecs[e1];
+      int64_t ret = 0;
+      while (ret < static_cast<int64_t>(a.count) && p.pool[a.begin + static_cast<size_t>(ret)] < njr) ++ret;
+      if (a.level > 0.0) {
+        g.num_rel_ret += ret;
+        g.num_rel += static_cast<int64_t>(a.count);
+      } else {
+        g.num_nonrel_ret += ret;
+        g.num_nonrel += static_cast<int64_t>(a.count);
+      }
+      for (size_t e2 = e1 + 1; e2 < g.ecs.size(); ++e2) {
+        const PrefsEc& b = g.ecs[e2];
+        for (size_t x = 0; x < a.count; ++x) {
+          int64_t r1 = p.pool[a.begin + x];
+          for (size_t y = 0; y < b.count; ++y) {
+            int64_t r2 = p.pool[b.begin + y];
+            ++p.counts[static_cast<size_t>(r1 * p.num_judged + r2)];
+            if (r1 < r2) {
+              if (r2 < njr) {
+                ++g.fulfilled_ret;
+              } else if (r1 < njr) {
+                ++g.fulfilled_imp;
+              } else {
+                ++g.possible_notoccur;
+              }
+            } else if (r1 < njr) {
+              ++g.possible_ret;
+            } else if (r2 < njr) {
+              ++g.possible_imp;
+            } else {
+              ++g.possible_notoccur;
+            }
+          }
+        }
+      }
+    }
+    g.possible_ret += g.fulfilled_ret;
+    g.possible_imp += g.fulfilled_imp;
+  }
+}
+
 }  // namespace
 
 void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
                    const MeasureSet& measures, const EvalOptions& options, QueryScores& out) {
   Ranked rr;
-  BuildRanked(judged, entries, docs, options, rr);
+  std::vector<RunEntry> ranked = RankAndCut(entries, options);
+  std::string_view qid = judged ? std::string_view(judged->qid) : std::string_view();
+  if (judged != nullptr && !judged->groups.empty() && !judged->groups[0].levels.empty()) {
+    rr.num_ret = static_cast<int64_t>(ranked.size());
+    BuildPrefs(*judged, entries, docs, options, rr.prefs);
+  } else if (judged == nullptr || judged->groups.empty()) {
+    BuildRanked(judged ? std::span<const Judgment>(judged->judgments) : std::span<const Judgment>(), qid,
+                ranked, docs, options, rr);
+  } else {
+    rr.num_ret = static_cast<int64_t>(ranked.size());
+    rr.groups.resize(judged->groups.size());
+    for (size_t g = 0; g < judged->groups.size(); ++g) {
+      BuildRanked(judged->groups[g].judgments, qid, ranked, docs, options, rr.groups[g]);
+    }
+  }
   out.values.assign(measures.values().size(), 0.0);
   out.relstring.clear();
   for (const Instance& inst : measures.instances()) {
@@ -1237,6 +1875,24 @@ void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, 
 
 Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measures,
                     const EvalOptions& options, const ZScores* zscores) {
+  const Input input = qrels.format == RelFormat::kQrels     ? Input::kQrels
+                      : qrels.format == RelFormat::kQrelsJg ? Input::kQrelsJg
+                                                            : Input::kQrelsPrefs;
+  for (const Instance& inst : measures.instances()) {
+    const Family& f = kFamilies[inst.family];
+    if (f.input != Input::kAny && f.input != input) {
+      const char* needs = f.input == Input::kQrels     ? "qrels"
+                          : f.input == Input::kQrelsJg ? "qrels_jg"
+                                                       : "qrels_prefs";
+      throw InvalidInput(std::string("measure '") + f.info.name + "' needs -R " + needs + " judgments, not " +
+                             RelFormatName(qrels.format),
+                         qrels.format == RelFormat::kQrelsJg
+                             ? "-R qrels_jg gives -m qrels_jg (map_avgjg, P_avgjg, "
+                               "Rprec_mult_avgjg)"
+                             : "",
+                         "IncompatibleMeasure");
+    }
+  }
   Evaluation ev;
   ev.runid = run.runid;
   struct Job {
@@ -1254,27 +1910,48 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
       ++j;
     } else if (cmp < 0) {
       ++ev.judged_queries_without_run;
-      if (options.average_complete) jobs.push_back({&qrels.queries[i], nullptr});
+      if (options.average_complete && Selected(qrels.queries[i].qid, options)) {
+        jobs.push_back({&qrels.queries[i], nullptr});
+      }
       ++i;
     } else {
-      jobs.push_back({&qrels.queries[i++], &run.queries[j++]});
+      if (Selected(qrels.queries[i].qid, options)) jobs.push_back({&qrels.queries[i], &run.queries[j]});
+      ++i;
+      ++j;
     }
   }
 
+  // With -c, trec_eval evaluates a judged query missing from the run as a ranking of one document that is
+  // not in the pool, then zeroes the values named num_ret, utility (default parameters only), unj_* and
+  // rbp_resid (default only) and empties relstring.
+  static const RunEntry kBogus{"ceci_nest_pas_un_docno", 1.0, 0, 0};
+  const std::vector<MeasureValue>& vals = measures.values();
+  std::vector<size_t> zero_when_missing;
+  for (size_t v = 0; v < vals.size(); ++v) {
+    const std::string& n = vals[v].name;
+    if (n == "num_ret" || n == "utility" || n.compare(0, 3, "unj") == 0 || n == "rbp_resid") {
+      zero_when_missing.push_back(v);
+    }
+  }
   ev.queries.resize(jobs.size());
   tbb::parallel_for(size_t{0}, jobs.size(), [&](size_t k) {
     QueryScores& q = ev.queries[k];
     q.qid = jobs[k].judged->qid;
     q.in_run = jobs[k].ranked != nullptr;
-    std::span<const RunEntry> entries;
+    std::span<const RunEntry> entries(&kBogus, 1);
     if (jobs[k].ranked) entries = jobs[k].ranked->entries;
     EvaluateQuery(jobs[k].judged, entries, *qrels.docs, measures, options, q);
+    if (!q.in_run) {
+      for (size_t v : zero_when_missing) q.values[v] = 0.0;
+      q.relstring.clear();
+    }
     if (zscores) zscores->Convert(q.qid, measures.values(), q.values);
   });
 
   // Summary, summed in query order as trec_eval sums.
-  const std::vector<MeasureValue>& vals = measures.values();
-  ev.num_q = static_cast<int64_t>(ev.queries.size());
+  // trec_eval divides by the number of judged queries with -c, whichever were evaluated (-D N.qid).
+  const int64_t evaluated = static_cast<int64_t>(ev.queries.size());
+  ev.num_q = options.average_complete ? static_cast<int64_t>(qrels.queries.size()) : evaluated;
   ev.summary.assign(vals.size(), 0.0);
   for (const QueryScores& q : ev.queries) {
     for (size_t v = 0; v < vals.size(); ++v) ev.summary[v] += q.values[v];
@@ -1286,6 +1963,9 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
         if (ev.num_q) ev.summary[v] /= n;
         break;
       case Aggregation::kGeometricMean:
+        if (options.average_complete) {
+          ev.summary[v] += static_cast<double>(ev.num_q - evaluated) * std::log(kMinGeoMean);
+        }
         if (ev.num_q) ev.summary[v] = std::exp(ev.summary[v] / n);
         break;
       case Aggregation::kQueryCount:
@@ -1295,6 +1975,18 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
       case Aggregation::kNone:
         break;
     }
+  }
+  // With -c, trec_eval's num_rel summary counts the judgments with a grade > 0 of every judged query,
+  // whatever -l and -D say (m_num_rel.c), instead of summing the evaluated queries' values.
+  if (int v = measures.IndexOf("num_rel"); v >= 0 && options.average_complete) {
+    int64_t num_rel = 0;
+    for (const QrelsQuery& q : qrels.queries) {
+      for (const Judgment& j : q.judgments) num_rel += j.rel > 0;
+      for (const JudgmentGroup& g : q.groups) {
+        for (const Judgment& j : g.judgments) num_rel += j.rel > 0;
+      }
+    }
+    ev.summary[static_cast<size_t>(v)] = static_cast<double>(num_rel);
   }
   return ev;
 }

@@ -3,20 +3,42 @@
 // The registry (MeasureRegistry) lists every measure of `-m all_trec` (runid num_q num_ret num_rel
 // num_rel_ret map gm_map Rprec bpref recip_rank iprec_at_recall P relstring recall infAP gm_bpref
 // Rprec_mult utility 11pt_avg binG G ndcg ndcg_rel Rndcg ndcg_cut map_cut relative_P success set_P
-// set_relative_P set_recall set_map set_F num_nonrel_judged_ret rbp rbp_resid unj), plus dcg and ideal_dcg
-// (trec_eval has them outside all_trec) and two rlm measures that are not trec_eval's:
+// set_relative_P set_recall set_map set_F num_nonrel_judged_ret rbp rbp_resid unj), trec_eval's measures
+// outside all_trec (dcg, ideal_dcg, yaap; the 14 prefs_* measures of -R qrels_prefs; map_avgjg, P_avgjg
+// and Rprec_mult_avgjg of -R qrels_jg), and four rlm measures that are not trec_eval's:
 //   mrr_cut.k  reciprocal rank of the first relevant document if it is within the top k, else 0 (MRR@k);
 //              printed as mrr_cut_10. trec_eval's recip_rank is MRR over the whole ranking.
 //   hit.k      1 if a relevant document is within the top k (hit@k); the same value as trec_eval's success_k.
-// Nicknames: `official` (trec_eval's default), `all_trec`, `set`. Parameters follow trec_eval: `P.5,10`
-// (integer cutoffs, sorted, printed P_5), `iprec_at_recall..10,.20` (fractions, printed _0.10),
-// `ndcg.1=3,2=9` (gain per relevance level; printed ndcg_1=3,2=9), `utility.2,-1,0,0`, `relstring.20`.
+//   err_cut.k  ERR@k (Chapelle et al. 2009) as gdeval.pl computes it, which ir_measures' ERR@k runs: the
+//              stop probability at a document of grade g is (2^g - 1) / 2^4 (grades above 4 count as 4,
+//              negative and unjudged as 0), ERR@k = sum over ranks r <= k of R_r / r * prod_{i<r}(1 - R_i).
+//              -l does not apply. A query with no positive grade scores 0 (gdeval skips it).
+//   judged.k   Judged@k (ir_measures): the fraction of the top min(k, num_ret) documents that have a grade
+//              >= 0 (in the pool with a negative grade counts as unjudged, unlike ir_measures); 0 when
+//              nothing is retrieved. Ties are ranked as trec_eval ranks them.
+// Nicknames: `official` (trec_eval's default), `all_trec`, `set`, `qrels_jg`, `all_prefs`, `prefs`.
+// Parameters follow trec_eval: `P.5,10` (integer cutoffs, sorted, printed P_5), `iprec_at_recall..10,.20`
+// (fractions, printed _0.10), `ndcg.1=3,2=9` (gain per relevance level; printed ndcg_1=3,2=9),
+// `utility.2,-1,0,0`, `relstring.20`, `rbp.p=0.8`, `rbp_resid.p=0.8`.
 //
-// Evaluation follows trec_eval: queries are ranked by score descending, ties by docid descending; -M cuts
-// each ranking; a query in the run without judgments is skipped (counted in Evaluation); a judged query
-// missing from the run is skipped, or with -c evaluated as an empty ranking (every measure 0 but num_rel).
-// Summary values are means over the evaluated queries, except num_* (sums), num_q (the count), gm_map and
-// gm_bpref (geometric means, each query's value floored at 1e-5) and runid (the run's).
+// Evaluation follows trec_eval: queries are ranked by score descending, ties by docid descending (the
+// preference measures: ascending, as trec_eval's form_prefs_counts); -M cuts each ranking; a query in the
+// run without judgments is skipped (counted in Evaluation); a judged query missing from the run is skipped,
+// or with -c evaluated as trec_eval does, as a ranking of one unjudged document whose num_ret, utility (with
+// default parameters), unj_* and rbp_resid (default parameters) are then set to 0 and relstring emptied.
+// Summary values are means over the evaluated queries (with -c over every judged query), except num_* and
+// prefs_num_* (sums), num_q (the count), gm_map and gm_bpref (geometric means, each query's value floored
+// at 1e-5) and runid (the run's). A measure reads one kind of judgments (RelFormat): plain qrels, qrels_jg or
+// qrels_prefs; runid and num_q read any.
+//
+// Every value is computed in trec_eval's order of operations, with the same divisions and accumulation
+// order, so printed values agree on rounding boundaries too (set_map is num_rel_ret^2 / (num_ret * num_rel)
+// in one division, not set_P * set_recall; 11pt_avg sums its levels last first; an empty ranking gives
+// iprec_at_recall and 11pt_avg 0/0 = nan where trec_eval does). tests/eval/trec_parity_test.cc compares the
+// printed output with real trec_eval's on random inputs. Known differences, all where trec_eval reads
+// memory it never wrote: rbp with gains outside [0, 1] (m_rbp.c's min and max are uninitialised; rlm starts
+// both at 0), prefs_avgjg_Rnonrel(_ret) when the lowest level of a group has fewer documents than it needs
+// (rlm stops at the end of the query's judgments), and bpref with -l above a query's highest grade + 1.
 //
 // The per-query work (ranking, relevance lookup, every requested measure) is done once per query over one
 // array of relevance values, in parallel over queries with oneTBB. Thread-safety: a MeasureSet is immutable
@@ -42,6 +64,7 @@ struct EvalOptions {
   int64_t relevance_level = 1;        // -l: the lowest grade that counts as relevant
   bool judged_docs_only = false;      // -J: drop unjudged documents from the ranking first
   int64_t num_docs_in_coll = 0;       // -N: collection size (only utility's 4th coefficient uses it)
+  std::string only_query;             // -D N.qid: evaluate this judged query only ("": all)
 };
 
 enum class ValueKind : uint8_t {
@@ -129,13 +152,15 @@ class ZScores {
 };
 
 // Evaluates `run` against `qrels`. With `zscores`, every per-query value is converted before the summary
-// is formed (trec_eval -Z).
+// is formed (trec_eval -Z). Throws InvalidInput when a requested measure reads another kind of judgments
+// than qrels.format.
 Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measures,
                     const EvalOptions& options = {}, const ZScores* zscores = nullptr);
 
 // Evaluates one ranking held in memory: `entries` in any order (ranked here as trec_eval ranks), `judged`
-// the query's judgments (null: none), `docs` the table its judgments were interned in. Fills `out.values`
-// (and `out.relstring`); `out.qid` is left as is.
+// the query's judgments (null: none; its groups, with levels for qrels_prefs, when read with -R qrels_jg or
+// qrels_prefs), `docs` the table its judgments were interned in. Fills `out.values` (and `out.relstring`);
+// `out.qid` is left as is.
 void EvaluateQuery(const QrelsQuery* judged, std::span<const RunEntry> entries, const DocIdTable& docs,
                    const MeasureSet& measures, const EvalOptions& options, QueryScores& out);
 

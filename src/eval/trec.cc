@@ -159,8 +159,9 @@ bool ParseDouble(std::string_view s, double& v) {
   // The digits are then an exactly representable integer m, 10^k (k <= 22) is exact too, and m / 10^k is
   // one correctly rounded division: the same double strtod and from_chars produce (Clinger's fast path).
   {
-    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     const char* p = b;
     const bool negative = p < e && *p == '-';
     if (negative) ++p;
@@ -300,6 +301,102 @@ Qrels ParseQrels(std::string_view text, std::string_view name, std::shared_ptr<D
 Qrels LoadQrels(const std::string& path, std::shared_ptr<DocIdTable> docs) {
   MappedFile file(path);
   return ParseQrels(file.view(), path, std::move(docs));
+}
+
+RelFormat ParseRelFormat(std::string_view name) {
+  for (RelFormat f : {RelFormat::kQrels, RelFormat::kQrelsJg, RelFormat::kQrelsPrefs}) {
+    if (name == RelFormatName(f)) return f;
+  }
+  throw InvalidInput("unknown relevance file format '" + std::string(name) + "'",
+                     "use qrels, qrels_jg or qrels_prefs", "UnknownFormat");
+}
+
+const char* RelFormatName(RelFormat format) {
+  switch (format) {
+    case RelFormat::kQrels:
+      return "qrels";
+    case RelFormat::kQrelsJg:
+      return "qrels_jg";
+    case RelFormat::kQrelsPrefs:
+      return "qrels_prefs";
+  }
+  return "?";
+}
+
+Qrels ParseQrels(std::string_view text, std::string_view name, RelFormat format,
+                 std::shared_ptr<DocIdTable> docs) {
+  if (format == RelFormat::kQrels) return ParseQrels(text, name, std::move(docs));
+  Qrels q;
+  q.format = format;
+  q.docs = docs ? std::move(docs) : std::make_shared<DocIdTable>();
+  DocIdTable& table = *q.docs;
+  QueryGrouper<QrelsQuery> group(q.queries);
+  const bool prefs = format == RelFormat::kQrelsPrefs;
+  Fields f;
+  ForEachLine(text, [&](const char* b, const char* e, uint64_t line) {
+    if (b < e && *b == '#') return;
+    if (Blank(b, e)) return;
+    SplitFields(b, e, f);
+    if (f.count != 4) {
+      LineError(name, line,
+                std::string("expected 4 columns (qid group docid ") + (prefs ? "level" : "rel") +
+                    "), found " + std::to_string(f.count));
+    }
+    int32_t rel = 0;
+    double level = 0;
+    if (prefs ? !ParseDouble(f.f[3], level) || level != level : !ParseInt(f.f[3], rel)) {
+      LineError(name, line,
+                std::string(prefs ? "level " : "relevance grade ") + Quote(f.f[3]) + " (column 4) is not " +
+                    (prefs ? "a number" : "an integer"));
+    }
+    QrelsQuery& query = group.Get(f.f[0]);
+    auto it = std::find_if(query.groups.begin(), query.groups.end(),
+                           [&](const JudgmentGroup& g) { return g.name == f.f[1]; });
+    if (it == query.groups.end()) {
+      query.groups.emplace_back();
+      query.groups.back().name = std::string(f.f[1]);
+      it = query.groups.end() - 1;
+    }
+    it->judgments.push_back(
+        Judgment{table.Intern(f.f[2]), rel, static_cast<uint32_t>(std::min<uint64_t>(line, UINT32_MAX))});
+    if (prefs) it->levels.push_back(level);
+  });
+  for (QrelsQuery& query : q.queries) {
+    std::sort(query.groups.begin(), query.groups.end(),
+              [](const JudgmentGroup& a, const JudgmentGroup& b) { return a.name < b.name; });
+    for (JudgmentGroup& g : query.groups) {
+      std::vector<size_t> order(g.judgments.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        const Judgment& x = g.judgments[a];
+        const Judgment& y = g.judgments[b];
+        return x.doc != y.doc ? x.doc < y.doc : x.line < y.line;
+      });
+      std::vector<Judgment> judgments(order.size());
+      std::vector<double> levels(prefs ? order.size() : 0);
+      for (size_t i = 0; i < order.size(); ++i) {
+        judgments[i] = g.judgments[order[i]];
+        if (prefs) levels[i] = g.levels[order[i]];
+      }
+      for (size_t i = 1; i < judgments.size(); ++i) {
+        if (judgments[i].doc == judgments[i - 1].doc) {
+          LineError(name, judgments[i].line,
+                    "document " + Quote(table.Name(judgments[i].doc)) + " is judged twice for query " +
+                        Quote(query.qid) + " in group " + Quote(g.name) + " (first at line " +
+                        std::to_string(judgments[i - 1].line) + ")");
+        }
+      }
+      g.judgments = std::move(judgments);
+      g.levels = std::move(levels);
+    }
+  }
+  SortQueries(q.queries);
+  return q;
+}
+
+Qrels LoadQrels(const std::string& path, RelFormat format, std::shared_ptr<DocIdTable> docs) {
+  MappedFile file(path);
+  return ParseQrels(file.view(), path, format, std::move(docs));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -524,6 +621,12 @@ Run ParseRun(std::string_view text, std::string_view name) {
 }
 
 Run LoadRun(const std::string& path) {
+  if (path == "-") {
+    auto text = std::make_shared<const std::string>(ReadFd(0, "stdin"));
+    Run run = ParseRun(*text, "stdin");
+    run.storage = std::move(text);
+    return run;
+  }
   auto file = std::make_shared<MappedFile>(path);
   Run run = ParseRun(file->view(), path);
   run.storage = std::move(file);

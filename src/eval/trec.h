@@ -6,6 +6,11 @@
 // in decreasing strcmp order. A line whose first character is '#' is a comment (in run files also after
 // leading blanks, as trec_eval); blank lines are skipped. The runid of a run is the one on its last line.
 //
+// trec_eval's -R formats read the same four columns differently (RelFormat): `qrels_jg` takes column 2 as a
+// user judgment group (a document may be judged once per group; measures average over groups) and
+// `qrels_prefs` takes it as a judgment group whose real-valued levels (column 4) order its documents into
+// preferences.
+//
 // Stricter than trec_eval (which uses atol/atof and accepts anything): a non-integer grade, a non-numeric
 // score, a wrong number of columns and a document listed twice for one query are InvalidInput errors that
 // name `file:line` and the field. trec_eval also rejects duplicates, but only when it evaluates the query.
@@ -64,18 +69,37 @@ struct Judgment {
   uint32_t line;  // 1-based source line, 0 when built in memory
 };
 
+// One judgment group of a query (-R qrels_jg, qrels_prefs): column 2 of the relevance file.
+struct JudgmentGroup {
+  std::string name;
+  std::vector<Judgment> judgments;  // one per document, sorted by doc id; qrels_jg: the integer grade
+  std::vector<double> levels;       // qrels_prefs: column 4 as a real number, parallel to judgments
+};
+
 struct QrelsQuery {
   std::string qid;
-  std::vector<Judgment> judgments;  // one per document, sorted by doc id (for binary search)
+  std::vector<Judgment> judgments;    // qrels: one per document, sorted by doc id (for binary search)
+  std::vector<JudgmentGroup> groups;  // qrels_jg, qrels_prefs: by group name (strcmp order)
 
   // The judgment of `doc`, or nullptr when it is not in the pool.
   const Judgment* Find(uint32_t doc) const;
 };
 
+// trec_eval's -R: how a relevance file is read.
+enum class RelFormat : uint8_t {
+  kQrels,       // qid iter docid grade
+  kQrelsJg,     // qid group docid grade: each user judgment group judged separately
+  kQrelsPrefs,  // qid group docid level: preferences between the levels of each group
+};
+// The format trec_eval calls `name` ("qrels", "qrels_jg", "qrels_prefs"). Throws InvalidInput otherwise.
+RelFormat ParseRelFormat(std::string_view name);
+const char* RelFormatName(RelFormat format);
+
 // All judgments of a qrels file. Queries are sorted by qid (strcmp order, as trec_eval).
 struct Qrels {
   std::shared_ptr<DocIdTable> docs;
   std::vector<QrelsQuery> queries;
+  RelFormat format = RelFormat::kQrels;
 
   // The query `qid`, or nullptr.
   const QrelsQuery* Find(std::string_view qid) const;
@@ -108,11 +132,18 @@ struct Run {
 Qrels ParseQrels(std::string_view text, std::string_view name, std::shared_ptr<DocIdTable> docs = nullptr);
 // Memory-maps and parses a qrels file. Also throws NotFound / IoError.
 Qrels LoadQrels(const std::string& path, std::shared_ptr<DocIdTable> docs = nullptr);
+// The same for a relevance file in `format`: qrels_jg grades must be integers, qrels_prefs levels numbers; a
+// document judged twice in one group is an error naming both lines.
+Qrels ParseQrels(std::string_view text, std::string_view name, RelFormat format,
+                 std::shared_ptr<DocIdTable> docs = nullptr);
+Qrels LoadQrels(const std::string& path, RelFormat format, std::shared_ptr<DocIdTable> docs = nullptr);
 
 // Parses run text. The entries' docids are views into `text`, which must outlive the Run. Throws
 // InvalidInput "name:line: ..." on a malformed line or a document retrieved twice for one query.
 Run ParseRun(std::string_view text, std::string_view name);
-// Memory-maps and parses a run file; the map is kept in Run::storage. Also throws NotFound / IoError.
+// Memory-maps and parses a run file; the map is kept in Run::storage. `path` "-" reads standard input to its
+// end instead (as trec_eval 10.0), kept in Run::storage; errors then name "stdin". Also throws NotFound /
+// IoError.
 Run LoadRun(const std::string& path);
 
 // Sorts `entries` into trec_eval's ranking: score descending, then docid descending (strcmp).

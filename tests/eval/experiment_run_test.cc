@@ -46,8 +46,8 @@ TEST(EvalRun, SciFactBm25ReachesThePublishedScore) {
   const double ndcg = v["measures"]["ndcg_cut_10"].get<double>();
   EXPECT_GE(ndcg, 0.675) << "SciFact BM25 nDCG@10";
   RecordProperty("scifact_bm25_ndcg_cut_10", std::to_string(ndcg));
-  for (const char* f : {"runs/bm25.trec", "per_query.csv", "per_query.jsonl", "results.json", "summary.md",
-                        "report.html"}) {
+  for (const char* f :
+       {"runs/bm25.trec", "per_query.csv", "per_query.jsonl", "results.json", "summary.md", "report.html"}) {
     EXPECT_TRUE(fs::exists(out / f)) << f;
   }
 }
@@ -56,8 +56,9 @@ TEST(EvalRun, SciFactBm25ReachesThePublishedScore) {
 fs::path MakeFolder(const fs::path& dir) {
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const char* words[] = {"alpha", "beta", "gamma", "delta", "river", "stone", "cloud", "forest", "signal", "matrix",
-                         "vector", "token", "engine", "harbor", "lantern", "meadow", "orbit", "prism", "quartz", "raven"};
+  const char* words[] = {"alpha",   "beta",   "gamma",  "delta",  "river",  "stone",  "cloud",
+                         "forest",  "signal", "matrix", "vector", "token",  "engine", "harbor",
+                         "lantern", "meadow", "orbit",  "prism",  "quartz", "raven"};
   std::mt19937 rng(7);
   for (int f = 0; f < 400; ++f) {
     std::string text;
@@ -83,7 +84,9 @@ int64_t LedgerRows(const fs::path& ledger) {
   return n;
 }
 
-std::string Slurp(const fs::path& p) { return ReadFile(p.string()); }
+std::string Slurp(const fs::path& p) {
+  return ReadFile(p.string());
+}
 
 TEST(EvalRun, KilledRunResumesToIdenticalResults) {
   const fs::path base = fs::path(::testing::TempDir()) / "eval-kill";
@@ -103,8 +106,9 @@ TEST(EvalRun, KilledRunResumesToIdenticalResults) {
   // The same run, killed as soon as the ledger holds some results, then re-run.
   const fs::path out = base / "killed";
   fs::remove_all(out);
-  std::vector<std::string> args = {RLM_BINARY, "-q", "eval", "run", "--dataset", folder.string(), "--dataset-format",
-                                   "synth", "--out", out.string()};
+  std::vector<std::string> args = {
+      RLM_BINARY,         "-q",    "eval",  "run",       "--dataset", folder.string(),
+      "--dataset-format", "synth", "--out", out.string()};
   std::istringstream words(variants);
   for (std::string w; words >> w;) args.push_back(w);
   const pid_t pid = fork();
@@ -146,7 +150,8 @@ TEST(EvalRun, KilledRunResumesToIdenticalResults) {
     std::istringstream in(Slurp(file));
     for (std::string line; std::getline(in, line);) {
       const json j = json::parse(line);
-      m[j["variant"].get<std::string>() + "/" + j["query_id"].get<std::string>()] = j.value("metrics", json());
+      m[j["variant"].get<std::string>() + "/" + j["query_id"].get<std::string>()] =
+          j.value("metrics", json());
     }
     return m;
   };

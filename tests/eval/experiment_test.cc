@@ -387,7 +387,8 @@ TEST(Experiment, AnalyzerSettingsPerVariant) {
   EXPECT_NE(msg("{retrieval: bm25, analyzer: {stem: maybe}}")
                 .find("variants.v.analyzer.stem: expected true or false, got 'maybe'"),
             std::string::npos);
-  EXPECT_NE(msg("{retrieval: bm25, analyzer: {stemming: false}}").find("unknown key 'stemming' at variants.v.analyzer.stemming"),
+  EXPECT_NE(msg("{retrieval: bm25, analyzer: {stemming: false}}")
+                .find("unknown key 'stemming' at variants.v.analyzer.stemming"),
             std::string::npos);
 }
 

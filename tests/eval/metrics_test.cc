@@ -1,17 +1,17 @@
-// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite that uses the qrels
-// format (prefs/qrels_jg outputs are not supported and skipped), trec_eval's outputs on a SciFact BM25 run,
-// parsing errors, and hand-computed values for rlm's MRR@k and hit@k.
+// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite except -R prefs (the
+// five-column format is not supported), trec_eval's outputs on a SciFact BM25 run, parsing errors, and
+// hand-computed values for rlm's MRR@k, hit@k, ERR@k and Judged@k.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <random>
-#include <cstring>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -197,6 +197,29 @@ TEST(TrecEvalFixtures, MeasureParameters) {
             88);
 }
 
+// -R qrels_jg: the judgments of each user group evaluated separately, then averaged (qrels.123 has three).
+TEST(TrecEvalFixtures, QrelsJudgmentGroups) {
+  SKIP_WITHOUT(kTrecTests);
+  trec::Run run = LoadRun(kTrecTests + "results.test");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"qrels_jg"});
+  for (const char* file : {"qrels.123", "qrels.comments.123"}) {
+    Qrels qrels = LoadQrels(kTrecTests + file, RelFormat::kQrelsJg);
+    EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true),
+              ReadFile(kTrecTests + "out.test.qrels_jg"))
+        << file;
+  }
+}
+
+// -R qrels_prefs: the qrels read as preferences (column 2 a judgment group; higher grades preferred).
+TEST(TrecEvalFixtures, QrelsAsPreferences) {
+  SKIP_WITHOUT(kTrecTests);
+  trec::Run run = LoadRun(kTrecTests + "results.test");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"all_prefs"});
+  Qrels qrels = LoadQrels(kTrecTests + "qrels.test", RelFormat::kQrelsPrefs);
+  EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true),
+            ReadFile(kTrecTests + "out.test.qrels_prefs"));
+}
+
 TEST(TrecEvalFixtures, ZScores) {
   SKIP_WITHOUT(kTrecTests);
   CheckCase(kTrecTests,
@@ -335,20 +358,37 @@ TEST(TrecParse, LargeRunParsedInPiecesEqualsSequential) {
 // decimals take a fast path, everything else from_chars; both must agree with strtod bit for bit.
 TEST(TrecParse, ScoresAreExactlyStrtods) {
   std::mt19937_64 rng(11);
-  std::vector<std::string> scores = {"0", "-0", "1.", ".5", "-.25", "007.50", "0.1", "0.3", "123456789012345",
-                                     "1234567890123456", "0.000000000000000000001", "9007199254740993",
-                                     "1e-5", "-2.5E+3", "4.9406564584124654e-324", "1.7976931348623157e308",
-                                     "12345.678901234567", "0.30000000000000004", "99999999999999.9"};
+  std::vector<std::string> scores = {"0",
+                                     "-0",
+                                     "1.",
+                                     ".5",
+                                     "-.25",
+                                     "007.50",
+                                     "0.1",
+                                     "0.3",
+                                     "123456789012345",
+                                     "1234567890123456",
+                                     "0.000000000000000000001",
+                                     "9007199254740993",
+                                     "1e-5",
+                                     "-2.5E+3",
+                                     "4.9406564584124654e-324",
+                                     "1.7976931348623157e308",
+                                     "12345.678901234567",
+                                     "0.30000000000000004",
+                                     "99999999999999.9"};
   for (int i = 0; i < 20000; ++i) {
     std::string t = (rng() % 4 == 0) ? "-" : "";
     const int int_digits = static_cast<int>(rng() % 8), frac_digits = static_cast<int>(rng() % 20);
     for (int d = 0; d < int_digits; ++d) t += static_cast<char>('0' + rng() % 10);
     if (frac_digits > 0 || int_digits == 0) t += ".";
-    for (int d = 0; d < frac_digits || (int_digits == 0 && d == 0); ++d) t += static_cast<char>('0' + rng() % 10);
+    for (int d = 0; d < frac_digits || (int_digits == 0 && d == 0); ++d)
+      t += static_cast<char>('0' + rng() % 10);
     scores.push_back(t);
   }
   std::string text;
-  for (size_t i = 0; i < scores.size(); ++i) text += "q" + std::to_string(i) + " Q0 d 1 " + scores[i] + " r\n";
+  for (size_t i = 0; i < scores.size(); ++i)
+    text += "q" + std::to_string(i) + " Q0 d 1 " + scores[i] + " r\n";
   const trec::Run run = ParseRun(text, "scores");
   ASSERT_EQ(run.queries.size(), scores.size());
   for (size_t i = 0; i < scores.size(); ++i) {
@@ -458,6 +498,37 @@ TEST(TrecEvaluate, MrrAtKAndHitAtKByHand) {
   ev = Evaluate(q, r, set, l2);
   EXPECT_DOUBLE_EQ(Value(ev, set, "mrr_cut_3", 0), 0.0);
   EXPECT_DOUBLE_EQ(Value(ev, set, "mrr_cut_20", 1), 1.0 / 12);
+}
+
+// ERR@k as gdeval.pl (ir_measures' ERR): stop probability R(g) = (2^g - 1) / 16 with grades capped at 4;
+// Judged@k: grade >= 0 among the top min(k, num_ret).
+TEST(TrecEvaluate, ErrAtKAndJudgedAtKByHand) {
+  // Ranks: d1 grade 3, d2 in the pool unjudged (-1), d3 never judged, d4 grade 1, d5 grade 5 (capped at
+  // 4), d6 grade 0.
+  Qrels q = ParseQrels("1 0 d1 3\n1 0 d2 -1\n1 0 d4 1\n1 0 d5 5\n1 0 d6 0\n", "q");
+  trec::Run r = ParseRun(
+      "1 Q0 d1 1 6 r\n1 Q0 d2 2 5 r\n1 Q0 d3 3 4 r\n1 Q0 d4 4 3 r\n1 Q0 d5 5 2 r\n1 Q0 d6 6 1 r\n", "r");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"err_cut.1,3,5,10", "judged.1,3,5,10"});
+  Evaluation ev = Evaluate(q, r, set);
+  // rank 1: R = 7/16, ERR 7/16, continue 9/16; rank 4: R = 1/16, + (1/16)(9/16)/4 = 9/1024, continue
+  // 135/256; rank 5: R = 15/16, + (15/16)(135/256)/5 = 405/4096.
+  EXPECT_DOUBLE_EQ(Value(ev, set, "err_cut_1"), 7.0 / 16);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "err_cut_3"), 7.0 / 16);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "err_cut_5"), 2233.0 / 4096);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "err_cut_10"), 2233.0 / 4096);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "judged_1"), 1.0);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "judged_3"), 1.0 / 3);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "judged_5"), 3.0 / 5);
+  EXPECT_DOUBLE_EQ(Value(ev, set, "judged_10"), 4.0 / 6);  // 6 retrieved
+  EXPECT_EQ(FormatTrecEval(ev, set, false),
+            "err_cut_1             \tall\t0.4375\n"
+            "err_cut_3             \tall\t0.4375\n"
+            "err_cut_5             \tall\t0.5452\n"
+            "err_cut_10            \tall\t0.5452\n"
+            "judged_1              \tall\t1.0000\n"
+            "judged_3              \tall\t0.3333\n"
+            "judged_5              \tall\t0.6000\n"
+            "judged_10             \tall\t0.6667\n");
 }
 
 TEST(TrecEvaluate, EvaluateQueryMatchesEvaluate) {

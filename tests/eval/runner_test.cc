@@ -16,8 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 
 RunCorpus MakeCorpus() {
-  const char* words[] = {"river", "zebra", "lion", "water", "forest", "tree", "bird", "fish", "stone", "cloud",
-                         "rain", "sun", "moon", "star", "grass", "sand", "wind", "snow", "fire", "leaf"};
+  const char* words[] = {"river", "zebra", "lion",  "water", "forest", "tree", "bird",
+                         "fish",  "stone", "cloud", "rain",  "sun",    "moon", "star",
+                         "grass", "sand",  "wind",  "snow",  "fire",   "leaf"};
   std::mt19937 rng(42);
   RunCorpus c;
   for (int d = 0; d < 200; ++d) {
