@@ -356,8 +356,8 @@ double RangeSurvival(double w, double k) {
   // z = w / 2 + t. Below z = -9, phi(z) Phi(z)^(k-1) < 1e-18.
   const double lo = -9, mid = 0.5 * w, hi = std::max(9.0, mid + 7);
   double p = 0;
-  p += AdaptiveGaussKronrod(integrand, lo, mid, 1e-12, 1e-300);
-  p += AdaptiveGaussKronrod(integrand, mid, hi, 1e-12, 1e-300);
+  p += AdaptiveGaussKronrod(integrand, lo, mid, 1e-8, 1e-300);
+  p += AdaptiveGaussKronrod(integrand, mid, hi, 1e-8, 1e-300);
   return std::clamp(p, 0.0, 1.0);
 }
 
@@ -792,7 +792,7 @@ double StudentizedRangeSurvival(double q, double k, double df) {
     auto outer = [&](double s) { return std::exp(density.Log(s)) * RangeSurvival(q * s, k); };
     double p = 0;
     for (size_t i = 0; i + 1 < density.breaks.size(); ++i) {
-      p += AdaptiveGaussKronrod(outer, density.breaks[i], density.breaks[i + 1], 1e-11, 1e-300);
+      p += AdaptiveGaussKronrod(outer, density.breaks[i], density.breaks[i + 1], 1e-7, 1e-300);
     }
     return p;
   };
