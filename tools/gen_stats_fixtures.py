@@ -30,9 +30,11 @@ import math
 import os
 import sys
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import scipy
+import scipy.integrate
 import scipy.special
 import scipy.stats
 
@@ -51,6 +53,8 @@ except ImportError:  # pragma: no cover - depends on the machine
 MASK64 = (1 << 64) - 1
 DEFAULT_SEED = 0x5EED5EED5EED5EED  # kDefaultStatsSeed in src/eval/stats.h
 REL_TOL_FACTOR = 1e-12  # randomization: |S| >= |S_obs| - 1e-12 * sum|d| counts as "at least as extreme"
+WILCOXON_EXACT_LIMIT = 1000  # kWilcoxonExactLimit: exact conditional p-values for every case up to this n
+PERMUTATION_TEST_MAX_N = 16  # scipy.stats.permutation_test enumerates 2^n swaps: up to 65536
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -102,6 +106,20 @@ def seq_sum(values):
     return s
 
 
+EXACT_MAX_NONZERO = 20  # kRandomizationExactMaxNonzero in src/eval/stats.h
+
+
+def signed_sums_in_order(values):
+    """For every mask (bit i set = value i flipped), the signed sum in index order, vectorized over masks:
+    each entry is the same sequence of IEEE additions the C++ loop performs."""
+    size = len(values)
+    masks = np.arange(1 << size, dtype=np.int64)
+    acc = np.zeros(1 << size, dtype=np.float64)
+    for i, x in enumerate(values):
+        acc = acc + np.where((masks >> i) & 1, -x, x)
+    return acc
+
+
 def rlm_randomization(d, permutations, seed):
     """Returns (p, exact) as src/eval/stats.cc computes them."""
     nz = [float(x) for x in d if x != 0.0]
@@ -109,14 +127,13 @@ def rlm_randomization(d, permutations, seed):
     observed = abs(seq_sum(nz))
     tol = REL_TOL_FACTOR * seq_sum(abs(x) for x in nz)
     threshold = observed - tol
-    if m < 63 and (1 << m) <= permutations:
+    if m <= EXACT_MAX_NONZERO or (m < 63 and (1 << m) <= permutations):
+        h = (m + 1) // 2
+        low = signed_sums_in_order(nz[:h])
+        high = signed_sums_in_order(nz[h:])
         count = 0
-        for mask in range(1 << m):
-            s = 0.0
-            for i, x in enumerate(nz):
-                s += -x if (mask >> i) & 1 else x
-            if abs(s) >= threshold:
-                count += 1
+        for hi in high:
+            count += int(np.sum(np.abs(hi + low) >= threshold))
         return count / float(1 << m), True
     rng = SplitMix64(seed)
     count = 0
@@ -161,28 +178,81 @@ def rlm_bootstrap(values, resamples, confidence, seed):
 # Independent references.
 
 def exact_randomization(d):
-    """P(|sum s_i d_i| >= |sum d_i|) over all 2^m sign vectors of the m nonzero differences."""
+    """P(|sum s_i d_i| >= |sum d_i|) over all 2^m sign vectors of the m nonzero differences (matrix
+    products, in chunks of 2^14 sign vectors)."""
     nz = np.array([x for x in d if x != 0.0], dtype=np.float64)
     m = len(nz)
     if m == 0:
         return 1.0
-    signs = 1.0 - 2.0 * ((np.arange(1 << m)[:, None] >> np.arange(m)[None, :]) & 1)
-    sums = np.abs(signs @ nz)
     tol = REL_TOL_FACTOR * float(np.sum(np.abs(nz)))
-    return float(np.mean(sums >= abs(float(np.sum(nz))) - tol))
+    threshold = abs(float(np.sum(nz))) - tol
+    count = 0
+    chunk = 1 << 14
+    for start in range(0, 1 << m, chunk):
+        masks = np.arange(start, min(start + chunk, 1 << m), dtype=np.int64)
+        signs = 1.0 - 2.0 * ((masks[:, None] >> np.arange(m)[None, :]) & 1)
+        count += int(np.sum(np.abs(signs @ nz) >= threshold))
+    return count / float(1 << m)
 
 
-def exact_conditional_wilcoxon(d):
-    """Two-sided exact p of R+ given the (possibly tied) ranks of the nonzero |d|: 2^m enumeration."""
-    nz = np.array([x for x in d if x != 0.0], dtype=np.float64)
-    m = len(nz)
-    ranks2 = np.rint(2 * scipy.stats.rankdata(np.abs(nz))).astype(np.int64)  # doubled ranks: integers
-    observed = int(np.sum(ranks2[nz > 0]))
-    pos = ((np.arange(1 << m)[:, None] >> np.arange(m)[None, :]) & 1).astype(np.int64)
-    sums = pos @ ranks2
-    p_le = np.mean(sums <= observed)
-    p_ge = np.mean(sums >= observed)
-    return float(min(1.0, 2 * min(p_le, p_ge)))
+def wilcoxon_doubled_ranks(d, zero_method):
+    """(doubled ranks of the nonzero differences, doubled R+ without the zeros' share) under a zero method:
+    wilcox ranks the nonzero |d| alone, pratt and zsplit rank every |d| (zeros get the lowest ranks)."""
+    d = np.asarray(d, dtype=np.float64)
+    if zero_method == "wilcox":
+        d = d[d != 0]
+    ranks2 = np.rint(2 * scipy.stats.rankdata(np.abs(d))).astype(np.int64)  # doubled ranks: integers
+    w = [int(r) for r, x in zip(ranks2, d) if x != 0]
+    observed = int(sum(int(r) for r, x in zip(ranks2, d) if x > 0))
+    return w, observed
+
+
+def exact_conditional_wilcoxon(d, zero_method):
+    """Two-sided exact p of R+ given the observed (tied) ranks and zeros, min(1, 2 min(P(<=), P(>=))), by
+    exact integer counting: the generating function prod_i (1 + x^w_i) evaluated at x = 2^B as one Python
+    integer (B bits hold any count < 2^m), so no floating point is involved."""
+    w, observed = wilcoxon_doubled_ranks(d, zero_method)
+    m = len(w)
+    total = sum(w)
+    nbytes = m // 8 + 1
+    bits = 8 * nbytes
+    poly = 1
+    for x in w:
+        poly += poly << (x * bits)
+    raw = poly.to_bytes((total + 1) * nbytes, "little")
+    counts = [int.from_bytes(raw[i * nbytes:(i + 1) * nbytes], "little") for i in range(total + 1)]
+    le = sum(counts[:observed + 1])
+    ge = sum(counts[observed:])
+    return float(min(Fraction(1), Fraction(2 * min(le, ge), 1 << m)))
+
+
+def scipy_permutation_wilcoxon(a, b, zero_method):
+    """scipy.stats.permutation_test over all 2^n swaps of the pairs, statistic R+ (with zsplit's constant
+    half of the zeros' rank sum). The ranks depend on |a - b| only, which a swap keeps."""
+    d = a - b
+    if zero_method == "wilcox":
+        ranks = np.zeros(len(d))
+        ranks[d != 0] = scipy.stats.rankdata(np.abs(d[d != 0]))
+    else:
+        ranks = scipy.stats.rankdata(np.abs(d))
+    shift = float(np.sum(ranks[d == 0])) / 2 if zero_method == "zsplit" else 0.0
+
+    def r_plus(x, y, axis):
+        return np.sum(ranks * ((x - y) > 0), axis=axis) + shift
+
+    res = scipy.stats.permutation_test((a, b), r_plus, permutation_type="samples", vectorized=True,
+                                       n_resamples=np.inf, alternative="two-sided", batch=1 << 14)
+    return float(res.pvalue)
+
+
+def scipy_permutation_randomization(a, b):
+    """scipy.stats.permutation_test over all 2^n swaps of the pairs, statistic mean(a - b)."""
+    def mean_difference(x, y, axis):
+        return np.mean(x - y, axis=axis)
+
+    res = scipy.stats.permutation_test((a, b), mean_difference, permutation_type="samples", vectorized=True,
+                                       n_resamples=np.inf, alternative="two-sided", batch=1 << 14)
+    return float(res.pvalue)
 
 
 def corrections_by_hand(p, method):
@@ -326,9 +396,17 @@ def paired_entry(name, a, b):
                     call["pvalue"] = num(res.pvalue)
                 calls.append(call)
     entry["wilcoxon"] = calls
+    if len(nz) > 0 and len(a) <= WILCOXON_EXACT_LIMIT:
+        entry["wilcoxon_exact_conditional"] = {
+            zm: num(exact_conditional_wilcoxon(d, zm)) for zm in ["wilcox", "pratt", "zsplit"]}
+    if len(nz) > 0 and len(a) <= PERMUTATION_TEST_MAX_N:
+        scipy_p = {zm: scipy_permutation_wilcoxon(a, b, zm) for zm in ["wilcox", "pratt", "zsplit"]}
+        for zm, p in scipy_p.items():  # two independent computations of one distribution
+            ours = entry["wilcoxon_exact_conditional"][zm]
+            assert abs(p - ours) <= 1e-12 * ours, (name, zm, p, ours)
+        entry["wilcoxon_permutation_test"] = {zm: num(p) for zm, p in scipy_p.items()}
+        entry["randomization_permutation_test"] = num(scipy_permutation_randomization(a, b))
     if len(nz) <= 16:
-        if len(nz) > 0:
-            entry["wilcoxon_exact_conditional"] = num(exact_conditional_wilcoxon(d))
         entry["randomization_exact"] = num(exact_randomization(d))
     return entry
 
@@ -398,6 +476,8 @@ def randomization_entries(cases_by_name):
         ("normal_shift_n15", 10000, DEFAULT_SEED),
         ("normal_shift_n16", 10000, 12345),
         ("uniform_scores_n17", 5000, DEFAULT_SEED),
+        ("normal_shift_n20", 1000, DEFAULT_SEED),  # exact although 2^20 > 1000: m <= EXACT_MAX_NONZERO
+        ("normal_shift_n25", 1000, DEFAULT_SEED),  # Monte Carlo: m = 25
         ("ndcg_n16", 10000, DEFAULT_SEED),
         ("identical_n10", 10000, DEFAULT_SEED),
         ("ndcg_n100", 10000, DEFAULT_SEED),
@@ -413,7 +493,7 @@ def randomization_entries(cases_by_name):
         m = int(np.sum(d != 0))
         entry = {"name": name, "a": nums(a), "b": nums(b), "permutations": permutations, "seed": seed,
                  "p_value": num(p), "exact": exact}
-        if m <= 17:
+        if m <= EXACT_MAX_NONZERO:
             entry["reference"] = num(exact_randomization(d))
             entry["reference_kind"] = "exact_enumeration"
         else:
@@ -465,6 +545,100 @@ def bootstrap_entries(cases_by_name):
     return out
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Tukey's HSD and the studentized range distribution.
+
+def quadpack_studentized_range_sf(q, k, df):
+    """P(Q > q) by nested QUADPACK quadrature (scipy.integrate.quad, epsrel 1e-13) of the complement, the
+    integrand of src/eval/stats.cc's StudentizedRangeSurvival written independently: over the scale s, the
+    density of sqrt(chi2_df/df) times k * integral phi(z) [Phi(z)^(k-1) - (Phi(z) - Phi(z - q s))^(k-1)] dz,
+    the bracket computed as -Phi(z)^(k-1) expm1((k-1) log1p(-Phi(z - w)/Phi(z))) to keep tiny values."""
+    def ncdf(x):
+        return 0.5 * math.erfc(-x / math.sqrt(2))
+
+    def range_sf(w):
+        def f(z):
+            a = ncdf(z)
+            if a == 0:
+                return 0.0
+            r = ncdf(z - w) / a
+            bracket = -a ** (k - 1) * math.expm1((k - 1) * math.log1p(-r)) if r < 1 else a ** (k - 1)
+            return math.exp(-z * z / 2) / math.sqrt(2 * math.pi) * bracket
+        return k * scipy.integrate.quad(f, -12, 12, points=[w / 2], epsabs=0, epsrel=1e-13, limit=500)[0]
+
+    log_const = math.log(2) + (df / 2) * math.log(df / 2) - math.lgamma(df / 2)
+
+    def outer(x):
+        if x <= 0:
+            return 0.0
+        return math.exp(log_const + (df - 1) * math.log(x) - df * x * x / 2) * range_sf(q * x)
+
+    mode = math.sqrt((df - 1) / df) if df > 1 else 0.0
+    width = 1 / math.sqrt(2 * df)
+    upper = mode + 40 * width + 10
+    return scipy.integrate.quad(outer, 0, upper, points=[mode], epsabs=0, epsrel=1e-12, limit=500)[0]
+
+
+def studentized_range_entries():
+    sf = []
+    for k in [2, 3, 5, 10, 20]:
+        for df in [1, 3, 10, 30, 200, 5000]:
+            for q in [0.5, 2.0, 3.5, 5.0, 8.0, 12.0]:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    sf.append({"q": q, "k": k, "df": df,
+                               "sf": num(scipy.stats.studentized_range.sf(q, k, df))})
+    ppf = []
+    for k in [2, 3, 5, 10]:
+        for df in [2, 20, 500]:
+            for p in [0.95, 0.99]:
+                ppf.append({"p": p, "k": k, "df": df, "q": num(scipy.stats.studentized_range.ppf(p, k, df))})
+    # Far tails, where scipy's sf = 1 - cdf has only its quadrature's absolute accuracy (about 1e-11).
+    tail = []
+    for q, k, df in [(3.0, 3, 10), (6.0, 3, 20), (8.0, 5, 60), (12.0, 4, 200), (15.0, 3, 1000),
+                     (9.0, 3, 500), (10.0, 10, 30), (5.0, 20, 5), (7.5, 6, 3000)]:
+        tail.append({"q": q, "k": k, "df": df, "sf": num(quadpack_studentized_range_sf(q, k, df))})
+    # k = 2: Q = sqrt(2) |T_df|, so P(Q > q) = P(|T_df| > q / sqrt(2)), at 50 digits with mpmath.
+    two = []
+    if mpmath is not None:
+        for q in [0.5, 2.0, 5.0, 9.0, 14.0]:
+            for df in [1, 4, 25, 300, 5000]:
+                t2 = (mpmath.mpf(q) / mpmath.sqrt(2)) ** 2
+                two.append({"q": q, "df": df,
+                            "sf": num(mpmath.betainc(df / 2.0, 0.5, 0, df / (df + t2), regularized=True))})
+    return {"sf": sf, "ppf": ppf, "quadpack_sf": tail, "k2_student_t": two}
+
+
+def tukey_entries():
+    rng = np.random.default_rng(4321)
+    sets = [
+        ("two_groups_n10", [rng.normal(0.5, 0.2, 10), rng.normal(0.6, 0.2, 10)]),
+        ("ndcg_k3_n50", [ndcg_like(rng, 50, q) for q in [0.6, 0.7, 0.75]]),
+        ("normal_k5_n30", [rng.normal(mu, 1.0, 30) for mu in [0.0, 0.2, 0.5, 0.6, 1.5]]),
+        ("unequal_k4", [rng.normal(mu, 1.0, n) for mu, n in [(0.0, 5), (0.4, 8), (1.0, 12), (2.0, 20)]]),
+        ("int_ties_k3_n12", [rng.integers(0, 4, 12).astype(float) for _ in range(3)]),
+        ("uniform_k10_n100", [rng.random(100) + 0.02 * i for i in range(10)]),
+        ("strong_k3_n300", [rng.normal(mu, 0.3, 300) for mu in [0.0, 0.1, 0.5]]),
+        ("small_k6_n3", [rng.normal(mu, 0.5, 3) for mu in range(6)]),
+    ]
+    out = []
+    for name, groups in sets:
+        res = scipy.stats.tukey_hsd(*groups)
+        k = len(groups)
+        entry = {"name": name, "groups": [nums(g) for g in groups], "pairs": []}
+        cis = {cl: res.confidence_interval(confidence_level=cl) for cl in [0.95, 0.9]}
+        for i in range(k):
+            for j in range(i + 1, k):
+                pair = {"i": i, "j": j, "mean_difference": num(res.statistic[i, j]),
+                        "p_value": num(res.pvalue[i, j]),
+                        "standard_error": num(np.broadcast_to(res._stand_err, (k, k))[i, j])}
+                for cl, ci in cis.items():
+                    pair[f"ci_{int(round(cl * 100))}"] = [num(ci.low[i, j]), num(ci.high[i, j])]
+                entry["pairs"].append(pair)
+        out.append(entry)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -499,6 +673,8 @@ def main():
         "corrections": correction_entries(paired),
         "randomization": randomization_entries(cases_by_name),
         "bootstrap": bootstrap_entries(cases_by_name),
+        "studentized_range": studentized_range_entries(),
+        "tukey_hsd": tukey_entries(),
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <numeric>
 #include <string>
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kSqrtHalf = 0.70710678118654752440084436210485;
 
 // Sebastiano Vigna's splitmix64: a 64-bit state advanced by a Weyl sequence, passes BigCrush. The fixture
 // script replays it (tools/gen_stats_fixtures.py, SplitMix64), so changing it changes the fixtures.
@@ -165,7 +167,6 @@ double IncompleteBeta(double a, double b, double x, double y, double log_x, doub
 
 // Two-sided p-value of a standard normal deviate: 2 * scipy.stats.norm.sf(|z|).
 double NormalTwoSidedPValue(double z) {
-  constexpr double kSqrtHalf = 0.70710678118654752440;
   return std::erfc(std::fabs(z) * kSqrtHalf);
 }
 
@@ -248,6 +249,163 @@ constexpr NamedTest kTestNames[] = {
     {"permutation", PairedTest::kRandomization},
 };
 
+struct NamedWilcoxonMethod {
+  std::string_view name;
+  WilcoxonMethod value;
+};
+constexpr NamedWilcoxonMethod kWilcoxonMethodNames[] = {
+    {"auto", WilcoxonMethod::kAuto},
+    {"exact", WilcoxonMethod::kExact},
+    {"approx", WilcoxonMethod::kApprox},
+};
+
+// Adaptive Gauss-Kronrod (7-point Gauss, 15-point Kronrod) quadrature of f over [a, b], with QUADPACK's
+// error estimate of each interval (qk15: the Kronrod-Gauss difference, scaled as (200 |K - G| / asc)^1.5
+// by the integrand's mean deviation asc, and at least 50 ulp of the integral of |f|). An interval is
+// accepted when its estimate is at most max(abs_tol, rel_tol * |whole|), `whole` the running estimate of
+// the full integral, else halved (to depth 50).
+template <typename F>
+double AdaptiveGaussKronrod(const F& f, double a, double b, double rel_tol, double abs_tol) {
+  static constexpr double kNodes[8] = {
+      0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+      0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+      0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+      0.207784955007898467600689403773245, 0.000000000000000000000000000000000};
+  static constexpr double kKronrod[8] = {
+      0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+      0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+      0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+      0.204432940075298892414161999234649, 0.209482141084727828012999174891714};
+  static constexpr double kGauss[4] = {
+      0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+      0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
+  struct Piece {
+    double lo, hi, value, error;
+    int depth;
+  };
+  auto rule = [&](double lo, double hi, int depth) {
+    const double center = 0.5 * (lo + hi), half = 0.5 * (hi - lo);
+    double left[7], right[7];
+    const double fc = f(center);
+    double kronrod = kKronrod[7] * fc, gauss = kGauss[3] * fc, abs_sum = kKronrod[7] * std::fabs(fc);
+    for (int i = 0; i < 7; ++i) {
+      const double x = half * kNodes[i];
+      left[i] = f(center - x);
+      right[i] = f(center + x);
+      kronrod += kKronrod[i] * (left[i] + right[i]);
+      abs_sum += kKronrod[i] * (std::fabs(left[i]) + std::fabs(right[i]));
+      if (i % 2 == 1) gauss += kGauss[i / 2] * (left[i] + right[i]);
+    }
+    const double mean = 0.5 * kronrod;
+    double asc = kKronrod[7] * std::fabs(fc - mean);
+    for (int i = 0; i < 7; ++i) asc += kKronrod[i] * (std::fabs(left[i] - mean) + std::fabs(right[i] - mean));
+    asc *= std::fabs(half);
+    double error = std::fabs((kronrod - gauss) * half);
+    if (asc != 0 && error != 0) error = asc * std::min(1.0, std::pow(200 * error / asc, 1.5));
+    error = std::max(error, 50 * std::numeric_limits<double>::epsilon() * abs_sum * std::fabs(half));
+    return Piece{lo, hi, kronrod * half, error, depth};
+  };
+  std::vector<Piece> stack{rule(a, b, 0)};
+  double whole = stack.back().value, accepted = 0;
+  while (!stack.empty()) {
+    const Piece piece = stack.back();
+    stack.pop_back();
+    if (piece.error <= std::max(abs_tol, rel_tol * std::fabs(whole)) || piece.depth >= 50) {
+      accepted += piece.value;
+      continue;
+    }
+    const double mid = 0.5 * (piece.lo + piece.hi);
+    const Piece left = rule(piece.lo, mid, piece.depth + 1), right = rule(mid, piece.hi, piece.depth + 1);
+    whole += left.value + right.value - piece.value;
+    stack.push_back(left);
+    stack.push_back(right);
+  }
+  return accepted;
+}
+
+constexpr double kInvSqrt2Pi = 0.39894228040143267793994605993438;
+
+// Phi(x) and 1 - Phi(x), each accurate in its own tail.
+double NormalCdf(double x) {
+  return 0.5 * std::erfc(-x * kSqrtHalf);
+}
+double NormalSf(double x) {
+  return 0.5 * std::erfc(x * kSqrtHalf);
+}
+
+// P(range of k standard normals > w), w >= 0: k times the integral over the largest value z of
+// phi(z) [Phi(z)^(k-1) - (Phi(z) - Phi(z - w))^(k-1)], the probability that z is the largest and some
+// other value lies below z - w. Written as a difference that keeps its relative accuracy when it is tiny:
+// with A = Phi(z), B = Phi(z - w) and D = A - B, A^(k-1) - D^(k-1) = -A^(k-1) expm1((k-1) log1p(-B/A)).
+double RangeSurvival(double w, double k) {
+  if (w <= 0) return 1;
+  auto integrand = [&](double z) {
+    const double a = NormalCdf(z), b = NormalCdf(z - w);
+    if (a <= 0) return 0.0;
+    double term;
+    if (b < 0.5 * a) {
+      term = -std::pow(a, k - 1) * std::expm1((k - 1) * std::log1p(-b / a));
+    } else {
+      // D = Phi(z) - Phi(z - w) from whichever tails avoid cancellation.
+      const double diff = z - w > 0 ? NormalSf(z - w) - NormalSf(z) : a - b;
+      term = std::pow(a, k - 1) - std::pow(diff, k - 1);
+    }
+    return k * kInvSqrt2Pi * std::exp(-0.5 * z * z) * term;
+  };
+  // The mass of the complement sits near z = w / 2: phi(z) Phi(z - w) is e^-t^2 below its peak at
+  // z = w / 2 + t. Below z = -9, phi(z) Phi(z)^(k-1) < 1e-18.
+  const double lo = -9, mid = 0.5 * w, hi = std::max(9.0, mid + 7);
+  double p = 0;
+  p += AdaptiveGaussKronrod(integrand, lo, mid, 1e-8, 1e-300);
+  p += AdaptiveGaussKronrod(integrand, mid, hi, 1e-8, 1e-300);
+  return std::clamp(p, 0.0, 1.0);
+}
+
+// The density of s = sqrt(chi2_df / df), the studentizing scale: log f(s) = log 2 + (df/2) log(df/2)
+// - lgamma(df/2) + (df - 1) log s - df s^2 / 2. For df >= 20 the constant and the exponent are combined
+// through Stirling's series, a = df/2, u = s^2 - 1: log f = log 2 + log(a) / 2 - log(2 pi) / 2 - R(a)
+// - log s - a (u - log1p(u)), whose terms stay small when df is in the millions.
+// `breaks` brackets where log f is within `depth` of its maximum (e^-46 ~ 1e-20), split at the mode.
+struct ScaleDensity {
+  ScaleDensity(double df, double depth) : df(df), a(0.5 * df) {
+    if (a >= 10) {
+      constant =
+          std::log(2.0) + 0.5 * std::log(a) - 0.5 * std::log(2 * std::numbers::pi) - StirlingRemainder(a);
+    } else {
+      constant = std::log(2.0) + a * std::log(a) - std::lgamma(a);
+    }
+    const double mode = df > 1 ? std::sqrt((df - 1) / df) : 0.0;
+    const double peak = mode > 0 ? Log(mode) : Log(1e-300);
+    // log f(inside) - peak > -cut >= log f(outside) - peak
+    auto edge = [&](double inside, double outside, double cut) {
+      for (int i = 0; i < 200; ++i) {
+        const double m = 0.5 * (inside + outside);
+        (Log(m) - peak > -cut ? inside : outside) = m;
+      }
+      return outside;
+    };
+    double upper = std::max(2.0, 2 * mode);
+    while (Log(upper) - peak > -46) upper *= 2;
+    const double lower = mode > 0 && Log(std::numeric_limits<double>::min()) - peak <= -depth
+                             ? edge(mode, std::numeric_limits<double>::min(), depth)
+                             : 0.0;
+    breaks = {lower};
+    if (mode > lower) breaks.push_back(mode);
+    // Above the mode the range's survival only falls: e^-46 of the peak is negligible there.
+    breaks.push_back(edge(std::max(mode, lower), upper, 46));
+  }
+  double Log(double s) const {
+    if (s <= 0) return -kInf;
+    if (a >= 10) {
+      const double u = s * s - 1;
+      return constant - std::log(s) - a * (u - std::log1p(u));
+    }
+    return constant + (df - 1) * std::log(s) - a * s * s;
+  }
+  double df, a, constant = 0;
+  std::vector<double> breaks;
+};
+
 }  // namespace
 
 double RegularizedIncompleteBeta(double a, double b, double x) {
@@ -274,10 +432,15 @@ TTestResult PairedTTest(std::span<const double> a, std::span<const double> b) {
   const double standard_error = std::sqrt(SampleVariance(d, r.mean_difference) / n);
   if (standard_error > 0) {
     r.statistic = r.mean_difference / standard_error;
-  } else {
-    r.statistic = r.mean_difference == 0 ? kNaN : std::copysign(kInf, r.mean_difference);
+    r.p_value = StudentTTwoSidedPValue(r.statistic, r.df);
+    return r;
   }
-  r.p_value = StudentTTwoSidedPValue(r.statistic, r.df);
+  r.statistic = r.mean_difference == 0 ? kNaN : std::copysign(kInf, r.mean_difference);
+  r.p_value = 1;
+  r.undefined_reason =
+      r.mean_difference == 0
+          ? "every difference is zero (identical scores): the t statistic is 0/0"
+          : "every difference is the same: the differences have no variance, so t is infinite";
   return r;
 }
 
@@ -296,28 +459,32 @@ WilcoxonResult WilcoxonSignedRankTest(std::span<const double> a, std::span<const
   }
   switch (options.method) {
     case WilcoxonMethod::kAuto:
-      r.exact = n <= 50 && r.n_zero == 0 && !r.ties;
+      r.exact = n <= kWilcoxonExactMaxPairs;
       break;
     case WilcoxonMethod::kExact:
-      r.exact = r.n_zero == 0;
+      r.exact = true;
       break;
     case WilcoxonMethod::kApprox:
       r.exact = false;
       break;
   }
-  const WilcoxonZeroMethod zero_method = options.zero_method;
-  if (r.n_zero == n && zero_method != WilcoxonZeroMethod::kZsplit) {
-    throw InvalidInput(
-        "Wilcoxon signed-rank test: every difference is zero (identical scores), so the test is undefined "
-        "with zero_method wilcox or pratt (scipy raises ValueError too)",
-        "the variants do not differ on any query; zero_method zsplit gives p = 1");
-  }
-  if (r.exact && n > 1000) {
+  if (r.exact && n > kWilcoxonExactLimit) {
     throw InvalidInput("Wilcoxon signed-rank test: the exact distribution for " + std::to_string(n) +
-                           " differences is too costly (O(n^3)); at most 1000",
+                           " differences is too costly (O(n^3)); at most " +
+                           std::to_string(kWilcoxonExactLimit),
                        "use the normal approximation (method approx or auto)");
   }
-  if (zero_method == WilcoxonZeroMethod::kWilcox && !r.exact) std::erase(d, 0.0);
+  const WilcoxonZeroMethod zero_method = options.zero_method;
+  if (r.n_zero == n) {
+    r.undefined_reason = "every difference is zero (identical scores): there is nothing to rank";
+    r.p_value = 1;
+    r.z = kNaN;
+    r.n_ranked = zero_method == WilcoxonZeroMethod::kWilcox ? 0 : n;
+    const double c = static_cast<double>(n);
+    r.statistic = zero_method == WilcoxonZeroMethod::kZsplit ? c * (c + 1) / 4 : 0;
+    return r;
+  }
+  if (zero_method == WilcoxonZeroMethod::kWilcox) std::erase(d, 0.0);
   const size_t count = d.size();
   r.n_ranked = count;
   const Ranking ranking = RankAbsolute(d);
@@ -334,11 +501,18 @@ WilcoxonResult WilcoxonSignedRankTest(std::span<const double> a, std::span<const
   r.statistic = std::min(r_plus, r_minus);
 
   if (r.exact) {
-    // No zeros here; ranks are multiples of 0.5, so doubled ranks are exact integers.
-    std::vector<uint64_t> doubled(count);
-    for (size_t i = 0; i < count; ++i) doubled[i] = static_cast<uint64_t>(std::llround(2 * ranking.ranks[i]));
+    // Ranks are multiples of 0.5, so doubled ranks are exact integers. The zeros' ranks never change sign:
+    // R+ is the sum over the positive nonzero differences plus a constant (0 or half the zeros' rank sum),
+    // so the distribution of that sum alone decides p.
+    std::vector<uint64_t> doubled;
+    uint64_t observed = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (d[i] == 0) continue;
+      doubled.push_back(static_cast<uint64_t>(std::llround(2 * ranking.ranks[i])));
+      if (d[i] > 0) observed += doubled.back();
+    }
     r.z = kNaN;
-    r.p_value = WilcoxonExactPValue(std::move(doubled), static_cast<uint64_t>(std::llround(2 * r_plus)));
+    r.p_value = WilcoxonExactPValue(std::move(doubled), observed);
     return r;
   }
 
@@ -380,6 +554,7 @@ RandomizationResult PairedRandomizationTest(std::span<const double> a, std::span
   for (double x : d)
     if (x != 0) nz.push_back(x);
   const size_t m = nz.size();
+  if (m == 0) r.undefined_reason = "every difference is zero (identical scores): no sign can change";
   // Sums in index order, exactly as the fixture script replays them; comparing sums is comparing means.
   double observed = 0, abs_sum = 0;
   for (double x : nz) {
@@ -388,17 +563,27 @@ RandomizationResult PairedRandomizationTest(std::span<const double> a, std::span
   }
   const double threshold = std::fabs(observed) - 1e-12 * abs_sum;
 
-  if (m < 63 && (uint64_t{1} << m) <= options.permutations) {
-    const uint64_t patterns = uint64_t{1} << m;
+  if (m <= kRandomizationExactMaxNonzero || (m < 63 && (uint64_t{1} << m) <= options.permutations)) {
+    // Sign vector `mask` (bit i set = difference i flipped) sums to low[mask & low_mask] + high[mask >> h]:
+    // two tables of 2^(m/2) half-sums make each of the 2^m sums one addition.
+    const size_t h = (m + 1) / 2;
+    auto half_sums = [&](size_t first, size_t size) {
+      std::vector<double> sums(size_t{1} << size);
+      for (size_t mask = 0; mask < sums.size(); ++mask) {
+        double s = 0;
+        for (size_t i = 0; i < size; ++i) s += (mask >> i) & 1 ? -nz[first + i] : nz[first + i];
+        sums[mask] = s;
+      }
+      return sums;
+    };
+    const std::vector<double> low = half_sums(0, h), high = half_sums(h, m - h);
     uint64_t count = 0;
-    for (uint64_t mask = 0; mask < patterns; ++mask) {
-      double s = 0;
-      for (size_t i = 0; i < m; ++i) s += (mask >> i) & 1 ? -nz[i] : nz[i];
-      if (std::fabs(s) >= threshold) ++count;
+    for (double hi : high) {
+      for (double lo : low) count += std::fabs(hi + lo) >= threshold;
     }
     r.exact = true;
-    r.permutations = patterns;
-    r.p_value = static_cast<double>(count) / static_cast<double>(patterns);
+    r.permutations = size_t{1} << m;
+    r.p_value = static_cast<double>(count) / static_cast<double>(r.permutations);
     return r;
   }
 
@@ -439,7 +624,8 @@ ConfidenceInterval BootstrapMeanCI(std::span<const double> values, const Bootstr
   }
   std::sort(means.begin(), means.end());
   const double alpha = 1 - options.confidence;
-  return ConfidenceInterval{Mean(values), SortedQuantile(means, alpha / 2), SortedQuantile(means, 1 - alpha / 2)};
+  return ConfidenceInterval{Mean(values), SortedQuantile(means, alpha / 2),
+                            SortedQuantile(means, 1 - alpha / 2)};
 }
 
 double SortedQuantile(std::span<const double> sorted, double q) {
@@ -456,7 +642,7 @@ ConfidenceInterval BootstrapMeanDifferenceCI(std::span<const double> a, std::spa
   return BootstrapMeanCI(Differences(a, b), options);
 }
 
-double CohensD(std::span<const double> a, std::span<const double> b) {
+double CohensDz(std::span<const double> a, std::span<const double> b) {
   const std::vector<double> d = Differences(a, b);
   const double mean = Mean(d);
   const double sd = std::sqrt(SampleVariance(d, mean));
@@ -532,23 +718,173 @@ PairedComparison ComparePaired(std::span<const double> a, std::span<const double
                                const CompareOptions& options) {
   PairedComparison c;
   switch (test) {
-    case PairedTest::kT:
-      c.p_value = PairedTTest(a, b).p_value;
+    case PairedTest::kT: {
+      TTestResult t = PairedTTest(a, b);
+      c.p_value = t.p_value;
+      c.undefined_reason = std::move(t.undefined_reason);
       break;
-    case PairedTest::kWilcoxon:
-      c.p_value = WilcoxonSignedRankTest(a, b, options.wilcoxon).p_value;
+    }
+    case PairedTest::kWilcoxon: {
+      WilcoxonResult w = WilcoxonSignedRankTest(a, b, options.wilcoxon);
+      c.p_value = w.p_value;
+      c.undefined_reason = std::move(w.undefined_reason);
       break;
-    case PairedTest::kRandomization:
-      c.p_value = PairedRandomizationTest(a, b, options.randomization).p_value;
+    }
+    case PairedTest::kRandomization: {
+      RandomizationResult r = PairedRandomizationTest(a, b, options.randomization);
+      c.p_value = r.p_value;
+      c.undefined_reason = std::move(r.undefined_reason);
       break;
+    }
   }
   c.mean_a = Mean(a);
   c.mean_b = Mean(b);
-  c.effect_size = CohensD(a, b);
+  c.effect_size = CohensDz(a, b);
   const ConfidenceInterval ci = BootstrapMeanDifferenceCI(a, b, options.bootstrap);
   c.ci_low = ci.low;
   c.ci_high = ci.high;
   return c;
+}
+
+std::vector<PairwiseComparison> CompareAllPairs(std::span<const std::vector<double>> systems, PairedTest test,
+                                                PValueCorrection correction, const CompareOptions& options) {
+  if (systems.size() < 2) {
+    throw InvalidInput("statistics: comparing every pair needs at least 2 systems, got " +
+                       std::to_string(systems.size()));
+  }
+  std::vector<PairwiseComparison> out;
+  std::vector<double> p;
+  for (size_t i = 0; i < systems.size(); ++i) {
+    for (size_t j = i + 1; j < systems.size(); ++j) {
+      PairwiseComparison& pc = out.emplace_back();
+      pc.a = i;
+      pc.b = j;
+      pc.comparison = ComparePaired(systems[i], systems[j], test, options);
+      p.push_back(pc.comparison.p_value);
+    }
+  }
+  const std::vector<double> adjusted = AdjustPValues(p, correction);
+  for (size_t k = 0; k < out.size(); ++k) out[k].p_adjusted = adjusted[k];
+  return out;
+}
+
+WilcoxonMethod ParseWilcoxonMethod(std::string_view name) {
+  for (const NamedWilcoxonMethod& m : kWilcoxonMethodNames)
+    if (m.name == name) return m.value;
+  throw InvalidInput("unknown Wilcoxon method '" + std::string(name) + "'",
+                     "use one of: auto, exact, approx");
+}
+
+std::string_view WilcoxonMethodName(WilcoxonMethod method) {
+  for (const NamedWilcoxonMethod& m : kWilcoxonMethodNames)
+    if (m.value == method) return m.name;
+  throw InternalError("WilcoxonMethod without a name");
+}
+
+// ---- Studentized range and Tukey's HSD
+
+double StudentizedRangeSurvival(double q, double k, double df) {
+  if (std::isnan(q) || std::isnan(k) || std::isnan(df) || !(k >= 2) || !(df >= 1)) return kNaN;
+  if (q <= 0) return 1;
+  if (std::isinf(q)) return 0;
+  auto integrate = [&](double depth) {
+    const ScaleDensity density(df, depth);
+    auto outer = [&](double s) { return std::exp(density.Log(s)) * RangeSurvival(q * s, k); };
+    double p = 0;
+    for (size_t i = 0; i + 1 < density.breaks.size(); ++i) {
+      p += AdaptiveGaussKronrod(outer, density.breaks[i], density.breaks[i + 1], 1e-7, 1e-300);
+    }
+    return p;
+  };
+  // The scale's density is cut where it falls e^-46 below its peak. When p itself is far below that, the
+  // integrand's mass has moved to small scales (q s small enough for the range to exceed), so the cut
+  // goes deeper, down to e^-46 below p.
+  double p = integrate(46);
+  if (p > 0 && p < 1e-15) p = integrate(46 - std::log(p));
+  return std::clamp(p, 0.0, 1.0);
+}
+
+double StudentizedRangeQuantile(double p, double k, double df) {
+  if (!(p > 0 && p < 1) || !(k >= 2) || !(df >= 1)) return kNaN;
+  // Root of g(q) = log sf(q) - log(1 - p), decreasing in q: bracketed, then the Illinois variant of regula
+  // falsi (log sf is close to linear in q, so it converges in a few steps), to 1e-13 relative.
+  const double log_target = std::log1p(-p);
+  auto g = [&](double q) { return std::log(StudentizedRangeSurvival(q, k, df)) - log_target; };
+  double lo = 0, g_lo = -log_target, hi = 2, g_hi = g(hi);
+  while (g_hi > 0) {
+    lo = hi;
+    g_lo = g_hi;
+    hi *= 2;
+    if (hi > 1e12) return kInf;
+    g_hi = g(hi);
+  }
+  int side = 0;
+  for (int i = 0; i < 200 && hi - lo > 1e-13 * hi; ++i) {
+    double x = (lo * g_hi - hi * g_lo) / (g_hi - g_lo);
+    if (!(x > lo && x < hi)) x = 0.5 * (lo + hi);
+    const double gx = g(x);
+    if (gx == 0) return x;
+    if (gx > 0) {
+      lo = x;
+      g_lo = gx;
+      if (side == -1) g_hi *= 0.5;
+      side = -1;
+    } else {
+      hi = x;
+      g_hi = gx;
+      if (side == 1) g_lo *= 0.5;
+      side = 1;
+    }
+  }
+  return 0.5 * (lo + hi);
+}
+
+TukeyHsdResult TukeyHsd(std::span<const std::vector<double>> groups, double confidence) {
+  const size_t k = groups.size();
+  if (k < 2) throw InvalidInput("Tukey HSD: at least 2 groups are needed, got " + std::to_string(k));
+  if (!(confidence > 0 && confidence < 1)) {
+    throw InvalidInput("Tukey HSD: confidence must be in (0, 1), got " + std::to_string(confidence),
+                       "for 95% intervals use 0.95");
+  }
+  std::vector<double> means(k);
+  double squares = 0, total = 0;
+  for (size_t g = 0; g < k; ++g) {
+    if (groups[g].size() < 2) {
+      throw InvalidInput("Tukey HSD: group " + std::to_string(g) + " has " +
+                         std::to_string(groups[g].size()) + " value(s); every group needs at least 2");
+    }
+    const std::string name = "group " + std::to_string(g) + " values";
+    CheckFinite(groups[g], name.c_str());
+    means[g] = Mean(groups[g]);
+    squares += SampleVariance(groups[g], means[g]) * static_cast<double>(groups[g].size() - 1);
+    total += static_cast<double>(groups[g].size());
+  }
+  TukeyHsdResult r;
+  r.df = total - static_cast<double>(k);
+  r.mse = squares / r.df;
+  r.critical_value = StudentizedRangeQuantile(confidence, static_cast<double>(k), r.df);
+  if (!(r.mse > 0)) r.undefined_reason = "every group is constant: the pooled variance is zero";
+  for (size_t i = 0; i < k; ++i) {
+    for (size_t j = i + 1; j < k; ++j) {
+      TukeyPair& pair = r.pairs.emplace_back();
+      pair.i = i;
+      pair.j = j;
+      pair.mean_difference = means[i] - means[j];
+      pair.standard_error =
+          std::sqrt(r.mse / 2 *
+                    (1 / static_cast<double>(groups[i].size()) + 1 / static_cast<double>(groups[j].size())));
+      if (r.mse > 0) {
+        pair.statistic = std::fabs(pair.mean_difference) / pair.standard_error;
+        pair.p_value = StudentizedRangeSurvival(pair.statistic, static_cast<double>(k), r.df);
+      } else {
+        pair.statistic = pair.mean_difference == 0 ? kNaN : kInf;
+        pair.p_value = 1;
+      }
+      pair.ci_low = pair.mean_difference - r.critical_value * pair.standard_error;
+      pair.ci_high = pair.mean_difference + r.critical_value * pair.standard_error;
+    }
+  }
+  return r;
 }
 
 }  // namespace rlm

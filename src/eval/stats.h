@@ -5,22 +5,41 @@
 // Oracles (tests/eval/stats_test.cc against tests/fixtures/stats/reference.json, written by
 // tools/gen_stats_fixtures.py with Debian bookworm's scipy 1.10.1, numpy 1.24 and statsmodels 0.13.5):
 //   PairedTTest         == scipy.stats.ttest_rel(a, b)                      p within 1e-9 rel or 1e-12 abs
-//   WilcoxonSignedRankTest (exact distribution)
+//   WilcoxonSignedRankTest (exact, no ties, no zeros)
 //                       == scipy.stats.wilcoxon(a, b, method="exact")       p within 1e-9 rel or 1e-12 abs
+//   WilcoxonSignedRankTest (exact conditional, any ties and zeros, each zero method)
+//                       == scipy.stats.permutation_test((a, b), R+, permutation_type="samples",
+//                          n_resamples=inf) for n <= 16, and an integer-count enumeration in Python for
+//                          every n <= kWilcoxonExactMaxPairs                p within 1e-12 rel
 //   WilcoxonSignedRankTest (normal approximation)
 //                       == scipy.stats.wilcoxon(a, b, method="approx")      p within 1e-7 rel
+//   PairedRandomizationTest (exact)
+//                       == scipy.stats.permutation_test((a, b), mean(a - b), permutation_type="samples",
+//                          n_resamples=inf)                                 p within 1e-12 rel
+//   TukeyHsd            == scipy.stats.tukey_hsd(*groups) and its confidence_interval(): mean differences
+//                          and standard errors within 1e-12 rel, p within 1e-10 abs, interval ends within
+//                          1e-10 rel or 1e-10 standard errors (measured: 7e-13 abs, 2e-12 rel)
+//   StudentizedRangeSurvival == scipy.stats.studentized_range.sf            within 1e-10 abs (scipy's
+//                          sf = 1 - cdf by nquad with epsabs 1e-11 has no relative accuracy in the tail;
+//                          measured 2e-11); nested QUADPACK quadrature of the complement down to p = 1e-24
+//                          and, for k = 2, the closed form via Student's t   within 1e-9 rel (measured
+//                          2e-11 and 1e-13)
+//   StudentizedRangeQuantile == scipy.stats.studentized_range.ppf           within 1e-10 rel
 //   AdjustPValues       == statsmodels multipletests(p, method="bonferroni"|"holm"|"fdr_bh")[1], to 1e-12
-//   CohensD             == numpy mean(d) / std(d, ddof=1)
+//   CohensDz            == numpy mean(d) / std(d, ddof=1)
 // The Monte Carlo procedures (randomization test, bootstrap) are replayed bit-for-bit by the fixture
 // script and checked against exact enumeration and normal theory.
 //
 // Input validation, common to every function taking paired vectors: different lengths, fewer than two
 // pairs, or a non-finite value (NaN, +-inf) throws InvalidInput naming the problem and the index.
+// Expected outcomes are values, not exceptions: a test that cannot be computed on valid input (every
+// difference zero, differences without variance) returns p = 1 and a non-empty `undefined_reason`.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -32,16 +51,18 @@ inline constexpr uint64_t kDefaultStatsSeed = 0x5EED5EED5EED5EEDull;
 // ---- Paired t-test
 
 struct TTestResult {
-  double statistic = 0;        // t = mean(d) / (sd(d) / sqrt(n)), sd with n - 1 in the denominator
-  double p_value = 0;          // two-sided: P(|T_df| >= |t|)
-  double df = 0;               // n - 1
-  double mean_difference = 0;  // mean(d)
+  double statistic = 0;          // t = mean(d) / (sd(d) / sqrt(n)), sd with n - 1 in the denominator
+  double p_value = 0;            // two-sided: P(|T_df| >= |t|); 1 when undefined
+  double df = 0;                 // n - 1
+  double mean_difference = 0;    // mean(d)
+  std::string undefined_reason;  // empty when the test is defined
 };
 
-// The two-sided paired t-test, as scipy.stats.ttest_rel(a, b). As in scipy, when every difference is the
-// same the variance is zero: t = +-inf and p = 0 if the common difference is nonzero, t = p = NaN if every
-// difference is exactly zero (identical vectors). Differences equal only up to rounding give a huge finite
-// t, as in scipy.
+// The two-sided paired t-test, as scipy.stats.ttest_rel(a, b). When every difference is the same, sd(d) = 0
+// and the test is undefined: statistic is scipy's (+-inf for a common nonzero difference, NaN when every
+// difference is zero), but p = 1 with undefined_reason set, where scipy says p = 0 or NaN (R's t.test
+// refuses such data as "essentially constant"). Differences equal only up to rounding give a huge finite
+// t and p near 0, as in scipy.
 TTestResult PairedTTest(std::span<const double> a, std::span<const double> b);
 
 // ---- Wilcoxon signed-rank test
@@ -53,22 +74,35 @@ enum class WilcoxonZeroMethod {
   kZsplit,  // rank them and split their rank sum equally between R+ and R-
 };
 
+// kAuto uses the exact conditional distribution up to this many pairs (zeros included) and the normal
+// approximation above. Why 200: the exact distribution costs about n^3 / 4 additions (n^3 / 2 with tied
+// ranks), the default bootstrap interval that every comparison computes costs 10000 n draws, and the two
+// meet at n = 200 (about 2 ms); above it the approximation's error in p is below 1e-3 for untied data.
+inline constexpr size_t kWilcoxonExactMaxPairs = 200;
+// kExact refuses more pairs than this (InvalidInput): about a second of work.
+inline constexpr size_t kWilcoxonExactLimit = 1000;
+
 enum class WilcoxonMethod {
-  // Exact distribution when there are at most 50 differences, no zero difference and no tied |d|;
-  // the normal approximation otherwise. scipy 1.10's method="auto" differs on one point: it does not look
-  // for ties and, with ties, evaluates the untied exact distribution at the truncated rank sum int(R+),
-  // which is wrong; rlm then uses the normal approximation with tie correction, i.e. it returns
-  // scipy.stats.wilcoxon(a, b, method="approx") (later scipy versions do the same).
+  // kExact for at most kWilcoxonExactMaxPairs pairs, kApprox above. scipy 1.10's method="auto" also
+  // switches at 50 but uses the normal approximation whenever there are zeros, and with ties evaluates
+  // the untied exact distribution at the truncated rank sum int(R+), which is wrong.
   kAuto,
-  // The exact null distribution of R+ over all 2^n sign assignments. With zero differences this switches
-  // to the normal approximation, as scipy does. Without ties this is scipy's method="exact"; with ties it
-  // is the exact conditional (permutation) distribution given the tied ranks, which scipy 1.10 does not
-  // compute (checked against full enumeration). Costs O(n^3) time: n above 1000 throws InvalidInput.
+  // The exact null distribution of R+ conditional on the observed ranks, ties and zeros: all 2^m sign
+  // assignments of the m nonzero differences, each keeping its (mid)rank under the zero method (kWilcox
+  // ranks the nonzero |d| alone; kPratt and kZsplit rank every |d|, zeros first, and R+ then gets none,
+  // resp. half, of the zeros' rank sum, a constant). Two-sided p = min(1, 2 min(P(R+ <= r), P(R+ >= r))),
+  // scipy.stats.permutation_test's definition. Without ties and zeros this is scipy's method="exact";
+  // scipy 1.10 has no exact test with zeros (it switches to the approximation) or ties. More than
+  // kWilcoxonExactLimit pairs throws InvalidInput.
   kExact,
   // The normal approximation with tie correction (and, for kPratt, Cureton's zero correction), as
   // scipy.stats.wilcoxon(method="approx").
   kApprox,
 };
+
+// "auto", "exact", "approx" (the names of scipy's `method`); anything else throws InvalidInput listing them.
+WilcoxonMethod ParseWilcoxonMethod(std::string_view name);
+std::string_view WilcoxonMethodName(WilcoxonMethod method);  // the name above
 
 struct WilcoxonOptions {
   WilcoxonZeroMethod zero_method = WilcoxonZeroMethod::kWilcox;
@@ -79,46 +113,59 @@ struct WilcoxonOptions {
 };
 
 struct WilcoxonResult {
-  double statistic = 0;  // min(R+, R-), scipy's two-sided statistic
-  double p_value = 0;    // two-sided
-  bool exact = false;    // true: exact distribution; false: normal approximation
-  double z = 0;          // the normal deviate; NaN when exact
-  size_t n_ranked = 0;   // differences ranked (zeros excluded under kWilcox)
-  size_t n_zero = 0;     // zero differences among the input
-  bool ties = false;     // some nonzero |d| are equal
+  double statistic = 0;          // min(R+, R-), scipy's two-sided statistic
+  double p_value = 0;            // two-sided; 1 when undefined
+  bool exact = false;            // true: exact conditional distribution; false: normal approximation
+  double z = 0;                  // the normal deviate; NaN when exact or undefined
+  size_t n_ranked = 0;           // differences ranked (zeros excluded under kWilcox)
+  size_t n_zero = 0;             // zero differences among the input
+  bool ties = false;             // some nonzero |d| are equal
+  std::string undefined_reason;  // empty when the test is defined
 };
 
 // The two-sided Wilcoxon signed-rank test of the differences a - b, reproducing
 //   scipy.stats.wilcoxon(a, b, zero_method=Z, correction=C, alternative="two-sided", method=M)
-// of scipy 1.10 with the exceptions documented at WilcoxonMethod. When every difference is zero, kWilcox
-// and kPratt throw InvalidInput (scipy raises ValueError: the test is undefined); kZsplit returns p = 1.
+// of scipy 1.10 with the exceptions documented at WilcoxonMethod. When every difference is zero nothing
+// can be tested: p = 1 and undefined_reason says why (scipy raises ValueError for wilcox and pratt, and
+// returns p = 1 for zsplit; the statistic is scipy's, 0 resp. n(n+1)/4).
 WilcoxonResult WilcoxonSignedRankTest(std::span<const double> a, std::span<const double> b,
                                       const WilcoxonOptions& options = {});
 
 // ---- Fisher randomization (sign-flip permutation) test
 
+// The randomization test enumerates every sign vector when at most this many differences are nonzero,
+// whatever RandomizationOptions::permutations says: 2^20 sign vectors cost one addition each (two tables
+// of half-sums), about 2 ms, less than the default 10000 random draws of a few hundred differences.
+inline constexpr size_t kRandomizationExactMaxNonzero = 20;
+
 struct RandomizationOptions {
-  size_t permutations = 10000;  // random sign vectors drawn; also the bound for exact enumeration
+  size_t permutations = 10000;  // random sign vectors drawn; exact enumeration also when 2^m <= this
   uint64_t seed = kDefaultStatsSeed;
 };
 
 struct RandomizationResult {
-  double p_value = 0;          // two-sided
+  double p_value = 0;          // two-sided; 1 when undefined
   double mean_difference = 0;  // mean(d), the observed statistic
   size_t permutations = 0;     // sign vectors evaluated: 2^m if exact, else options.permutations
   bool exact = false;
+  std::string undefined_reason;  // empty when the test is defined
 };
 
 // Under the null hypothesis each difference is as likely to have either sign. The statistic is |mean(d)|;
 // a sign vector is "at least as extreme" when its |mean| >= the observed one minus 1e-12 * mean(|d|)
 // (a tolerance for rounding, so that mathematically equal sums always count). Zero differences are
 // dropped (their sign changes nothing); let m be how many remain.
-//  - Exact when 2^m <= permutations: all 2^m sign vectors, p = count / 2^m (the identity included).
+//  - Exact when m <= kRandomizationExactMaxNonzero or 2^m <= permutations: all 2^m sign vectors,
+//    p = count / 2^m (the identity included). The sum of a sign vector is low[mask] + high[mask], the sums
+//    (in index order) of its first ceil(m/2) and of its other signed differences. This equals
+//    scipy.stats.permutation_test's two-sided p = min(1, 2 min(P(S <= s), P(S >= s))): the sign-flip
+//    distribution of S is symmetric, so both are P(|S| >= |s|).
 //  - Otherwise Monte Carlo: `permutations` sign vectors drawn from splitmix64 seeded with `seed` (one
 //    64-bit output gives the signs of 64 consecutive nonzero differences, bit i set = flipped), and
 //    p = (count + 1) / (permutations + 1), which counts the observed assignment once and is never 0
 //    (Phipson & Smyth 2010).
-// The same inputs, options and seed always give the same p. permutations == 0 throws InvalidInput.
+// The same inputs, options and seed always give the same p. permutations == 0 throws InvalidInput. Every
+// difference zero: p = 1 (exact, one sign vector) and undefined_reason is set.
 RandomizationResult PairedRandomizationTest(std::span<const double> a, std::span<const double> b,
                                             const RandomizationOptions& options = {});
 
@@ -150,9 +197,14 @@ ConfidenceInterval BootstrapMeanDifferenceCI(std::span<const double> a, std::spa
 
 // ---- Effect size
 
-// Cohen's d for paired data (often called d_z): mean(d) / sd(d), sd with n - 1 in the denominator.
+// Cohen's d_z, the standardized mean difference of paired data: mean(d) / sd(d), sd with n - 1 in the
+// denominator (not Cohen's d of two independent groups, which divides by the pooled sd of a and b).
 // +-inf when all differences are equal and nonzero, NaN when all are zero (as numpy computes it).
-double CohensD(std::span<const double> a, std::span<const double> b);
+double CohensDz(std::span<const double> a, std::span<const double> b);
+// The former name of CohensDz, kept for existing callers.
+inline double CohensD(std::span<const double> a, std::span<const double> b) {
+  return CohensDz(a, b);
+}
 
 // The q-quantile (0 <= q <= 1) of ascending `sorted` values, numpy.percentile(method="linear"): position
 // (n - 1) q, linear between its neighbours. 0 for no values.
@@ -193,16 +245,74 @@ struct CompareOptions {
 struct PairedComparison {
   double mean_a = 0;
   double mean_b = 0;
-  double p_value = 0;      // of the chosen test, unadjusted
-  double effect_size = 0;  // CohensD(a, b)
+  double p_value = 0;      // of the chosen test, unadjusted; 1 when undefined
+  double effect_size = 0;  // CohensDz(a, b): NaN when every difference is zero, +-inf when all equal
   double ci_low = 0;       // bootstrap interval of mean(a - b)
+  double ci_high = 0;
+  std::string undefined_reason;  // the test's; empty when it is defined
+};
+
+// Runs `test`, CohensDz and BootstrapMeanDifferenceCI on one pair of score vectors. Identical vectors, all
+// differences zero, or (kT) differences without variance are expected outcomes, not errors: p = 1 and
+// undefined_reason says why. Throws InvalidInput only for bad input (lengths differ, fewer than two
+// pairs, a non-finite score) or bad options.
+PairedComparison ComparePaired(std::span<const double> a, std::span<const double> b, PairedTest test,
+                               const CompareOptions& options = {});
+
+struct PairwiseComparison {
+  size_t a = 0;                 // index of the first system; the differences are systems[a] - systems[b]
+  size_t b = 0;                 // a < b
+  PairedComparison comparison;  // ComparePaired(systems[a], systems[b])
+  double p_adjusted = 0;        // corrected over the whole family of k (k - 1) / 2 pairs
+};
+
+// Every pair (a, b), a < b, of k >= 2 systems' per-query scores (aligned by query), in the order (0, 1),
+// (0, 2), ..., (k - 2, k - 1), with `correction` applied over all k (k - 1) / 2 p-values together, as
+// ranx compares every pair. Undefined tests enter the family with p = 1. Fewer than two systems throws
+// InvalidInput, as do the errors of ComparePaired.
+std::vector<PairwiseComparison> CompareAllPairs(std::span<const std::vector<double>> systems, PairedTest test,
+                                                PValueCorrection correction,
+                                                const CompareOptions& options = {});
+
+// ---- Tukey's honestly significant difference
+
+struct TukeyPair {
+  size_t i = 0;  // i < j, indices into the groups
+  size_t j = 0;
+  double mean_difference = 0;  // mean(groups[i]) - mean(groups[j]) (scipy's statistic[i, j])
+  double standard_error = 0;   // sqrt(mse / 2 * (1 / n_i + 1 / n_j))
+  double statistic = 0;        // q = |mean_difference| / standard_error
+  double p_value = 0;          // StudentizedRangeSurvival(q, k, df); 1 when undefined
+  double ci_low = 0;           // mean_difference -+ critical_value * standard_error
   double ci_high = 0;
 };
 
-// Runs `test`, CohensD and BootstrapMeanDifferenceCI on one pair of score vectors. Errors as the parts;
-// in particular kWilcoxon on identical vectors throws (see WilcoxonSignedRankTest) and kT gives p = NaN.
-PairedComparison ComparePaired(std::span<const double> a, std::span<const double> b, PairedTest test,
-                               const CompareOptions& options = {});
+struct TukeyHsdResult {
+  std::vector<TukeyPair> pairs;  // (0, 1), (0, 2), ..., (k - 2, k - 1)
+  double df = 0;                 // N - k, N the total number of values
+  double mse = 0;                // pooled within-group variance: sum of squared deviations / (N - k)
+  double critical_value = 0;     // the studentized range quantile at `confidence` for k groups, df
+  std::string undefined_reason;  // mse = 0 (every group constant): p = 1 and the intervals are points
+};
+
+// Tukey's HSD (Tukey-Kramer for unequal sizes) over k >= 2 groups, as scipy.stats.tukey_hsd(*groups) and
+// its confidence_interval(confidence): each pair's |mean difference| in units of its standard error
+// against the studentized range distribution of k means with N - k degrees of freedom; the p-values and
+// the simultaneous intervals are family-wise (no further correction). ranx applies it to the per-query
+// scores of k systems as k independent groups (the pairing by query is ignored). Fewer than two groups,
+// a group with fewer than two values, a non-finite value, or confidence outside (0, 1) throws InvalidInput.
+TukeyHsdResult TukeyHsd(std::span<const std::vector<double>> groups, double confidence = 0.95);
+
+// P(Q > q) for the studentized range Q of k >= 2 standard normal means with a chi-based scale on df > 0
+// degrees of freedom: the double integral over the scale s and the largest mean z of
+// f_df(s) k phi(z) [Phi(z)^(k-1) - (Phi(z) - Phi(z - q s))^(k-1)], by adaptive Gauss-Kronrod quadrature
+// written for the complement (accurate relative to p, not 1 - cdf). 1 for q <= 0, NaN for NaN arguments,
+// k < 2 or df < 1 (Tukey's df = N - k is a positive integer; below 1 the scale density is singular).
+// Costs 1-7 ms (a few hundred scale points, each a one-dimensional integral of a few hundred points).
+double StudentizedRangeSurvival(double q, double k, double df);
+// The q with P(Q <= q) = p, 0 < p < 1: the root of log StudentizedRangeSurvival(q) = log(1 - p) by
+// regula falsi (Illinois), to 1e-13 relative, about ten survival evaluations. NaN outside the domain.
+double StudentizedRangeQuantile(double p, double k, double df);
 
 // ---- Building blocks, exposed for tests
 

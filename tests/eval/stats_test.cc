@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -121,7 +122,13 @@ TEST(Stats, PairedTTestMatchesScipyTtestRel) {
     const std::vector<double> a = Nums(c.at("a")), b = Nums(c.at("b"));
     const TTestResult r = PairedTTest(a, b);
     const double t = Num(c.at("ttest").at("statistic"));
-    EXPECT_TRUE(Close(r.p_value, Num(c.at("ttest").at("pvalue")), 1e-9, 1e-12));
+    if (std::isfinite(t)) {
+      EXPECT_TRUE(Close(r.p_value, Num(c.at("ttest").at("pvalue")), 1e-9, 1e-12));
+      EXPECT_EQ(r.undefined_reason, "");
+    } else {  // sd(d) = 0: scipy's t = +-inf (p = 0) or NaN (p = NaN); rlm reports no test
+      EXPECT_EQ(r.p_value, 1.0);
+      EXPECT_NE(r.undefined_reason, "");
+    }
     // Beyond |t| = 1e6 the statistic is rounding noise over a near-zero variance; p is 0 either way.
     if (!(std::isfinite(t) && std::fabs(t) > 1e6)) {
       EXPECT_TRUE(Close(r.statistic, t, 1e-9, 1e-12));
@@ -131,76 +138,116 @@ TEST(Stats, PairedTTestMatchesScipyTtestRel) {
   }
 }
 
-// Every scipy.stats.wilcoxon call of the fixture, mapped onto rlm's options (see WilcoxonMethod).
+// Every scipy.stats.wilcoxon call of the fixture, mapped onto rlm's options (see WilcoxonMethod): the
+// normal approximation is scipy's method="approx"; the exact conditional distribution is scipy's
+// method="exact" where scipy 1.10 has one (no ties, no zeros), and otherwise the fixture's integer-count
+// enumeration, itself checked against scipy.stats.permutation_test for n <= 16 (see the next test).
 TEST(Stats, WilcoxonMatchesScipy) {
-  int exact_checked = 0, approx_checked = 0, conditional_checked = 0, errors_checked = 0, auto_deviations = 0;
+  int exact_scipy = 0, exact_conditional = 0, approx_checked = 0, undefined_checked = 0;
   for (const json& c : Reference().at("paired")) {
     const std::string name = c.at("name");
     const std::vector<double> a = Nums(c.at("a")), b = Nums(c.at("b"));
     const bool ties = c.at("ties"), zeros = c.at("n_zero").get<int>() > 0;
     const size_t n = a.size();
+    const bool all_zero = c.at("n_zero").get<size_t>() == n;
     for (const json& call : c.at("wilcoxon")) {
       const std::string zm = call.at("zero_method"), method = call.at("method");
       const bool correction = call.at("correction");
       SCOPED_TRACE(name + " zero_method=" + zm + " method=" + method +
                    " correction=" + std::to_string(correction));
-      WilcoxonOptions options{ZeroMethod(zm), Method(method), correction};
-      const json* expected = &call;
-      if (method == "auto" && ties && !zeros && n <= 50) {
-        // scipy 1.10 evaluates the untied exact distribution at int(R+) here; rlm uses the approximation.
-        expected = &ScipyCall(c, zm, correction, "approx");
-        ++auto_deviations;
-      }
-      if (expected->contains("error")) {
-        EXPECT_THROW(WilcoxonSignedRankTest(a, b, options), InvalidInput);
-        ++errors_checked;
-        continue;
-      }
+      const WilcoxonOptions options{ZeroMethod(zm), Method(method), correction};
       const WilcoxonResult r = WilcoxonSignedRankTest(a, b, options);
-      EXPECT_TRUE(Close(r.statistic, Num(expected->at("statistic")), 0, 1e-9));
-      if (method == "exact" && ties && !zeros) {
-        // scipy 1.10 has no exact distribution under ties; rlm's conditional one is checked by enumeration.
-        EXPECT_TRUE(r.exact);
-        if (c.contains("wilcoxon_exact_conditional")) {
-          EXPECT_TRUE(Close(r.p_value, Num(c.at("wilcoxon_exact_conditional")), 1e-12, 1e-15));
-          ++conditional_checked;
+      const bool exact = method == "exact" || (method == "auto" && n <= kWilcoxonExactMaxPairs);
+      EXPECT_EQ(r.exact, exact);
+      if (all_zero) {  // scipy raises for wilcox and pratt and says p = 1 for zsplit
+        EXPECT_EQ(r.p_value, 1.0);
+        EXPECT_NE(r.undefined_reason, "");
+        if (!call.contains("error")) {
+          EXPECT_TRUE(Close(r.statistic, Num(call.at("statistic")), 0, 1e-9));
         }
+        ++undefined_checked;
         continue;
       }
-      if (r.exact) {
-        EXPECT_TRUE(Close(r.p_value, Num(expected->at("pvalue")), 1e-9, 1e-12));
-        ++exact_checked;
-      } else {
-        EXPECT_TRUE(Close(r.p_value, Num(expected->at("pvalue")), 1e-7, 0));
+      EXPECT_EQ(r.undefined_reason, "");
+      ASSERT_FALSE(call.contains("error")) << call.at("error");
+      EXPECT_TRUE(Close(r.statistic, Num(call.at("statistic")), 0, 1e-9));
+      if (!exact) {
+        EXPECT_TRUE(Close(r.p_value, Num(ScipyCall(c, zm, correction, "approx").at("pvalue")), 1e-7, 0));
         ++approx_checked;
+        continue;
+      }
+      EXPECT_TRUE(Close(r.p_value, Num(c.at("wilcoxon_exact_conditional").at(zm)), 1e-12, 0));
+      ++exact_conditional;
+      if (!ties && !zeros) {
+        EXPECT_TRUE(Close(r.p_value, Num(ScipyCall(c, zm, correction, "exact").at("pvalue")), 1e-9, 1e-12));
+        ++exact_scipy;
       }
     }
   }
-  EXPECT_GT(exact_checked, 100);
+  EXPECT_GT(exact_scipy, 100);
+  EXPECT_GT(exact_conditional, 500);
   EXPECT_GT(approx_checked, 300);
-  EXPECT_GT(conditional_checked, 10);
-  EXPECT_GT(errors_checked, 5);
-  EXPECT_GT(auto_deviations, 5);
+  EXPECT_GT(undefined_checked, 20);
+}
+
+// The exact conditional distribution under ties and zeros, for each zero method, against scipy itself:
+// scipy.stats.permutation_test((a, b), R+, permutation_type="samples", n_resamples=inf) enumerates all
+// 2^n swaps of the pairs, whose two-sided p is min(1, 2 min(P(R+ <= r), P(R+ >= r))) as rlm's.
+TEST(Stats, WilcoxonExactConditionalMatchesScipyPermutationTest) {
+  int checked = 0, with_ties_or_zeros = 0;
+  for (const json& c : Reference().at("paired")) {
+    if (!c.contains("wilcoxon_permutation_test")) continue;
+    const std::vector<double> a = Nums(c.at("a")), b = Nums(c.at("b"));
+    for (const std::string zm : {"wilcox", "pratt", "zsplit"}) {
+      SCOPED_TRACE(c.at("name").get<std::string>() + " " + zm);
+      const WilcoxonResult r =
+          WilcoxonSignedRankTest(a, b, {.zero_method = ZeroMethod(zm), .method = WilcoxonMethod::kExact});
+      EXPECT_TRUE(r.exact);
+      EXPECT_TRUE(Close(r.p_value, Num(c.at("wilcoxon_permutation_test").at(zm)), 1e-12, 0));
+      ++checked;
+      if (c.at("ties").get<bool>() || c.at("n_zero").get<int>() > 0) ++with_ties_or_zeros;
+    }
+  }
+  EXPECT_GT(checked, 90);
+  EXPECT_GT(with_ties_or_zeros, 40);
 }
 
 TEST(Stats, WilcoxonAutoRule) {
-  std::vector<double> a(50), b(50, 0.0);
-  for (size_t i = 0; i < a.size(); ++i) a[i] = (i % 3 == 0 ? -1.0 : 1.0) * static_cast<double>(i + 1);
-  EXPECT_TRUE(WilcoxonSignedRankTest(a, b).exact);  // n = 50, no ties, no zeros
+  std::vector<double> a(kWilcoxonExactMaxPairs), b(kWilcoxonExactMaxPairs, 0.0);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = (i % 3 == 0 ? -1.0 : 1.0) * static_cast<double>(i % 40);
+  const WilcoxonResult at_limit = WilcoxonSignedRankTest(a, b);  // ties and zeros: still exact
+  EXPECT_TRUE(at_limit.exact);
+  EXPECT_TRUE(at_limit.ties);
+  EXPECT_EQ(at_limit.n_zero, 5u);
+  EXPECT_TRUE(std::isnan(at_limit.z));
   a.push_back(1000);
   b.push_back(0);
-  EXPECT_FALSE(WilcoxonSignedRankTest(a, b).exact);  // n = 51
-  a.resize(10);
-  b.resize(10);
-  a[3] = a[4];
-  EXPECT_FALSE(WilcoxonSignedRankTest(a, b).exact);  // tie
-  EXPECT_TRUE(WilcoxonSignedRankTest(a, b, {.method = WilcoxonMethod::kExact}).exact);
-  a[3] = 0;
-  EXPECT_FALSE(WilcoxonSignedRankTest(a, b, {.method = WilcoxonMethod::kExact}).exact);  // zero: as scipy
-  const WilcoxonResult r = WilcoxonSignedRankTest(a, b);
-  EXPECT_EQ(r.n_zero, 1u);
-  EXPECT_EQ(r.n_ranked, 9u);
-  EXPECT_TRUE(std::isfinite(r.z));
+  const WilcoxonResult above = WilcoxonSignedRankTest(a, b);
+  EXPECT_FALSE(above.exact);
+  EXPECT_TRUE(std::isfinite(above.z));
+  // Near the limit the approximation is close to the exact conditional p.
+  a.pop_back();
+  b.pop_back();
+  EXPECT_NEAR(WilcoxonSignedRankTest(a, b, {.method = WilcoxonMethod::kApprox}).p_value, at_limit.p_value,
+              2e-3);
+  const WilcoxonResult pratt = WilcoxonSignedRankTest(a, b, {.zero_method = WilcoxonZeroMethod::kPratt});
+  EXPECT_TRUE(pratt.exact);
+  EXPECT_EQ(pratt.n_ranked, a.size());
+}
+
+TEST(Stats, WilcoxonMethodNames) {
+  for (auto m : {WilcoxonMethod::kAuto, WilcoxonMethod::kExact, WilcoxonMethod::kApprox}) {
+    EXPECT_EQ(ParseWilcoxonMethod(WilcoxonMethodName(m)), m);
+  }
+  EXPECT_EQ(ParseWilcoxonMethod("exact"), WilcoxonMethod::kExact);
+  EXPECT_EQ(WilcoxonMethodName(WilcoxonMethod::kApprox), "approx");
+  try {
+    ParseWilcoxonMethod("asymptotic");
+    ADD_FAILURE() << "no exception";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("asymptotic"), std::string::npos);
+    EXPECT_NE(e.suggestion().find("auto, exact, approx"), std::string::npos);
+  }
 }
 
 TEST(Stats, WilcoxonExactIsLimitedToAThousandDifferences) {
@@ -281,6 +328,37 @@ TEST(Stats, RandomizationExactEnumerationMatchesPythonOnEveryCase) {
   EXPECT_GT(checked, 20);
 }
 
+// scipy.stats.permutation_test((a, b), mean(a - b), permutation_type="samples", n_resamples=inf): the
+// same exact distribution from scipy's own enumeration of the 2^n swaps (zeros included).
+TEST(Stats, RandomizationExactMatchesScipyPermutationTest) {
+  int checked = 0;
+  for (const json& c : Reference().at("paired")) {
+    if (!c.contains("randomization_permutation_test")) continue;
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    const RandomizationResult r = PairedRandomizationTest(Nums(c.at("a")), Nums(c.at("b")));
+    EXPECT_TRUE(r.exact);
+    EXPECT_TRUE(Close(r.p_value, Num(c.at("randomization_permutation_test")), 1e-12, 0));
+    ++checked;
+  }
+  EXPECT_GT(checked, 35);
+}
+
+TEST(Stats, RandomizationIsExactUpToTwentyNonzeroDifferences) {
+  std::vector<double> a(kRandomizationExactMaxNonzero + 3), b(a.size(), 0.0);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = std::sin(static_cast<double>(i) * 2.3) + 0.2;
+  a[0] = a[1] = a[2] = 0;  // zeros do not count
+  RandomizationResult r = PairedRandomizationTest(a, b, {.permutations = 100});
+  EXPECT_TRUE(r.exact);
+  EXPECT_EQ(r.permutations, size_t{1} << kRandomizationExactMaxNonzero);
+  a[0] = 0.5;
+  r = PairedRandomizationTest(a, b, {.permutations = 100});
+  EXPECT_FALSE(r.exact);
+  EXPECT_EQ(r.permutations, 100u);
+  r = PairedRandomizationTest(a, b, {.permutations = size_t{1} << 21});  // 2^m <= permutations
+  EXPECT_TRUE(r.exact);
+  EXPECT_EQ(r.permutations, size_t{1} << 21);
+}
+
 TEST(Stats, RandomizationIsDeterministicForASeed) {
   std::vector<double> a(40), b(40);
   for (size_t i = 0; i < a.size(); ++i) {
@@ -352,18 +430,53 @@ TEST(Stats, BootstrapIsDeterministicForASeed) {
   EXPECT_EQ(c.high, 0.25);
 }
 
-TEST(Stats, IdenticalScoresFollowScipy) {
+// Expected outcomes are values with a reason: nothing here throws.
+TEST(Stats, IdenticalScoresAreUndefinedNotErrors) {
   const std::vector<double> a{0.2, 0.4, 0.4, 1.0};
   const TTestResult t = PairedTTest(a, a);
-  EXPECT_TRUE(std::isnan(t.statistic));
-  EXPECT_TRUE(std::isnan(t.p_value));
-  EXPECT_TRUE(std::isnan(CohensD(a, a)));
-  EXPECT_THROW(WilcoxonSignedRankTest(a, a), InvalidInput);
-  EXPECT_EQ(WilcoxonSignedRankTest(a, a, {.zero_method = WilcoxonZeroMethod::kZsplit}).p_value, 1.0);
+  EXPECT_TRUE(std::isnan(t.statistic));  // scipy's t
+  EXPECT_EQ(t.p_value, 1.0);
+  EXPECT_NE(t.undefined_reason.find("every difference is zero"), std::string::npos);
+  EXPECT_TRUE(std::isnan(CohensDz(a, a)));
+  for (auto zm : {WilcoxonZeroMethod::kWilcox, WilcoxonZeroMethod::kPratt, WilcoxonZeroMethod::kZsplit}) {
+    for (auto method : {WilcoxonMethod::kAuto, WilcoxonMethod::kExact, WilcoxonMethod::kApprox}) {
+      const WilcoxonResult w = WilcoxonSignedRankTest(a, a, {.zero_method = zm, .method = method});
+      EXPECT_EQ(w.p_value, 1.0);
+      EXPECT_NE(w.undefined_reason, "");
+    }
+  }
+  EXPECT_EQ(WilcoxonSignedRankTest(a, a, {.zero_method = WilcoxonZeroMethod::kZsplit}).statistic,
+            5.0);  // scipy's
+  const RandomizationResult rt = PairedRandomizationTest(a, a);
+  EXPECT_EQ(rt.p_value, 1.0);
+  EXPECT_NE(rt.undefined_reason, "");
+  for (auto test : {PairedTest::kT, PairedTest::kWilcoxon, PairedTest::kRandomization}) {
+    SCOPED_TRACE(std::string(PairedTestName(test)));
+    const PairedComparison c = ComparePaired(a, a, test);
+    EXPECT_EQ(c.p_value, 1.0);
+    EXPECT_NE(c.undefined_reason, "");
+    EXPECT_EQ(c.mean_a, c.mean_b);
+    EXPECT_EQ(c.ci_low, 0.0);
+    EXPECT_EQ(c.ci_high, 0.0);
+  }
+  // Every difference the same nonzero value: the t-test has no variance to work with; the rank and sign
+  // tests are defined (all four signs positive).
   const std::vector<double> shifted{1.25, 1.5, 1.5, 2.0}, base{0.25, 0.5, 0.5, 1.0};  // d = 1 exactly
-  EXPECT_EQ(PairedTTest(shifted, base).statistic, std::numeric_limits<double>::infinity());
-  EXPECT_EQ(PairedTTest(shifted, base).p_value, 0.0);
-  EXPECT_EQ(CohensD(base, shifted), -std::numeric_limits<double>::infinity());
+  const TTestResult ts = PairedTTest(shifted, base);
+  EXPECT_EQ(ts.statistic, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(ts.p_value, 1.0);
+  EXPECT_NE(ts.undefined_reason.find("no variance"), std::string::npos);
+  EXPECT_EQ(CohensDz(base, shifted), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(CohensD(base, shifted), CohensDz(base, shifted));
+  const PairedComparison ct = ComparePaired(shifted, base, PairedTest::kT);
+  EXPECT_EQ(ct.p_value, 1.0);
+  EXPECT_NE(ct.undefined_reason, "");
+  const PairedComparison cw = ComparePaired(shifted, base, PairedTest::kWilcoxon);
+  EXPECT_EQ(cw.undefined_reason, "");
+  EXPECT_EQ(cw.p_value, 0.125);  // every rank is 2.5: 2 P(R+ = 10) = 2 / 16
+  const PairedComparison cr = ComparePaired(shifted, base, PairedTest::kRandomization);
+  EXPECT_EQ(cr.undefined_reason, "");
+  EXPECT_EQ(cr.p_value, 0.125);
 }
 
 TEST(Stats, InvalidInputIsRejectedWithAClearMessage) {
@@ -395,6 +508,17 @@ TEST(Stats, InvalidInputIsRejectedWithAClearMessage) {
   expect_invalid([&] { BootstrapMeanCI(three, {.confidence = 1.0}); }, "confidence");
   expect_invalid([&] { ParsePValueCorrection("holmes"); }, "holmes");
   expect_invalid([&] { ParsePairedTest("z"); }, "unknown significance test");
+  expect_invalid([&] { ComparePaired(three, two, PairedTest::kWilcoxon); }, "differ in length");
+  expect_invalid([&] { ComparePaired(one, one, PairedTest::kT); }, "at least 2 pairs");
+  expect_invalid([&] { ComparePaired(with_nan, three, PairedTest::kRandomization); }, "a[1] is NaN");
+  const std::vector<std::vector<double>> one_group{{0.1, 0.2}}, short_group{{0.1, 0.2}, {0.3}},
+      nan_group{{0.1, 0.2}, {0.3, std::nan("")}}, groups{{0.1, 0.2}, {0.3, 0.5}};
+  expect_invalid([&] { TukeyHsd(one_group); }, "at least 2 groups");
+  expect_invalid([&] { TukeyHsd(short_group); }, "group 1 has 1 value");
+  expect_invalid([&] { TukeyHsd(nan_group); }, "group 1 values[1] is NaN");
+  expect_invalid([&] { TukeyHsd(groups, 1.0); }, "confidence");
+  expect_invalid([&] { CompareAllPairs(one_group, PairedTest::kT, PValueCorrection::kHolm); },
+                 "at least 2 systems");
 }
 
 TEST(Stats, NamesRoundTrip) {
@@ -419,7 +543,9 @@ TEST(Stats, ComparePairedCombinesTheParts) {
     const PairedComparison cmp = ComparePaired(x, y, PairedTest::kWilcoxon);
     EXPECT_TRUE(Close(cmp.mean_a, Num(e.at("mean_a")), 1e-12, 1e-15));
     EXPECT_TRUE(Close(cmp.mean_b, Num(e.at("mean_b")), 1e-12, 1e-15));
-    EXPECT_TRUE(Close(cmp.p_value, Num(ScipyCall(e, "wilcox", false, "auto").at("pvalue")), 1e-7, 0));
+    EXPECT_TRUE(
+        Close(cmp.p_value, Num(e.at("wilcoxon_exact_conditional").at("wilcox")), 1e-12, 0));  // n <= 200
+    EXPECT_EQ(cmp.undefined_reason, "");
     EXPECT_TRUE(Close(cmp.effect_size, Num(e.at("cohens_d")), 1e-9, 1e-12));
     const ConfidenceInterval ci = BootstrapMeanDifferenceCI(x, y);
     EXPECT_EQ(cmp.ci_low, ci.low);
@@ -429,6 +555,126 @@ TEST(Stats, ComparePairedCombinesTheParts) {
   }
   EXPECT_EQ(ComparePaired(a, b, PairedTest::kT).p_value, PairedTTest(a, b).p_value);
   EXPECT_EQ(ComparePaired(a, b, PairedTest::kRandomization).p_value, PairedRandomizationTest(a, b).p_value);
+}
+
+// studentized_range.sf and .ppf of scipy (nquad to epsabs 1e-11, sf = 1 - cdf: absolute accuracy only);
+// in the far tail, nested QUADPACK quadrature of the complement to 1e-12 relative; and for k = 2 the
+// closed form P(Q > q) = P(|T_df| > q / sqrt(2)) at 50 digits.
+TEST(Stats, StudentizedRangeMatchesScipyAndIndependentQuadrature) {
+  const json& ref = Reference().at("studentized_range");
+  for (const json& e : ref.at("sf")) {
+    const double q = e.at("q"), k = e.at("k"), df = e.at("df");
+    EXPECT_TRUE(Close(StudentizedRangeSurvival(q, k, df), Num(e.at("sf")), 0, 1e-10))
+        << "q=" << q << " k=" << k << " df=" << df;
+  }
+  for (const json& e : ref.at("ppf")) {
+    const double p = e.at("p"), k = e.at("k"), df = e.at("df");
+    EXPECT_TRUE(Close(StudentizedRangeQuantile(p, k, df), Num(e.at("q")), 1e-10, 0))
+        << "p=" << p << " k=" << k << " df=" << df;
+  }
+  for (const json& e : ref.at("quadpack_sf")) {
+    const double q = e.at("q"), k = e.at("k"), df = e.at("df");
+    EXPECT_TRUE(Close(StudentizedRangeSurvival(q, k, df), Num(e.at("sf")), 1e-9, 0))
+        << "q=" << q << " k=" << k << " df=" << df;
+  }
+  ASSERT_FALSE(ref.at("k2_student_t").empty());
+  for (const json& e : ref.at("k2_student_t")) {
+    const double q = e.at("q"), df = e.at("df");
+    EXPECT_TRUE(Close(StudentizedRangeSurvival(q, 2, df), Num(e.at("sf")), 1e-9, 0))
+        << "q=" << q << " df=" << df;
+  }
+  EXPECT_EQ(StudentizedRangeSurvival(0, 3, 10), 1.0);
+  EXPECT_EQ(StudentizedRangeSurvival(std::numeric_limits<double>::infinity(), 3, 10), 0.0);
+  EXPECT_TRUE(std::isnan(StudentizedRangeSurvival(2, 1, 10)));
+  EXPECT_TRUE(std::isnan(StudentizedRangeSurvival(2, 3, 0.5)));
+  EXPECT_TRUE(std::isnan(StudentizedRangeQuantile(1.0, 3, 10)));
+}
+
+TEST(Stats, TukeyHsdMatchesScipy) {
+  int pairs = 0;
+  for (const json& e : Reference().at("tukey_hsd")) {
+    SCOPED_TRACE(e.at("name").get<std::string>());
+    std::vector<std::vector<double>> groups;
+    for (const json& g : e.at("groups")) groups.push_back(Nums(g));
+    for (const auto& [confidence, key] : {std::pair{0.95, "ci_95"}, std::pair{0.9, "ci_90"}}) {
+      const TukeyHsdResult r = TukeyHsd(groups, confidence);
+      EXPECT_EQ(r.undefined_reason, "");
+      ASSERT_EQ(r.pairs.size(), e.at("pairs").size());
+      for (size_t p = 0; p < r.pairs.size(); ++p) {
+        const json& x = e.at("pairs").at(p);
+        const TukeyPair& y = r.pairs[p];
+        SCOPED_TRACE("pair " + std::to_string(y.i) + "," + std::to_string(y.j));
+        EXPECT_EQ(y.i, x.at("i").get<size_t>());
+        EXPECT_EQ(y.j, x.at("j").get<size_t>());
+        EXPECT_TRUE(Close(y.mean_difference, Num(x.at("mean_difference")), 1e-12, 1e-15));
+        EXPECT_TRUE(Close(y.standard_error, Num(x.at("standard_error")), 1e-12, 0));
+        EXPECT_TRUE(Close(y.p_value, Num(x.at("p_value")), 0, 1e-10));
+        // The half-width critical_value * se carries the quantile's relative error; an endpoint near 0 does
+        // not.
+        EXPECT_TRUE(Close(y.ci_low, Num(x.at(key).at(0)), 1e-10, 1e-10 * y.standard_error));
+        EXPECT_TRUE(Close(y.ci_high, Num(x.at(key).at(1)), 1e-10, 1e-10 * y.standard_error));
+        ++pairs;
+      }
+    }
+  }
+  EXPECT_GT(pairs, 150);
+}
+
+TEST(Stats, TukeyHsdOfConstantGroupsIsUndefined) {
+  const std::vector<std::vector<double>> groups{{0.5, 0.5, 0.5}, {0.25, 0.25}, {0.5, 0.5}};
+  const TukeyHsdResult r = TukeyHsd(groups);
+  EXPECT_NE(r.undefined_reason, "");
+  EXPECT_EQ(r.mse, 0.0);
+  EXPECT_EQ(r.df, 4.0);
+  ASSERT_EQ(r.pairs.size(), 3u);
+  for (const TukeyPair& p : r.pairs) {
+    EXPECT_EQ(p.p_value, 1.0);
+    EXPECT_EQ(p.ci_low, p.mean_difference);
+    EXPECT_EQ(p.ci_high, p.mean_difference);
+  }
+  EXPECT_EQ(r.pairs[0].mean_difference, 0.25);
+}
+
+TEST(Stats, CompareAllPairsCorrectsOverTheWholeFamily) {
+  std::vector<std::vector<double>> systems;
+  for (const char* name : {"ndcg_n30", "normal_shift_n30", "uniform_scores_n45"}) {
+    for (const json& c : Reference().at("paired")) {
+      if (c.at("name") == name) {
+        systems.push_back(Nums(c.at("a")));
+        systems.push_back(Nums(c.at("b")));
+      }
+    }
+  }
+  for (auto& s : systems) s.resize(30);
+  systems.push_back(systems[0]);  // a system identical to the first: its test is undefined, p = 1
+  ASSERT_EQ(systems.size(), 7u);
+  CompareOptions options;
+  options.bootstrap.resamples = 200;
+  const std::vector<PairwiseComparison> all =
+      CompareAllPairs(systems, PairedTest::kWilcoxon, PValueCorrection::kHolm, options);
+  ASSERT_EQ(all.size(), 21u);
+  std::vector<double> raw;
+  size_t k = 0;
+  for (size_t i = 0; i < systems.size(); ++i) {
+    for (size_t j = i + 1; j < systems.size(); ++j, ++k) {
+      EXPECT_EQ(all[k].a, i);
+      EXPECT_EQ(all[k].b, j);
+      const PairedComparison c = ComparePaired(systems[i], systems[j], PairedTest::kWilcoxon, options);
+      EXPECT_EQ(all[k].comparison.p_value, c.p_value);
+      EXPECT_EQ(all[k].comparison.ci_low, c.ci_low);
+      raw.push_back(c.p_value);
+    }
+  }
+  EXPECT_NE(all[5].comparison.undefined_reason, "");  // (0, 6)
+  EXPECT_EQ(all[5].p_adjusted, 1.0);
+  const std::vector<double> holm = AdjustPValues(raw, PValueCorrection::kHolm);
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].p_adjusted, holm[i]);
+    EXPECT_GE(all[i].p_adjusted, raw[i]);
+  }
+  // Corrected over 21 comparisons, not per baseline: the smallest p is multiplied by 21.
+  const size_t smallest = static_cast<size_t>(std::min_element(raw.begin(), raw.end()) - raw.begin());
+  EXPECT_EQ(all[smallest].p_adjusted, std::min(1.0, 21 * raw[smallest]));
 }
 
 }  // namespace
