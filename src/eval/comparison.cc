@@ -55,16 +55,13 @@ Comparison ComparePair(const ScoresById& a, const ScoresById& b, std::string_vie
   // ComparePaired takes differences first - second: B first gives B - A.
   const PairedComparison pc = ComparePaired(y, x, options.test, options.stats);
   c.p_value = pc.p_value;
+  c.note = pc.undefined_reason;
   c.ci_low = pc.ci_low;
   c.ci_high = pc.ci_high;
   c.effect_size = pc.effect_size;
   if (!std::isfinite(c.effect_size)) {
     c.effect_size = 0;
     c.note = "every paired difference is the same; the effect size d_z is undefined (no variance)";
-  }
-  if (std::isnan(c.p_value)) {
-    c.p_value = 1;
-    c.note = "the paired differences have no variance; the test is undefined";
   }
   c.p_adjusted = c.p_value;
   return c;

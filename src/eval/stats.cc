@@ -746,28 +746,6 @@ PairedComparison ComparePaired(std::span<const double> a, std::span<const double
   return c;
 }
 
-std::vector<PairwiseComparison> CompareAllPairs(std::span<const std::vector<double>> systems, PairedTest test,
-                                                PValueCorrection correction, const CompareOptions& options) {
-  if (systems.size() < 2) {
-    throw InvalidInput("statistics: comparing every pair needs at least 2 systems, got " +
-                       std::to_string(systems.size()));
-  }
-  std::vector<PairwiseComparison> out;
-  std::vector<double> p;
-  for (size_t i = 0; i < systems.size(); ++i) {
-    for (size_t j = i + 1; j < systems.size(); ++j) {
-      PairwiseComparison& pc = out.emplace_back();
-      pc.a = i;
-      pc.b = j;
-      pc.comparison = ComparePaired(systems[i], systems[j], test, options);
-      p.push_back(pc.comparison.p_value);
-    }
-  }
-  const std::vector<double> adjusted = AdjustPValues(p, correction);
-  for (size_t k = 0; k < out.size(); ++k) out[k].p_adjusted = adjusted[k];
-  return out;
-}
-
 WilcoxonMethod ParseWilcoxonMethod(std::string_view name) {
   for (const NamedWilcoxonMethod& m : kWilcoxonMethodNames)
     if (m.name == name) return m.value;

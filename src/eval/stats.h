@@ -259,21 +259,6 @@ struct PairedComparison {
 PairedComparison ComparePaired(std::span<const double> a, std::span<const double> b, PairedTest test,
                                const CompareOptions& options = {});
 
-struct PairwiseComparison {
-  size_t a = 0;                 // index of the first system; the differences are systems[a] - systems[b]
-  size_t b = 0;                 // a < b
-  PairedComparison comparison;  // ComparePaired(systems[a], systems[b])
-  double p_adjusted = 0;        // corrected over the whole family of k (k - 1) / 2 pairs
-};
-
-// Every pair (a, b), a < b, of k >= 2 systems' per-query scores (aligned by query), in the order (0, 1),
-// (0, 2), ..., (k - 2, k - 1), with `correction` applied over all k (k - 1) / 2 p-values together, as
-// ranx compares every pair. Undefined tests enter the family with p = 1. Fewer than two systems throws
-// InvalidInput, as do the errors of ComparePaired.
-std::vector<PairwiseComparison> CompareAllPairs(std::span<const std::vector<double>> systems, PairedTest test,
-                                                PValueCorrection correction,
-                                                const CompareOptions& options = {});
-
 // ---- Tukey's honestly significant difference
 
 struct TukeyPair {

@@ -266,6 +266,11 @@ TEST(EvalResults, RandomEvaluationsMatchTrecEvalAndScipy) {
           EXPECT_FALSE(got->note.empty()) << want.dump();
           continue;
         }
+        if (want["d_z"]
+                .is_null()) {  // every difference the same: scipy's t says p = 0, rlm calls it undefined
+          EXPECT_EQ(got->p_value, 1) << want.dump();
+          continue;
+        }
         const double p = want[key].get<double>();
         EXPECT_NEAR(got->p_value, p, 1e-9 * std::max(1.0, p)) << want.dump();
         if (want["d_z"].is_number())
