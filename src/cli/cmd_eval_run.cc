@@ -25,6 +25,7 @@ struct RunArgs {
   std::optional<size_t> depth;
   std::string baseline;
   std::string test;
+  std::string wilcoxon;
   std::string correction;
   std::string redis;
   uint64_t max_ship_mb = 256;
@@ -56,7 +57,8 @@ Experiment BuildExperiment(const RunArgs& a) {
   }
   if (!a.metrics.empty()) e.metrics = a.metrics;
   if (!a.baseline.empty()) e.statistics.baseline = a.baseline;
-  if (!a.test.empty()) e.statistics.test = ParsePairedTest(a.test);
+  if (!a.test.empty()) e.statistics.test = ParseComparisonTest(a.test);
+  if (!a.wilcoxon.empty()) e.statistics.wilcoxon = ParseWilcoxonMethod(a.wilcoxon);
   if (!a.correction.empty()) e.statistics.correction = ParsePValueCorrection(a.correction);
   FinalizeExperiment(e);
   return e;
@@ -111,7 +113,9 @@ void AddEvalRun(CLI::App* eval, Context& ctx) {
   sub->add_option("--out", a->out, "Output folder");
   sub->add_option("--depth", a->depth, "Documents retrieved per query");
   sub->add_option("--baseline", a->baseline, "Variant the others are compared with");
-  sub->add_option("--test", a->test, "t, wilcoxon or randomization");
+  sub->add_option("--test", a->test, "t, wilcoxon, randomization or tukey (Tukey's HSD over all variants)");
+  sub->add_option("--wilcoxon-method", a->wilcoxon,
+                  "auto (exact conditional up to 200 pairs, else normal), exact or approx");
   sub->add_option("--correction", a->correction, "holm, bonferroni, bh or none");
   sub->add_option("--redis", a->redis,
                   "Run the jobs on `rlm worker` processes through Redis: redis://[:password@]host:port[/db]");

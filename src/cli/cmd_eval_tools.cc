@@ -27,6 +27,7 @@ struct CompareArgs {
   std::string qrels;
   std::vector<std::string> measures;
   std::string test = "t";
+  std::string wilcoxon = "auto";
   std::string correction = "holm";
   size_t permutations = 10000;
   uint64_t seed = 42;
@@ -56,7 +57,8 @@ std::vector<std::string> RunFiles(const std::vector<std::string>& args) {
 
 void RunCompare(Context& ctx, const CompareArgs& a) {
   ComparisonOptions co;
-  co.test = ParsePairedTest(a.test);
+  co.test = ParseComparisonTest(a.test);
+  co.stats.wilcoxon.method = ParseWilcoxonMethod(a.wilcoxon);
   co.correction = ParsePValueCorrection(a.correction);
   co.stats.randomization.permutations = a.permutations;
   co.stats.randomization.seed = a.seed;
@@ -176,7 +178,11 @@ void AddEvalTools(CLI::App* eval, Context& ctx) {
     sub->add_option("--qrels", a->qrels, "TREC qrels")->required();
     sub->add_option("-m,--measure", a->measures, "trec_eval measures (default ndcg_cut.10)")
         ->allow_extra_args(false);
-    sub->add_option("--test", a->test, "t, wilcoxon or randomization")->capture_default_str();
+    sub->add_option("--test", a->test, "t, wilcoxon, randomization or tukey (Tukey's HSD over all runs)")
+        ->capture_default_str();
+    sub->add_option("--wilcoxon-method", a->wilcoxon,
+                    "auto (exact conditional up to 200 pairs, else normal), exact or approx")
+        ->capture_default_str();
     sub->add_option("--correction", a->correction, "holm, bonferroni, bh or none")->capture_default_str();
     sub->add_option("--permutations", a->permutations, "Randomization test permutations")
         ->capture_default_str();

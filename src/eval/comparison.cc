@@ -5,6 +5,46 @@
 #include "core/error.h"
 
 namespace rlm {
+namespace {
+
+struct NamedTest {
+  std::string_view name;
+  ComparisonTest test;
+};
+constexpr NamedTest kTests[] = {{"t", ComparisonTest::kT},
+                                {"ttest", ComparisonTest::kT},
+                                {"wilcoxon", ComparisonTest::kWilcoxon},
+                                {"randomization", ComparisonTest::kRandomization},
+                                {"permutation", ComparisonTest::kRandomization},
+                                {"tukey", ComparisonTest::kTukeyHsd}};
+
+PairedTest PairedOf(ComparisonTest test) {
+  switch (test) {
+    case ComparisonTest::kWilcoxon:
+      return PairedTest::kWilcoxon;
+    case ComparisonTest::kRandomization:
+      return PairedTest::kRandomization;
+    default:
+      return PairedTest::kT;
+  }
+}
+
+}  // namespace
+
+ComparisonTest ParseComparisonTest(std::string_view name) {
+  for (const NamedTest& t : kTests) {
+    if (t.name == name) return t.test;
+  }
+  throw InvalidInput("unknown significance test '" + std::string(name) + "'",
+                     "use one of: t, wilcoxon, randomization, tukey");
+}
+
+std::string_view ComparisonTestName(ComparisonTest test) {
+  for (const NamedTest& t : kTests) {
+    if (t.test == test) return t.name;
+  }
+  throw InternalError("ComparisonTest without a name");
+}
 
 Comparison ComparePair(const ScoresById& a, const ScoresById& b, std::string_view measure,
                        const ComparisonOptions& options) {
@@ -12,7 +52,7 @@ Comparison ComparePair(const ScoresById& a, const ScoresById& b, std::string_vie
   c.a = a.system;
   c.b = b.system;
   c.measure = std::string(measure);
-  c.test = std::string(PairedTestName(options.test));
+  c.test = std::string(ComparisonTestName(options.test));
   std::vector<double> x, y;  // A's and B's values on the paired queries, in query id order
   auto ia = a.values.begin();
   auto ib = b.values.begin();
@@ -52,8 +92,9 @@ Comparison ComparePair(const ScoresById& a, const ScoresById& b, std::string_vie
     c.note = "every paired query scores the same in both systems; there is no difference to test";
     return c;
   }
-  // ComparePaired takes differences first - second: B first gives B - A.
-  const PairedComparison pc = ComparePaired(y, x, options.test, options.stats);
+  // ComparePaired takes differences first - second: B first gives B - A. Under Tukey's HSD the paired
+  // test's p and interval are replaced by CompareAllPairs; the effect size stays the paired d_z.
+  const PairedComparison pc = ComparePaired(y, x, PairedOf(options.test), options.stats);
   c.p_value = pc.p_value;
   c.note = pc.undefined_reason;
   c.ci_low = pc.ci_low;
@@ -73,6 +114,29 @@ std::vector<Comparison> CompareAllPairs(std::span<const ScoresById> systems, std
   for (size_t i = 0; i < systems.size(); ++i) {
     for (size_t j = i + 1; j < systems.size(); ++j)
       out.push_back(ComparePair(systems[i], systems[j], measure, options));
+  }
+  if (options.test == ComparisonTest::kTukeyHsd) {
+    std::vector<std::vector<double>> groups;
+    for (const ScoresById& s : systems) {
+      std::vector<double>& g = groups.emplace_back();
+      for (const auto& [query, value] : s.values) g.push_back(value);
+    }
+    try {
+      const TukeyHsdResult tukey = TukeyHsd(groups, options.stats.bootstrap.confidence);
+      for (size_t k = 0; k < out.size(); ++k) {
+        const TukeyPair& t = tukey.pairs[k];  // same order: (0, 1), (0, 2), ...; its difference is A - B
+        out[k].p_value = out[k].p_adjusted = t.p_value;
+        out[k].ci_low = -t.ci_high;
+        out[k].ci_high = -t.ci_low;
+        out[k].note = tukey.undefined_reason;
+      }
+    } catch (const InvalidInput& e) {  // a system with fewer than two values
+      for (Comparison& c : out) {
+        c.p_value = c.p_adjusted = 1;
+        c.note = std::string("Tukey's HSD is undefined: ") + e.what();
+      }
+    }
+    return out;
   }
   std::vector<double> p;
   for (const Comparison& c : out) p.push_back(c.p_value);

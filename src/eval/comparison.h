@@ -49,8 +49,17 @@ struct Comparison {
   size_t dropped() const { return only_a + only_b; }
 };
 
+// The test a comparison runs: one of the paired tests of eval/stats.h on the queries both systems have, or
+// Tukey's HSD over all systems at once (ranx's "tukey"): each system's per-query values as an independent
+// group, p-values and intervals family-wise (simultaneous), so no further correction is applied.
+enum class ComparisonTest { kT, kWilcoxon, kRandomization, kTukeyHsd };
+
+// "t" (alias "ttest"), "wilcoxon", "randomization" (alias "permutation"), "tukey"; else InvalidInput.
+ComparisonTest ParseComparisonTest(std::string_view name);
+std::string_view ComparisonTestName(ComparisonTest test);  // the canonical names above
+
 struct ComparisonOptions {
-  PairedTest test = PairedTest::kT;
+  ComparisonTest test = ComparisonTest::kT;
   PValueCorrection correction = PValueCorrection::kHolm;
   CompareOptions stats;
 };
@@ -61,7 +70,8 @@ Comparison ComparePair(const ScoresById& a, const ScoresById& b, std::string_vie
                        const ComparisonOptions& options);
 
 // Every pair (i < j) of `systems`, A = systems[i], B = systems[j], in that order; p-values adjusted over
-// this whole family (one measure, all pairs) with options.correction.
+// this whole family (one measure, all pairs) with options.correction. With kTukeyHsd, p-values and
+// intervals come from one TukeyHsd over all systems' values (and are not corrected again).
 std::vector<Comparison> CompareAllPairs(std::span<const ScoresById> systems, std::string_view measure,
                                         const ComparisonOptions& options);
 

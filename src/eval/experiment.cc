@@ -487,8 +487,8 @@ constexpr std::string_view kTopKeys[] = {"name",       "dataset", "depth",      
 constexpr std::string_view kDatasetKeys[] = {"path",    "format", "split", "corpus",
                                              "queries", "qrels",  "synth"};
 constexpr std::string_view kSynthKeys[] = {"queries", "seed"};
-constexpr std::string_view kStatisticsKeys[] = {"test", "correction", "permutations", "bootstrap",
-                                                "seed", "alpha",      "baseline"};
+constexpr std::string_view kStatisticsKeys[] = {"test",      "wilcoxon", "correction", "permutations",
+                                                "bootstrap", "seed",     "alpha",      "baseline"};
 
 void ParseDataset(const Reader& r, const YAML::Node& node, DatasetSpec& d) {
   r.RequireMap(node, "dataset", kDatasetKeys);
@@ -552,7 +552,11 @@ void ParseStatistics(const Reader& r, const YAML::Node& node, StatisticsSpec& s)
   r.RequireMap(node, "statistics", kStatisticsKeys);
   if (const YAML::Node n = Get(node, "test"); n.IsDefined()) {
     const std::string t = r.Str(n, "statistics.test");
-    s.test = r.Located(n, "statistics.test", [&] { return ParsePairedTest(t); });
+    s.test = r.Located(n, "statistics.test", [&] { return ParseComparisonTest(t); });
+  }
+  if (const YAML::Node n = Get(node, "wilcoxon"); n.IsDefined()) {
+    const std::string w = r.Str(n, "statistics.wilcoxon");
+    s.wilcoxon = r.Located(n, "statistics.wilcoxon", [&] { return ParseWilcoxonMethod(w); });
   }
   if (const YAML::Node n = Get(node, "correction"); n.IsDefined()) {
     const std::string c = r.Str(n, "statistics.correction");
@@ -877,7 +881,8 @@ nlohmann::json ExperimentToJson(const Experiment& e) {
       {"depth", e.depth},
       {"metrics", e.metrics},
       {"statistics",
-       {{"test", std::string(PairedTestName(s.test))},
+       {{"test", std::string(ComparisonTestName(s.test))},
+        {"wilcoxon", std::string(WilcoxonMethodName(s.wilcoxon))},
         {"correction", std::string(PValueCorrectionName(s.correction))},
         {"permutations", s.permutations},
         {"bootstrap", s.bootstrap},

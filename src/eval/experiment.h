@@ -21,7 +21,8 @@
 //   depth: 1000                                     documents retrieved per query [1000]
 //   metrics: [ndcg_cut.10, recall.100, map, recip_rank, P.10]   trec_eval names [these]
 //   statistics:
-//     test: t | wilcoxon | randomization            [t]
+//     test: t | wilcoxon | randomization | tukey    [t]  (tukey: Tukey's HSD over all variants)
+//     wilcoxon: auto | exact | approx               [auto: exact conditional up to 200 pairs, else normal]
 //     correction: holm | bonferroni | bh | none     [holm]
 //     permutations: 10000, bootstrap: 10000, seed: 42, alpha: 0.05
 //     baseline: variant name                        [the first variant]
@@ -57,6 +58,7 @@
 
 #include "chunk/chunker.h"
 #include "core/hash.h"
+#include "eval/comparison.h"
 #include "eval/dataset.h"
 #include "eval/retriever.h"
 #include "eval/stats.h"
@@ -74,7 +76,8 @@ struct VariantSpec {
 };
 
 struct StatisticsSpec {
-  PairedTest test = PairedTest::kT;  // Urbano et al. (SIGIR 2019): the t-test is the best-behaved here
+  ComparisonTest test = ComparisonTest::kT;  // Urbano et al. (SIGIR 2019): the t-test is the best-behaved
+  WilcoxonMethod wilcoxon = WilcoxonMethod::kAuto;  // exact up to kWilcoxonExactMaxPairs pairs, then normal
   PValueCorrection correction = PValueCorrection::kHolm;  // family-wise, uniformly stronger than Bonferroni
   size_t permutations = 10000;                            // randomization test
   size_t bootstrap = 10000;                               // bootstrap resamples for confidence intervals

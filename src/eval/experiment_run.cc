@@ -91,6 +91,7 @@ ExperimentRunResult RunExperiment(const Experiment& e, const ExperimentRunOption
   in.metrics = e.metrics;
   in.baseline = e.statistics.baseline;
   in.comparison.test = e.statistics.test;
+  in.comparison.stats.wilcoxon.method = e.statistics.wilcoxon;
   in.comparison.correction = e.statistics.correction;
   in.comparison.stats.randomization.permutations = e.statistics.permutations;
   in.comparison.stats.randomization.seed = e.statistics.seed;

@@ -126,7 +126,7 @@ EvalResults BuildEvalResults(const ResultsInput& in) {
   const RunOutcome& outcome = *in.outcome;
   EvalResults r;
   r.alpha = in.alpha;
-  r.test = std::string(PairedTestName(in.comparison.test));
+  r.test = std::string(ComparisonTestName(in.comparison.test));
   r.correction = std::string(PValueCorrectionName(in.comparison.correction));
   const trec::MeasureSet set = trec::MeasureSet::FromArgs(in.metrics);
   std::vector<size_t> order;

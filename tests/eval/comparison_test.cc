@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace rlm {
 namespace {
 
@@ -71,7 +73,7 @@ TEST(Comparison, CorrectionCoversEveryPairAndUndefinedTestsStay) {
   systems.push_back(systems[0]);  // identical to s0: no difference to test
   systems.back().system = "copy";
   ComparisonOptions o;
-  o.test = PairedTest::kWilcoxon;
+  o.test = ComparisonTest::kWilcoxon;
   o.correction = PValueCorrection::kHolm;
   o.stats.bootstrap.resamples = 200;
   const std::vector<Comparison> all = CompareAllPairs(systems, "ndcg_cut_10", o);
@@ -92,6 +94,46 @@ TEST(Comparison, CorrectionCoversEveryPairAndUndefinedTestsStay) {
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].p_adjusted, holm[i]);
   const size_t smallest = static_cast<size_t>(std::min_element(raw.begin(), raw.end()) - raw.begin());
   EXPECT_EQ(all[smallest].p_adjusted, std::min(1.0, 21 * raw[smallest]));  // over 21 pairs, not 6
+}
+
+}  // namespace
+}  // namespace rlm
+
+namespace rlm {
+namespace {
+
+// Tukey's HSD runs once over every system (independent groups, as ranx applies it): its family-wise p
+// and simultaneous interval replace the paired test's, signs turned to B - A, and no correction follows.
+TEST(Comparison, TukeyHsdIsOneFamilyWiseTestOverAllSystems) {
+  std::vector<ScoresById> systems;
+  std::vector<std::vector<double>> groups;
+  for (int s = 0; s < 4; ++s) {
+    std::vector<std::pair<std::string, double>> v;
+    std::vector<double>& g = groups.emplace_back();
+    for (int i = 0; i < 25; ++i) {
+      const double x = std::fmod(0.41 * (i + 3) * (s + 1), 1.0) + 0.05 * s;
+      v.emplace_back("q" + std::to_string(100 + i), x);  // ids sort as the insertion order
+      g.push_back(x);
+    }
+    systems.push_back(System("s" + std::to_string(s), v));
+  }
+  ComparisonOptions o;
+  o.test = ComparisonTest::kTukeyHsd;
+  o.correction = PValueCorrection::kBonferroni;  // not applied on top of Tukey's family-wise p
+  o.stats.bootstrap.resamples = 200;
+  const std::vector<Comparison> all = CompareAllPairs(systems, "map", o);
+  const TukeyHsdResult want = TukeyHsd(groups, 0.95);
+  ASSERT_EQ(all.size(), want.pairs.size());
+  for (size_t k = 0; k < all.size(); ++k) {
+    EXPECT_EQ(all[k].test, "tukey");
+    EXPECT_EQ(all[k].p_value, want.pairs[k].p_value);
+    EXPECT_EQ(all[k].p_adjusted, want.pairs[k].p_value);
+    EXPECT_NEAR(all[k].difference, -want.pairs[k].mean_difference, 1e-12);  // the same queries, summed in pairs
+    EXPECT_DOUBLE_EQ(all[k].ci_low, -want.pairs[k].ci_high);
+    EXPECT_DOUBLE_EQ(all[k].ci_high, -want.pairs[k].ci_low);
+  }
+  EXPECT_EQ(ParseComparisonTest("tukey"), ComparisonTest::kTukeyHsd);
+  EXPECT_THROW(ParseComparisonTest("anova"), InvalidInput);
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ depth: 500
 metrics: [ndcg_cut.10, "P.5,10", map]
 statistics:
   test: randomization
+  wilcoxon: exact
   correction: bh
   permutations: 2000
   bootstrap: 500
@@ -91,7 +92,8 @@ TEST(Experiment, ParsesEverySetting) {
   EXPECT_EQ(e.dataset.split, "test");
   EXPECT_EQ(e.depth, 500u);
   EXPECT_EQ(e.metrics, (std::vector<std::string>{"ndcg_cut.10", "P.5,10", "map"}));
-  EXPECT_EQ(e.statistics.test, PairedTest::kRandomization);
+  EXPECT_EQ(e.statistics.test, ComparisonTest::kRandomization);
+  EXPECT_EQ(e.statistics.wilcoxon, WilcoxonMethod::kExact);
   EXPECT_EQ(e.statistics.correction, PValueCorrection::kBenjaminiHochberg);
   EXPECT_EQ(e.statistics.permutations, 2000u);
   EXPECT_EQ(e.statistics.bootstrap, 500u);
@@ -138,7 +140,7 @@ TEST(Experiment, Defaults) {
   EXPECT_EQ(e.dataset.split, "test");
   EXPECT_EQ(e.depth, 1000u);
   EXPECT_EQ(e.metrics, DefaultMetrics());
-  EXPECT_EQ(e.statistics.test, PairedTest::kT);
+  EXPECT_EQ(e.statistics.test, ComparisonTest::kT);
   EXPECT_EQ(e.statistics.correction, PValueCorrection::kHolm);
   EXPECT_EQ(e.statistics.baseline, "bm25");  // the first variant
   EXPECT_EQ(e.output, "/home/x/exps/results/quick");

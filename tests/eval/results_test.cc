@@ -71,7 +71,7 @@ TEST(EvalResults, EmptyRankingsScoreZeroAndQueriesPairById) {
   in.dataset = &repro.data;
   in.outcome = &repro.outcome;
   in.metrics = {"ndcg_cut.10"};
-  in.comparison.test = PairedTest::kWilcoxon;
+  in.comparison.test = ComparisonTest::kWilcoxon;
   const EvalResults r = BuildEvalResults(in);
   ASSERT_EQ(r.variants.size(), 2u);
   // trec_eval -c on the same runs: A 0.7500, B 0.6577 (rlm reported A 1.0000 when it dropped q3).
@@ -209,7 +209,7 @@ TEST(EvalResults, RandomEvaluationsMatchTrecEvalAndScipy) {
       }
       outcome.variants.push_back(std::move(run));
     }
-    for (PairedTest test : {PairedTest::kT, PairedTest::kWilcoxon}) {
+    for (ComparisonTest test : {ComparisonTest::kT, ComparisonTest::kWilcoxon}) {
       ResultsInput in;
       in.dataset = &data;
       in.outcome = &outcome;
@@ -260,7 +260,7 @@ TEST(EvalResults, RandomEvaluationsMatchTrecEvalAndScipy) {
           EXPECT_NEAR(got->mean_a, want["mean_a"].get<double>(), 1e-12);
           EXPECT_NEAR(got->mean_b, want["mean_b"].get<double>(), 1e-12);
         }
-        const char* key = test == PairedTest::kT ? "t_p" : "wilcoxon_approx_p";
+        const char* key = test == ComparisonTest::kT ? "t_p" : "wilcoxon_approx_p";
         if (!want.contains(key)) {
           EXPECT_EQ(got->p_value, 1) << want.dump();
           EXPECT_FALSE(got->note.empty()) << want.dump();
