@@ -88,12 +88,14 @@ void RunFuse(Context& ctx, const FuseArgs& a) {
     ctx.Note("note: " + std::to_string(runs.partial_queries) + " of " + std::to_string(runs.queries.size()) +
              " queries are missing from some runs and are fused from the runs that have them" + which);
   }
-  const bool score_based = !info.rank_based && spec.norm != FusionNorm::kRank && spec.norm != FusionNorm::kBorda;
+  const bool score_based =
+      !info.rank_based && spec.norm != FusionNorm::kRank && spec.norm != FusionNorm::kBorda;
   for (size_t r = 0; r < runs.num_runs; ++r) {
     if (score_based && runs.equal_scores[r]) {
       ctx.Note("note: " + a.runs[r] + " gives every document the same score in " +
                std::to_string(runs.equal_scores[r]) + " queries; " + FusionNormOf(spec.norm).name +
-               " normalization maps such scores to " + (spec.norm == FusionNorm::kMax ? "1 (or s / 1e-9)" : "0"));
+               " normalization maps such scores to " +
+               (spec.norm == FusionNorm::kMax ? "1 (or s / 1e-9)" : "0"));
     }
   }
 
@@ -119,7 +121,8 @@ void RunFuse(Context& ctx, const FuseArgs& a) {
         for (double w : spec.weights) chosen += (chosen.empty() ? "weights " : ",") + json(w).dump();
       }
       for (const FusionParamInfo* p : info.params) {
-        chosen += (chosen.empty() ? "" : " ") + std::string(p->name) + "=" + json(spec.params.*(p->field)).dump();
+        chosen +=
+            (chosen.empty() ? "" : " ") + std::string(p->name) + "=" + json(spec.params.*(p->field)).dump();
       }
       ctx.Note("optimized " + std::string(info.name) + " on " + std::to_string(best.training_queries) +
                " training queries over " + std::to_string(best.candidates) + " configurations: " +
@@ -150,15 +153,16 @@ void RunFuse(Context& ctx, const FuseArgs& a) {
     ctx.Emit(doc);
   } else {
     ctx.Line("fused " + std::to_string(runs.num_runs) + " runs with " + info.name + ": " +
-             std::to_string(fused.queries.size()) + " queries, " + std::to_string(documents) + " documents -> " +
-             a.out);
+             std::to_string(fused.queries.size()) + " queries, " + std::to_string(documents) +
+             " documents -> " + a.out);
   }
 }
 
 std::string MethodsHelp() {
   std::string s = "Methods (--method NAME; * supervised: needs --qrels; w: takes --weights):\n";
   for (const FusionMethodInfo& m : FusionMethods()) {
-    std::string line = "  " + std::string(m.name) + (m.needs_training ? " *" : "") + (m.uses_weights ? " w" : "");
+    std::string line =
+        "  " + std::string(m.name) + (m.needs_training ? " *" : "") + (m.uses_weights ? " w" : "");
     if (line.size() < 18) line.resize(18, ' ');
     line += m.summary;
     for (const FusionParamInfo* p : m.params) {

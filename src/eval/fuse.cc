@@ -31,7 +31,8 @@ AlignedRuns AlignRuns(std::vector<Run> runs, std::span<const std::string> names)
   std::sort(qids.begin(), qids.end());
   qids.erase(std::unique(qids.begin(), qids.end()), qids.end());
   out.queries.resize(qids.size());
-  std::vector<std::vector<const RunQuery*>> in(qids.size(), std::vector<const RunQuery*>(runs.size(), nullptr));
+  std::vector<std::vector<const RunQuery*>> in(qids.size(),
+                                               std::vector<const RunQuery*>(runs.size(), nullptr));
   for (size_t r = 0; r < runs.size(); ++r) {
     size_t i = 0;
     for (const RunQuery& q : runs[r].queries) {
@@ -70,7 +71,7 @@ AlignedRuns AlignRuns(std::vector<Run> runs, std::span<const std::string> names)
       std::vector<RankedDoc>& list = q.lists[r];
       list.reserve(ranked.size());
       for (const RunEntry& e : ranked) list.push_back({ord[e.docid], e.score});
-      equal[i][r] = list.size() > 1 && list.front().score == list.back().score;
+      equal[i][r] = !list.empty() && list.front().score == list.back().score;
     }
   });
   for (size_t i = 0; i < qids.size(); ++i) {
@@ -221,9 +222,9 @@ FusionModel EstimateFusionModel(const Qrels& qrels, const AlignedRuns& runs, con
     const auto hits = HitLists(qrels, runs, training, r, relevance_level);
     if (hits.empty()) {
       // The run has none of the training queries: it contributes nothing, as an untrained list.
-      model.lists[r] = spec.method == FusionMethod::kSegFuse    ? std::vector<double>(10, 0)
-                       : spec.method == FusionMethod::kProbFuse ? std::vector<double>(
-                                                                      static_cast<size_t>(spec.params.segments), 0)
+      model.lists[r] = spec.method == FusionMethod::kSegFuse ? std::vector<double>(10, 0)
+                       : spec.method == FusionMethod::kProbFuse
+                           ? std::vector<double>(static_cast<size_t>(spec.params.segments), 0)
                        : spec.method == FusionMethod::kBayesFuse
                            ? std::vector<double>(1000, std::log(0.001 / 0.999))
                            : std::vector<double>{};
@@ -231,13 +232,20 @@ FusionModel EstimateFusionModel(const Qrels& qrels, const AlignedRuns& runs, con
     }
     switch (spec.method) {
       case FusionMethod::kPosFuse:
-      case FusionMethod::kSlideFuse: model.lists[r] = PositionProbs(hits); break;
+      case FusionMethod::kSlideFuse:
+        model.lists[r] = PositionProbs(hits);
+        break;
       case FusionMethod::kProbFuse:
         model.lists[r] = ProbFuseProbs(hits, static_cast<size_t>(spec.params.segments));
         break;
-      case FusionMethod::kSegFuse: model.lists[r] = SegFuseProbs(hits); break;
-      case FusionMethod::kBayesFuse: model.lists[r] = BayesLogOdds(hits); break;
-      default: throw InternalError("supervised method without an estimator");
+      case FusionMethod::kSegFuse:
+        model.lists[r] = SegFuseProbs(hits);
+        break;
+      case FusionMethod::kBayesFuse:
+        model.lists[r] = BayesLogOdds(hits);
+        break;
+      default:
+        throw InternalError("supervised method without an estimator");
     }
   }
   return model;

@@ -32,9 +32,9 @@ struct AlignedRuns {
   };
   std::vector<Query> queries;  // by qid (strcmp order)
   size_t num_runs = 0;
-  std::vector<size_t> missing;      // per run: queries of the union it lacks
-  std::vector<size_t> equal_scores; // per run: queries whose documents (two or more) all have one score
-  size_t partial_queries = 0;       // queries missing from at least one run
+  std::vector<size_t> missing;       // per run: queries of the union it lacks
+  std::vector<size_t> equal_scores;  // per run: queries whose documents all have one score (or one document)
+  size_t partial_queries = 0;        // queries missing from at least one run
   std::vector<std::shared_ptr<const void>> storage;  // keeps the docid bytes alive
 };
 
@@ -61,10 +61,10 @@ Run FuseRuns(const AlignedRuns& runs, const FusionSpec& spec, const FusionModel*
 std::string FormatRun(const Run& run);
 
 struct FusionOptimum {
-  FusionSpec spec;           // the starting spec with the best weights / parameter
-  FusionModel model;         // supervised methods: estimated with the chosen parameter
-  double score = 0;          // the measure on the training queries
-  size_t candidates = 0;     // configurations evaluated
+  FusionSpec spec;        // the starting spec with the best weights / parameter
+  FusionModel model;      // supervised methods: estimated with the chosen parameter
+  double score = 0;       // the measure on the training queries
+  size_t candidates = 0;  // configurations evaluated
   size_t training_queries = 0;
 };
 

@@ -17,18 +17,25 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-const FusionParamInfo kParamK{"k", &FusionParams::k, 0, kInf, false, 10, 100, 10,
-                              "RRF's rank offset: 1 / (k + rank)"};
-const FusionParamInfo kParamGamma{"gamma", &FusionParams::gamma, 0, kInf, false, 0.01, 1, 0.01,
+const FusionParamInfo kParamK{
+    "k", &FusionParams::k, 0, kInf, false, 10, 100, 10, "RRF's rank offset: 1 / (k + rank)"};
+const FusionParamInfo kParamGamma{"gamma",
+                                  &FusionParams::gamma,
+                                  0,
+                                  kInf,
+                                  false,
+                                  0.01,
+                                  1,
+                                  0.01,
                                   "CombGMNZ's exponent of the number of lists"};
-const FusionParamInfo kParamSigma{"sigma", &FusionParams::sigma, 0, 1, false, 0.01, 1, 0.01,
-                                  "LogN_ISR's offset: ln(|S| + sigma)"};
-const FusionParamInfo kParamPhi{"phi", &FusionParams::phi, 0, 1, false, 0.01, 1, 0.01,
-                                "RBC's persistence: (1 - phi) * phi^position"};
-const FusionParamInfo kParamSegments{"segments", &FusionParams::segments, 1, 1e6, true, 1, 100, 1,
-                                     "ProbFuse's segments per list"};
-const FusionParamInfo kParamWindow{"window", &FusionParams::window, 0, 1e6, true, 1, 100, 1,
-                                   "SlideFuse's window: positions either side"};
+const FusionParamInfo kParamSigma{
+    "sigma", &FusionParams::sigma, 0, 1, false, 0.01, 1, 0.01, "LogN_ISR's offset: ln(|S| + sigma)"};
+const FusionParamInfo kParamPhi{
+    "phi", &FusionParams::phi, 0, 1, false, 0.01, 1, 0.01, "RBC's persistence: (1 - phi) * phi^position"};
+const FusionParamInfo kParamSegments{"segments", &FusionParams::segments,       1, 1e6, true, 1, 100,
+                                     1,          "ProbFuse's segments per list"};
+const FusionParamInfo kParamWindow{
+    "window", &FusionParams::window, 0, 1e6, true, 1, 100, 1, "SlideFuse's window: positions either side"};
 
 using M = FusionMethod;
 const std::vector<FusionMethodInfo>& MethodTable() {
@@ -38,33 +45,110 @@ const std::vector<FusionMethodInfo>& MethodTable() {
       {M::kCombMax, "max", "combmax", "CombMAX: the highest score", false, false, false, {}},
       {M::kCombMed, "med", "combmed", "CombMED: the median score", false, false, false, {}},
       {M::kCombSum, "sum", "combsum", "CombSUM: the sum of scores", false, false, false, {}},
-      {M::kCombAnz, "anz", "combanz", "CombANZ: CombSUM / lists containing the document", false, false, false, {}},
-      {M::kCombMnz, "mnz", "combmnz", "CombMNZ: CombSUM * lists containing the document", false, false, false, {}},
-      {M::kCombGmnz, "gmnz", "combgmnz", "CombGMNZ: CombSUM * lists^gamma", false, false, false, {&kParamGamma}},
+      {M::kCombAnz,
+       "anz",
+       "combanz",
+       "CombANZ: CombSUM / lists containing the document",
+       false,
+       false,
+       false,
+       {}},
+      {M::kCombMnz,
+       "mnz",
+       "combmnz",
+       "CombMNZ: CombSUM * lists containing the document",
+       false,
+       false,
+       false,
+       {}},
+      {M::kCombGmnz,
+       "gmnz",
+       "combgmnz",
+       "CombGMNZ: CombSUM * lists^gamma",
+       false,
+       false,
+       false,
+       {&kParamGamma}},
       {M::kRrf, "rrf", "", "Reciprocal rank fusion: sum of 1 / (k + rank)", false, false, true, {&kParamK}},
       {M::kIsr, "isr", "", "ISR: sum of 1 / rank^2, times lists", false, false, true, {}},
       {M::kLogIsr, "log_isr", "", "Log_ISR: sum of 1 / rank^2, times ln(lists)", false, false, true, {}},
-      {M::kLognIsr, "logn_isr", "", "LogN_ISR: sum of 1 / rank^2, times ln(lists + sigma)", false, false, true,
+      {M::kLognIsr,
+       "logn_isr",
+       "",
+       "LogN_ISR: sum of 1 / rank^2, times ln(lists + sigma)",
+       false,
+       false,
+       true,
        {&kParamSigma}},
-      {M::kRbc, "rbc", "", "Rank-biased centroid: sum of (1 - phi) * phi^(rank - 1)", false, false, true,
+      {M::kRbc,
+       "rbc",
+       "",
+       "Rank-biased centroid: sum of (1 - phi) * phi^(rank - 1)",
+       false,
+       false,
+       true,
        {&kParamPhi}},
       {M::kBorda, "bordafuse", "borda", "BordaFuse: Borda points", false, false, true, {}},
-      {M::kWeightedBorda, "w_bordafuse", "weighted_bordafuse,wborda", "Weighted BordaFuse", true, false, true, {}},
+      {M::kWeightedBorda,
+       "w_bordafuse",
+       "weighted_bordafuse,wborda",
+       "Weighted BordaFuse",
+       true,
+       false,
+       true,
+       {}},
       {M::kCondorcet, "condorcet", "", "CondorcetFuse: sorted by pairwise majority", false, false, true, {}},
-      {M::kWeightedCondorcet, "w_condorcet", "weighted_condorcet,wcondorcet", "Weighted CondorcetFuse", true,
-       false, true, {}},
+      {M::kWeightedCondorcet,
+       "w_condorcet",
+       "weighted_condorcet,wcondorcet",
+       "Weighted CondorcetFuse",
+       true,
+       false,
+       true,
+       {}},
       {M::kWsum, "wsum", "weighted_sum", "Weighted sum of scores", true, false, false, {}},
-      {M::kWmnz, "wmnz", "", "Weighted MNZ: CombSUM * the weights of the lists containing it", true, false,
-       false, {}},
+      {M::kWmnz,
+       "wmnz",
+       "",
+       "Weighted MNZ: CombSUM * the weights of the lists containing it",
+       true,
+       false,
+       false,
+       {}},
       {M::kMixed, "mixed", "", "Mixed: weighted sum * sqrt(lists)", true, false, false, {}},
       {M::kPosFuse, "posfuse", "", "PosFuse: trained P(relevant | position)", false, true, true, {}},
-      {M::kProbFuse, "probfuse", "", "ProbFuse: trained P(relevant | segment) / segment", false, true, true,
+      {M::kProbFuse,
+       "probfuse",
+       "",
+       "ProbFuse: trained P(relevant | segment) / segment",
+       false,
+       true,
+       true,
        {&kParamSegments}},
-      {M::kSegFuse, "segfuse", "", "SegFuse: trained P(relevant | segment) * (score + 1)", false, true, false, {}},
-      {M::kSlideFuse, "slidefuse", "", "SlideFuse: trained P(relevant | position), window mean", false, true, true,
+      {M::kSegFuse,
+       "segfuse",
+       "",
+       "SegFuse: trained P(relevant | segment) * (score + 1)",
+       false,
+       true,
+       false,
+       {}},
+      {M::kSlideFuse,
+       "slidefuse",
+       "",
+       "SlideFuse: trained P(relevant | position), window mean",
+       false,
+       true,
+       true,
        {&kParamWindow}},
       {M::kMapFuse, "mapfuse", "", "MAPFuse: trained MAP / rank", false, true, true, {}},
-      {M::kBayesFuse, "bayesfuse", "", "BayesFuse: trained log-odds of relevance by position", false, true, true,
+      {M::kBayesFuse,
+       "bayesfuse",
+       "",
+       "BayesFuse: trained log-odds of relevance by position",
+       false,
+       true,
+       true,
        {}},
   };
   return table;
@@ -103,15 +187,20 @@ bool Matches(std::string_view name, const char* primary, const char* aliases) {
 
 }  // namespace
 
-std::span<const FusionMethodInfo> FusionMethods() { return MethodTable(); }
-std::span<const FusionNormInfo> FusionNorms() { return kNorms; }
+std::span<const FusionMethodInfo> FusionMethods() {
+  return MethodTable();
+}
+std::span<const FusionNormInfo> FusionNorms() {
+  return kNorms;
+}
 
 const FusionMethodInfo& FindFusionMethod(std::string_view name) {
   for (const FusionMethodInfo& m : FusionMethods()) {
     if (Matches(name, m.name, m.aliases)) return m;
   }
   std::string names;
-  for (const FusionMethodInfo& m : FusionMethods()) names += (names.empty() ? "" : ", ") + std::string(m.name);
+  for (const FusionMethodInfo& m : FusionMethods())
+    names += (names.empty() ? "" : ", ") + std::string(m.name);
   throw InvalidInput("unknown fusion method '" + std::string(name) + "'", "use one of: " + names);
 }
 
@@ -152,7 +241,8 @@ void CheckParam(const FusionMethodInfo& method, const FusionParamInfo& p, double
 
 }  // namespace
 
-void SetFusionParam(const FusionMethodInfo& method, std::string_view name, double value, FusionParams& params) {
+void SetFusionParam(const FusionMethodInfo& method, std::string_view name, double value,
+                    FusionParams& params) {
   for (const FusionParamInfo* p : method.params) {
     if (Canonical(name) == p->name) {
       CheckParam(method, *p, value);
@@ -162,8 +252,9 @@ void SetFusionParam(const FusionMethodInfo& method, std::string_view name, doubl
   }
   std::string names;
   for (const FusionParamInfo* p : method.params) names += (names.empty() ? "" : ", ") + std::string(p->name);
-  throw InvalidInput("fusion method " + std::string(method.name) + " has no parameter '" + std::string(name) + "'",
-                     names.empty() ? "it takes no parameters" : "its parameters: " + names);
+  throw InvalidInput(
+      "fusion method " + std::string(method.name) + " has no parameter '" + std::string(name) + "'",
+      names.empty() ? "it takes no parameters" : "its parameters: " + names);
 }
 
 void CheckFusionSpec(const FusionSpec& spec, size_t num_lists, const FusionModel* model) {
@@ -180,7 +271,8 @@ void CheckFusionSpec(const FusionSpec& spec, size_t num_lists, const FusionModel
   }
   if (info.needs_training) {
     if (model == nullptr) {
-      throw InvalidInput(std::string(info.name) + " is supervised: it needs training qrels to estimate its "
+      throw InvalidInput(std::string(info.name) +
+                         " is supervised: it needs training qrels to estimate its "
                          "parameters");
     }
     if (model->lists.size() != num_lists) {
@@ -188,8 +280,8 @@ void CheckFusionSpec(const FusionSpec& spec, size_t num_lists, const FusionModel
                          " runs, not " + std::to_string(num_lists));
     }
     for (const std::vector<double>& l : model->lists) {
-      const bool ok = spec.method == M::kSegFuse   ? l.size() == 10
-                      : spec.method == M::kMapFuse ? l.size() == 1
+      const bool ok = spec.method == M::kSegFuse    ? l.size() == 10
+                      : spec.method == M::kMapFuse  ? l.size() == 1
                       : spec.method == M::kProbFuse ? !l.empty()
                                                     : true;
       if (!ok) throw InvalidInput(std::string(info.name) + ": the trained model has the wrong shape");
@@ -256,17 +348,26 @@ FusionQuery::FusionQuery(std::span<const std::vector<RankedDoc>> lists, FusionNo
     const double n_i = static_cast<double>(list_size_[r.list]);
     double& s = r.score;
     switch (norm) {
-      case FusionNorm::kNone: break;
-      case FusionNorm::kMinMax: s = (s - st.min) / std::max(st.max - st.min, 1e-9); break;
-      case FusionNorm::kMax: s = s / std::max(st.max, 1e-9); break;
+      case FusionNorm::kNone:
+        break;
+      case FusionNorm::kMinMax:
+        s = (s - st.min) / std::max(st.max - st.min, 1e-9);
+        break;
+      case FusionNorm::kMax:
+        s = s / std::max(st.max, 1e-9);
+        break;
       case FusionNorm::kSum:
         s = (s - st.min) / std::max(st.sum - st.min * static_cast<double>(st.count), 1e-9);
         break;
       case FusionNorm::kZmuv:
         s = (s - st.sum / static_cast<double>(st.count)) / std::max(st.sd, 1e-9);
         break;
-      case FusionNorm::kRank: s = 1 - static_cast<double>(r.pos) / n_i; break;
-      case FusionNorm::kBorda: s = 1 - static_cast<double>(r.pos) / static_cast<double>(m); break;
+      case FusionNorm::kRank:
+        s = 1 - static_cast<double>(r.pos) / n_i;
+        break;
+      case FusionNorm::kBorda:
+        s = 1 - static_cast<double>(r.pos) / static_cast<double>(m);
+        break;
     }
   }
   // Group by candidate, keeping list order within a candidate (raw is in list order: a stable counting sort).
@@ -334,8 +435,10 @@ void FusionQuery::Fuse(const FusionSpec& spec, const FusionModel* model, std::ve
       for (size_t i = 0; i < n; ++i) {
         const uint32_t py = pos[i * m + y], px = pos[i * m + x];
         const double w = weighted ? weight(static_cast<uint32_t>(i)) : 1.0;
-        if (py < px) vy += w;
-        else if (px < py) vx += w;
+        if (py < px)
+          vy += w;
+        else if (px < py)
+          vx += w;
       }
       return vy > vx;
     };
@@ -384,10 +487,18 @@ void FusionQuery::Fuse(const FusionSpec& spec, const FusionModel* model, std::ve
         score = Median(scratch);
         break;
       }
-      case M::kCombSum: score = sum; break;
-      case M::kCombAnz: score = sum / static_cast<double>(present); break;
-      case M::kCombMnz: score = sum * static_cast<double>(present); break;
-      case M::kCombGmnz: score = sum * std::pow(static_cast<double>(present), prm.gamma); break;
+      case M::kCombSum:
+        score = sum;
+        break;
+      case M::kCombAnz:
+        score = sum / static_cast<double>(present);
+        break;
+      case M::kCombMnz:
+        score = sum * static_cast<double>(present);
+        break;
+      case M::kCombGmnz:
+        score = sum * std::pow(static_cast<double>(present), prm.gamma);
+        break;
       case M::kRrf:
         for (const Entry* e = first; e != last; ++e) {
           if (e->pos != kUnranked) score += 1.0 / (prm.k + (e->pos + 1.0));
@@ -400,7 +511,9 @@ void FusionQuery::Fuse(const FusionSpec& spec, const FusionModel* model, std::ve
           if (e->pos != kUnranked) score += 1.0 / ((e->pos + 1.0) * (e->pos + 1.0));
         }
         const double r = static_cast<double>(ranked);
-        score *= spec.method == M::kIsr ? r : spec.method == M::kLogIsr ? std::log(r) : std::log(r + prm.sigma);
+        score *= spec.method == M::kIsr      ? r
+                 : spec.method == M::kLogIsr ? std::log(r)
+                                             : std::log(r + prm.sigma);
         break;
       }
       case M::kRbc:
@@ -466,7 +579,8 @@ void FusionQuery::Fuse(const FusionSpec& spec, const FusionModel* model, std::ve
           const int64_t a = std::max<int64_t>(pos - w, 0);
           const int64_t b = std::min<int64_t>(pos + w, static_cast<int64_t>(list_size_[e->list]) - 1);
           double window = 0;
-          for (int64_t j = a; j <= std::min<int64_t>(b, static_cast<int64_t>(p.size()) - 1); ++j) window += p[j];
+          for (int64_t j = a; j <= std::min<int64_t>(b, static_cast<int64_t>(p.size()) - 1); ++j)
+            window += p[j];
           score += window / static_cast<double>(b - a + 1);
         }
         break;
@@ -487,7 +601,8 @@ void FusionQuery::Fuse(const FusionSpec& spec, const FusionModel* model, std::ve
         break;
       }
       case M::kCondorcet:
-      case M::kWeightedCondorcet: break;  // handled above
+      case M::kWeightedCondorcet:
+        break;  // handled above
     }
     out.push_back({docs_[c], score});
   }
@@ -554,8 +669,8 @@ std::vector<std::pair<uint32_t, double>> Normalised(const std::vector<ScoredDoc>
 
 }  // namespace
 
-std::vector<ScoredDoc> FuseScores(std::span<const std::vector<ScoredDoc>> lists, ScoreFusion fusion, ScoreNorm norm,
-                                  std::span<const double> weights) {
+std::vector<ScoredDoc> FuseScores(std::span<const std::vector<ScoredDoc>> lists, ScoreFusion fusion,
+                                  ScoreNorm norm, std::span<const double> weights) {
   if (fusion == ScoreFusion::kWeighted) {
     if (weights.size() != lists.size()) {
       throw InvalidInput("weighted fusion needs one weight per list (" + std::to_string(lists.size()) + ")");

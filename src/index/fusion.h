@@ -48,31 +48,31 @@ enum class FusionNorm {
 };
 
 enum class FusionMethod {
-  kCombMin,             // min over S(d) of s_i(d)
-  kCombMax,             // max over S(d) of s_i(d)
-  kCombMed,             // median over S(d) of s_i(d) (mean of the two middle values when |S| is even)
-  kCombSum,             // sum over S(d) of s_i(d)
-  kCombAnz,             // CombSUM / |S(d)|
-  kCombMnz,             // CombSUM * |S(d)|
-  kCombGmnz,            // CombSUM * |S(d)|^gamma
-  kRrf,                 // sum over S(d) of 1 / (k + p + 1)
-  kIsr,                 // sum over S(d) of 1 / (p + 1)^2, times |S(d)|
-  kLogIsr,              // sum over S(d) of 1 / (p + 1)^2, times ln |S(d)| (0 for a document in one list)
-  kLognIsr,             // sum over S(d) of 1 / (p + 1)^2, times ln(|S(d)| + sigma)
-  kRbc,                 // sum over S(d) of (1 - phi) * phi^p (rank-biased centroid)
-  kBorda,               // sum over non-empty lists of points: m - p in the list, (m - n_i + 1) / 2 if absent
-  kWeightedBorda,       // the same points times w_i
-  kCondorcet,           // candidates merge-sorted by pairwise majority, score m - rank (see below)
-  kWeightedCondorcet,   // the same with votes weighted by w_i
-  kWsum,                // sum over S(d) of w_i * s_i(d)
-  kWmnz,                // CombSUM * (sum over S(d) of w_i)
-  kMixed,               // (sum over S(d) of w_i * s_i(d)) * sqrt(|S(d)|)
-  kPosFuse,             // sum over S(d) of P_i(p) (trained; 0 past the trained positions)
-  kProbFuse,            // sum over S(d) of P_i(k) / (k + 1), segment k = p / ceil(n_i / segments)
-  kSegFuse,             // sum over S(d) of P_i(seg(p)) * (s_i(d) + 1), segments 0-4, 5-14, 15-34, ... 2555-5114
-  kSlideFuse,           // sum over S(d) of the mean of P_i over positions [max(p-w,0), min(p+w,n_i-1)]
-  kMapFuse,             // sum over S(d) of MAP_i / (p + 1)
-  kBayesFuse,           // sum over non-empty lists of log-odds_i(p), ln(0.001/0.999) when d is absent
+  kCombMin,            // min over S(d) of s_i(d)
+  kCombMax,            // max over S(d) of s_i(d)
+  kCombMed,            // median over S(d) of s_i(d) (mean of the two middle values when |S| is even)
+  kCombSum,            // sum over S(d) of s_i(d)
+  kCombAnz,            // CombSUM / |S(d)|
+  kCombMnz,            // CombSUM * |S(d)|
+  kCombGmnz,           // CombSUM * |S(d)|^gamma
+  kRrf,                // sum over S(d) of 1 / (k + p + 1)
+  kIsr,                // sum over S(d) of 1 / (p + 1)^2, times |S(d)|
+  kLogIsr,             // sum over S(d) of 1 / (p + 1)^2, times ln |S(d)| (0 for a document in one list)
+  kLognIsr,            // sum over S(d) of 1 / (p + 1)^2, times ln(|S(d)| + sigma)
+  kRbc,                // sum over S(d) of (1 - phi) * phi^p (rank-biased centroid)
+  kBorda,              // sum over non-empty lists of points: m - p in the list, (m - n_i + 1) / 2 if absent
+  kWeightedBorda,      // the same points times w_i
+  kCondorcet,          // candidates merge-sorted by pairwise majority, score m - rank (see below)
+  kWeightedCondorcet,  // the same with votes weighted by w_i
+  kWsum,               // sum over S(d) of w_i * s_i(d)
+  kWmnz,               // CombSUM * (sum over S(d) of w_i)
+  kMixed,              // (sum over S(d) of w_i * s_i(d)) * sqrt(|S(d)|)
+  kPosFuse,            // sum over S(d) of P_i(p) (trained; 0 past the trained positions)
+  kProbFuse,           // sum over S(d) of P_i(k) / (k + 1), segment k = p / ceil(n_i / segments)
+  kSegFuse,    // sum over S(d) of P_i(seg(p)) * (s_i(d) + 1), segments 0-4, 5-14, 15-34, ... 2555-5114
+  kSlideFuse,  // sum over S(d) of the mean of P_i over positions [max(p-w,0), min(p+w,n_i-1)]
+  kMapFuse,    // sum over S(d) of MAP_i / (p + 1)
+  kBayesFuse,  // sum over non-empty lists of log-odds_i(p), ln(0.001/0.999) when d is absent
 };
 // Condorcet: x beats y when the (weighted) votes of lists ranking x above y exceed those ranking y above x
 // (a document absent from a list ranks below every document in it; two absent ones get no vote). The
@@ -81,12 +81,12 @@ enum class FusionMethod {
 
 // Method parameters; each method reads only those the registry lists for it.
 struct FusionParams {
-  double k = 60;        // rrf
-  double gamma = 1;     // gmnz (ranx has no default; 1 makes it CombMNZ)
-  double sigma = 0.01;  // logn_isr
-  double phi = 0.8;     // rbc (ranx has no default)
-  double segments = 25; // probfuse: segments per list (Lillis et al. 2006's best on TREC)
-  double window = 5;    // slidefuse: w positions either side
+  double k = 60;         // rrf
+  double gamma = 1;      // gmnz (ranx has no default; 1 makes it CombMNZ)
+  double sigma = 0.01;   // logn_isr
+  double phi = 0.8;      // rbc (ranx has no default)
+  double segments = 25;  // probfuse: segments per list (Lillis et al. 2006's best on TREC)
+  double window = 5;     // slidefuse: w positions either side
 };
 
 // Trained per-list statistics of the supervised methods (estimated by EstimateFusionModel, eval/fuse.h),
@@ -141,7 +141,8 @@ const FusionNormInfo& FindFusionNorm(std::string_view name);
 const FusionMethodInfo& FusionMethodOf(FusionMethod method);
 const FusionNormInfo& FusionNormOf(FusionNorm norm);
 // Sets parameter `name` of `params` after checking that `method` reads it and `value` is in range.
-void SetFusionParam(const FusionMethodInfo& method, std::string_view name, double value, FusionParams& params);
+void SetFusionParam(const FusionMethodInfo& method, std::string_view name, double value,
+                    FusionParams& params);
 
 // Throws InvalidInput when `spec` cannot fuse `num_lists` lists: weights of the wrong count or not finite, a
 // parameter out of range, or a supervised method whose `model` is null or has the wrong number of lists.
@@ -168,10 +169,10 @@ class FusionQuery {
     uint32_t pos;  // kUnranked: not ranked in the list
     double score;  // normalised
   };
-  std::vector<uint32_t> docs_;         // candidate -> ordinal, first-seen order
-  std::vector<uint32_t> begin_;        // candidate c's entries are entries_[begin_[c], begin_[c+1])
-  std::vector<Entry> entries_;         // by candidate, then list
-  std::vector<uint32_t> list_size_;    // n_i
+  std::vector<uint32_t> docs_;       // candidate -> ordinal, first-seen order
+  std::vector<uint32_t> begin_;      // candidate c's entries are entries_[begin_[c], begin_[c+1])
+  std::vector<Entry> entries_;       // by candidate, then list
+  std::vector<uint32_t> list_size_;  // n_i
   size_t nonempty_lists_ = 0;
 };
 
@@ -204,7 +205,7 @@ enum class ScoreNorm { kNone, kMinMax, kZScore };
 // for kWeighted (ignored otherwise); InvalidInput otherwise. A document repeated within one list counts
 // once, with its first score.
 enum class ScoreFusion { kWeighted, kCombSum, kCombMnz };
-std::vector<ScoredDoc> FuseScores(std::span<const std::vector<ScoredDoc>> lists, ScoreFusion fusion, ScoreNorm norm,
-                                  std::span<const double> weights = {});
+std::vector<ScoredDoc> FuseScores(std::span<const std::vector<ScoredDoc>> lists, ScoreFusion fusion,
+                                  ScoreNorm norm, std::span<const double> weights = {});
 
 }  // namespace rlm

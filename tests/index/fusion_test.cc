@@ -60,7 +60,8 @@ namespace {
 TEST(ScoreFusion, WeightedCombSumCombMnzByHand) {
   const std::vector<std::vector<ScoredDoc>> lists = {{{1, 10}, {2, 6}, {3, 2}}, {{3, 0.9f}, {4, 0.5f}}};
   const double w[] = {0.25, 0.75};
-  // weighted: d1 = .25*1 + .75*0(floor of B) = .25; d2 = .125; d3 = 0 + .75 = .75; d4 = .25*0(floor A) + 0 = 0.
+  // weighted: d1 = .25*1 + .75*0(floor of B) = .25; d2 = .125; d3 = 0 + .75 = .75; d4 = .25*0(floor A) + 0 =
+  // 0.
   auto weighted = FuseScores(lists, ScoreFusion::kWeighted, ScoreNorm::kMinMax, w);
   ASSERT_EQ(weighted.size(), 4u);
   EXPECT_EQ(weighted[0].doc, 3u);
@@ -120,7 +121,8 @@ using Ranked = std::vector<RankedDoc>;
 // m = 4 candidates. Min-max (ranx's default): list 0 -> 1, 0.5, 0; list 1 -> 1, 0.
 const std::vector<Ranked> kTwo = {{{1, 10}, {2, 6}, {3, 2}}, {{3, 0.9}, {4, 0.5}}};
 
-FusionSpec Spec(std::string_view method, std::string_view norm = "min-max", std::vector<double> weights = {}) {
+FusionSpec Spec(std::string_view method, std::string_view norm = "min-max",
+                std::vector<double> weights = {}) {
   FusionSpec s;
   s.method = FindFusionMethod(method).method;
   s.norm = FindFusionNorm(norm).norm;
@@ -164,7 +166,8 @@ TEST(Fusion, CombFamilyByHand) {
   EXPECT_EQ(Order(FuseLists(kTwo, Spec("min"))), (std::vector<uint32_t>{1, 2, 3, 4}));
   // The median of an even count is the mean of the two middle values. d7's min-max scores in four lists:
   // 1, (2 - 0) / 4 = .5, 0, 1 -> sorted 0 .5 1 1 -> (.5 + 1) / 2.
-  const std::vector<Ranked> four = {{{7, 3}, {8, 1}}, {{8, 4}, {7, 2}, {9, 0}}, {{8, 1}, {7, 0}}, {{7, 5}, {8, 0}}};
+  const std::vector<Ranked> four = {
+      {{7, 3}, {8, 1}}, {{8, 4}, {7, 2}, {9, 0}}, {{8, 1}, {7, 0}}, {{7, 5}, {8, 0}}};
   EXPECT_NEAR(Scores(FuseLists(four, Spec("med"))).at(7), 0.75, 1e-12);
 }
 
@@ -172,7 +175,8 @@ TEST(Fusion, WeightedScoreMethodsByHand) {
   const std::vector<double> w = {0.25, 0.75};
   // wsum: d1 .25 * 1 = .25; d2 .25 * .5 = .125; d3 .25 * 0 + .75 * 1 = .75; d4 .75 * 0 = 0.
   ExpectScores(FuseLists(kTwo, Spec("wsum", "min-max", w)), {{1, .25}, {2, .125}, {3, .75}, {4, 0}});
-  // wmnz: CombSUM * the weights of the lists containing it: d1 1 * .25; d2 .5 * .25; d3 1 * (.25 + .75); d4 0.
+  // wmnz: CombSUM * the weights of the lists containing it: d1 1 * .25; d2 .5 * .25; d3 1 * (.25 + .75); d4
+  // 0.
   ExpectScores(FuseLists(kTwo, Spec("wmnz", "min-max", w)), {{1, .25}, {2, .125}, {3, 1}, {4, 0}});
   // mixed: weighted sum * sqrt(lists): d3 .75 * sqrt(2).
   ExpectScores(FuseLists(kTwo, Spec("mixed", "min-max", w)),
@@ -192,7 +196,8 @@ TEST(Fusion, RankMethodsByHand) {
   ExpectScores(FuseLists(kTwo, Spec("log_isr")), {{1, 0}, {2, 0}, {3, 10.0 / 9 * std::log(2.0)}, {4, 0}});
   // logn_isr (sigma .01): times ln(lists + .01).
   const double l1 = std::log(1.01), l2 = std::log(2.01);
-  ExpectScores(FuseLists(kTwo, Spec("logn_isr")), {{1, l1}, {2, .25 * l1}, {3, 10.0 / 9 * l2}, {4, .25 * l1}});
+  ExpectScores(FuseLists(kTwo, Spec("logn_isr")),
+               {{1, l1}, {2, .25 * l1}, {3, 10.0 / 9 * l2}, {4, .25 * l1}});
   // rbc (phi .5): (1 - phi) phi^p: d1 .5; d2 .25; d3 .125 + .5; d4 .25.
   FusionSpec rbc = Spec("rbc");
   rbc.params.phi = 0.5;
@@ -216,7 +221,8 @@ TEST(Fusion, BordaByHand) {
 TEST(Fusion, CondorcetByHand) {
   // Three voters over a (0), b (1), c (2): a b c / b c a / b a c. b beats a 2-1 and c 3-0; a beats c 2-1.
   // Merge sort from ordinal order [a b c]: [a b] -> b beats a -> [b a]; merge with [c]: c beats neither.
-  const std::vector<Ranked> votes = {{{0, 3}, {1, 2}, {2, 1}}, {{1, 3}, {2, 2}, {0, 1}}, {{1, 3}, {0, 2}, {2, 1}}};
+  const std::vector<Ranked> votes = {
+      {{0, 3}, {1, 2}, {2, 1}}, {{1, 3}, {2, 2}, {0, 1}}, {{1, 3}, {0, 2}, {2, 1}}};
   const Ranked fused = FuseLists(votes, Spec("condorcet"));
   EXPECT_EQ(Order(fused), (std::vector<uint32_t>{1, 0, 2}));
   ExpectScores(fused, {{1, 3}, {0, 2}, {2, 1}});
@@ -280,7 +286,8 @@ TEST(Fusion, NormalizationsByHand) {
   // rank: 1 - p / 3.
   ExpectScores(FuseLists(one, Spec("sum", "rank")), {{1, 1}, {2, 2.0 / 3}, {3, 1.0 / 3}});
   // borda over list 0 and a list ranking doc 4 alone: m = 4. List 0: 1 - p/4 = 1, .75, .5; absent d4
-  // .5 - (3 - 1) / 8 = .25. List 1: d4 1; absent d1-d3 .5 - 0 / 8 = .5. CombSUM: d1 1.5, d2 1.25, d3 1, d4 1.25.
+  // .5 - (3 - 1) / 8 = .25. List 1: d4 1; absent d1-d3 .5 - 0 / 8 = .5. CombSUM: d1 1.5, d2 1.25, d3 1,
+  // d4 1.25.
   const std::vector<Ranked> borda = {kTwo[0], {{4, 7}}};
   ExpectScores(FuseLists(borda, Spec("sum", "borda")), {{1, 1.5}, {2, 1.25}, {3, 1}, {4, 1.25}});
   // Borda normalisation puts every document in every list (as ranx): CombMNZ doubles every sum.
@@ -300,7 +307,8 @@ TEST(Fusion, EdgeCases) {
   EXPECT_TRUE(FuseLists(std::vector<Ranked>{}, Spec("sum")).empty());
   EXPECT_TRUE(FuseLists(std::vector<Ranked>{{}, {}}, Spec("condorcet")).empty());
   // A document repeated within a list counts once, at its first position (the repeat keeps its place).
-  ExpectScores(FuseLists(std::vector<Ranked>{{{4, 3}, {4, 2}, {6, 1}}}, Spec("rrf")), {{4, 1.0 / 61}, {6, 1.0 / 63}});
+  ExpectScores(FuseLists(std::vector<Ranked>{{{4, 3}, {4, 2}, {6, 1}}}, Spec("rrf")),
+               {{4, 1.0 / 61}, {6, 1.0 / 63}});
   // A score that is not finite is refused.
   EXPECT_THROW(FuseLists(std::vector<Ranked>{{{1, NAN}}}, Spec("sum")), InvalidInput);
   // Weights: one per list, finite.
