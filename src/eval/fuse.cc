@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <unordered_map>
 
 #include "core/error.h"
 #include "eval/measures.h"
@@ -55,23 +54,45 @@ AlignedRuns AlignRuns(std::vector<Run> runs, std::span<const std::string> names)
     AlignedRuns::Query& q = out.queries[i];
     q.qid = std::string(qids[i]);
     q.lists.resize(runs.size());
-    std::unordered_map<std::string_view, uint32_t> ord;
-    for (size_t r = 0; r < runs.size(); ++r) {
-      if (!in[i][r]) continue;
-      for (const RunEntry& e : in[i][r]->entries) {
-        if (ord.try_emplace(e.docid, 0).second) q.docids.push_back(e.docid);
+    size_t total = 0;
+    for (size_t r = 0; r < runs.size(); ++r) total += in[i][r] ? in[i][r]->entries.size() : 0;
+    // Distinct docids, first-seen order, found through an open-addressing table keyed by the docid's tag.
+    std::vector<std::string_view> uniq;
+    size_t cap = 16;
+    while (cap < 2 * total) cap *= 2;
+    std::vector<std::pair<uint32_t, uint32_t>> slots(cap, {0, UINT32_MAX});  // (tag, index into uniq)
+    const auto intern = [&](const RunEntry& e) {
+      const uint32_t tag = e.tag ? e.tag : DocIdTable::Tag(e.docid);
+      size_t h = (static_cast<size_t>(tag) * 0x9E3779B1u) & (cap - 1);
+      while (slots[h].second != UINT32_MAX) {
+        if (slots[h].first == tag && uniq[slots[h].second] == e.docid) return slots[h].second;
+        h = (h + 1) & (cap - 1);
       }
-    }
-    std::sort(q.docids.begin(), q.docids.end(), std::greater<>());
-    for (uint32_t k = 0; k < q.docids.size(); ++k) ord[q.docids[k]] = k;
+      slots[h] = {tag, static_cast<uint32_t>(uniq.size())};
+      uniq.push_back(e.docid);
+      return slots[h].second;
+    };
+    std::vector<RunEntry> ranked;
     for (size_t r = 0; r < runs.size(); ++r) {
       if (!in[i][r]) continue;
-      std::vector<RunEntry> ranked = in[i][r]->entries;
+      ranked.assign(in[i][r]->entries.begin(), in[i][r]->entries.end());
       RankEntries(ranked);
       std::vector<RankedDoc>& list = q.lists[r];
       list.reserve(ranked.size());
-      for (const RunEntry& e : ranked) list.push_back({ord[e.docid], e.score});
+      for (const RunEntry& e : ranked) list.push_back({intern(e), e.score});
       equal[i][r] = !list.empty() && list.front().score == list.back().score;
+    }
+    // Ordinals in descending docid order.
+    std::vector<uint32_t> order(uniq.size()), ordinal(uniq.size());
+    for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return uniq[a] > uniq[b]; });
+    q.docids.resize(uniq.size());
+    for (uint32_t k = 0; k < order.size(); ++k) {
+      ordinal[order[k]] = k;
+      q.docids[k] = uniq[order[k]];
+    }
+    for (std::vector<RankedDoc>& list : q.lists) {
+      for (RankedDoc& d : list) d.doc = ordinal[d.doc];
     }
   });
   for (size_t i = 0; i < qids.size(); ++i) {
@@ -277,26 +298,31 @@ Run FuseRuns(const AlignedRuns& runs, const FusionSpec& spec, const FusionModel*
 }
 
 std::string FormatRun(const Run& run) {
-  std::string text;
-  size_t bytes = 0;
-  for (const RunQuery& q : run.queries) bytes += q.entries.size() * (q.qid.size() + run.runid.size() + 48);
-  text.reserve(bytes);
-  char num[32];
-  for (const RunQuery& q : run.queries) {
+  std::vector<std::string> parts(run.queries.size());
+  tbb::parallel_for(size_t{0}, run.queries.size(), [&](size_t k) {
+    const RunQuery& q = run.queries[k];
+    std::string& text = parts[k];
+    text.reserve(q.entries.size() * (q.qid.size() + run.runid.size() + 48));
+    char num[32];
     for (size_t i = 0; i < q.entries.size(); ++i) {
       const RunEntry& e = q.entries[i];
       text += q.qid;
       text += " Q0 ";
       text += e.docid;
       text += ' ';
-      text += std::to_string(i + 1);
+      text.append(num, std::to_chars(num, num + sizeof num, i + 1).ptr);
       text += ' ';
       text.append(num, std::to_chars(num, num + sizeof num, e.score).ptr);
       text += ' ';
       text += run.runid;
       text += '\n';
     }
-  }
+  });
+  size_t bytes = 0;
+  for (const std::string& p : parts) bytes += p.size();
+  std::string text;
+  text.reserve(bytes);
+  for (const std::string& p : parts) text += p;
   return text;
 }
 
