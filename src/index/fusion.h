@@ -1,6 +1,7 @@
 // Rank fusion of several ranked lists over the same document ordinals: the methods and normalisations of
-// ranx (ranx/fusion/*.py, ranx/normalization/*.py), registered once by name so the CLI, the experiment
-// config and the docs read one table, and computed by one function, FuseLists, for one query at a time.
+// ranx (ranx/fusion/*.py, ranx/normalization/*.py), registered once by name (FusionMethods, FusionNorms)
+// for the CLI, the docs and the experiment config to read, and computed by one function, FuseLists /
+// FusionQuery::Fuse, for one query at a time.
 //
 // Conventions shared by every method (n lists; list i ranks n_i documents, position p = 0, 1, ... best
 // first; a document d "in" list i has position p_i(d) and normalised score s_i(d); S(d) = the lists
@@ -11,12 +12,14 @@
 //   - A document absent from a list gets nothing from it (ranx's 0 for sums), except where the method says
 //     otherwise (Borda, Condorcet, BayesFuse, and the borda normalisation, which gives absent documents a
 //     score so that they count as present in that list for the score-based methods, as in ranx).
-//   - Rank-based methods read positions of the input ranking; no normalisation changes them.
+//   - Rank-based methods read positions of the input ranking; no normalisation changes them, and the
+//     documents borda normalisation adds to a list are not ranked in it (ranx ranks them in hash-set order).
 //   - A document repeated within one list counts once, at its first position.
 //   - Output: every document of any list, fused score descending, ties by lower ordinal.
 // Deviations from ranx, where ranx's result depends on hash-set order or fails: Condorcet is a stable merge
 // sort of the candidates in ordinal order (see kCondorcet); BayesFuse gives positions past its last
-// trained position the missing-document odds (ranx raises IndexError).
+// trained position the missing-document odds (ranx raises IndexError); ties in the output break by ordinal
+// (ranx's order among equal scores is numba's unstable argsort).
 #pragma once
 
 #include <cstdint>
@@ -70,7 +73,7 @@ enum class FusionMethod {
   kPosFuse,            // sum over S(d) of P_i(p) (trained; 0 past the trained positions)
   kProbFuse,           // sum over S(d) of P_i(k) / (k + 1), segment k = p / ceil(n_i / segments)
   kSegFuse,    // sum over S(d) of P_i(seg(p)) * (s_i(d) + 1), segments 0-4, 5-14, 15-34, ... 2555-5114
-  kSlideFuse,  // sum over S(d) of the mean of P_i over positions [max(p-w,0), min(p+w,n_i-1)]
+  kSlideFuse,  // sum over S(d) of the mean of P_i over positions [max(p-w,0), min(p+w,n_i-1)] (untrained: 0)
   kMapFuse,    // sum over S(d) of MAP_i / (p + 1)
   kBayesFuse,  // sum over non-empty lists of log-odds_i(p), ln(0.001/0.999) when d is absent
 };
