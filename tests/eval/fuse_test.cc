@@ -6,10 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "eval/measures.h"
 #include "eval/trec.h"
 
@@ -191,6 +193,44 @@ TEST(FuseRuns, OptimizeAParameterGrid) {
   EXPECT_EQ(best.candidates, 10u);
   EXPECT_EQ(best.spec.params.k, 100);
   EXPECT_EQ(best.score, 0.5);
+}
+
+// Real data: a run fused with itself keeps its ranking under every method that is monotone in each list's
+// score or position, so the fused run's ranking is trec_eval's ranking of the run, document for document
+// (the SciFact BM25 run has tied scores, so the docid tie-break is exercised too), and its measures equal
+// the run's own (metrics_test checks those against trec_eval's output).
+TEST(FuseRuns, SelfFusionOfARealRunKeepsItsRanking) {
+  const std::string dir = RLM_SOURCE_DIR "/../shared/data/metric_fixtures/scifact_bm25/";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << dir << " is absent (needs ../shared/data)";
+  const trec::Run original = LoadRun(dir + "run.bm25.top100.txt");
+  const Qrels qrels = LoadQrels(dir + "qrels.test.trec");
+  std::vector<trec::Run> two;
+  two.push_back(LoadRun(dir + "run.bm25.top100.txt"));
+  two.push_back(LoadRun(dir + "run.bm25.top100.txt"));
+  const std::vector<std::string> names = {"a", "b"};
+  const AlignedRuns runs = AlignRuns(std::move(two), names);
+  const MeasureSet measures = MeasureSet::FromArgs(std::vector<std::string>{"official"});
+  const Evaluation want = Evaluate(qrels, original, measures);
+  for (const char* method :
+       {"rrf", "sum", "mnz", "max", "med", "isr", "rbc", "bordafuse", "condorcet", "wsum"}) {
+    for (const char* norm : {"min-max", "zmuv", "rank"}) {
+      FusionSpec spec;
+      spec.method = FindFusionMethod(method).method;
+      spec.norm = FindFusionNorm(norm).norm;
+      const trec::Run fused = FuseRuns(runs, spec, nullptr, 0, "self");
+      ASSERT_EQ(fused.queries.size(), original.queries.size());
+      for (size_t q = 0; q < fused.queries.size(); ++q) {
+        std::vector<RunEntry> ranked = original.queries[q].entries;
+        RankEntries(ranked);
+        ASSERT_EQ(fused.queries[q].entries.size(), ranked.size());
+        for (size_t i = 0; i < ranked.size(); ++i) {
+          ASSERT_EQ(fused.queries[q].entries[i].docid, ranked[i].docid)
+              << method << " " << norm << " query " << original.queries[q].qid << " rank " << i + 1;
+        }
+      }
+      EXPECT_EQ(Evaluate(qrels, fused, measures).summary, want.summary) << method << " " << norm;
+    }
+  }
 }
 
 }  // namespace
