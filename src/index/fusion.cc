@@ -296,8 +296,25 @@ FusionQuery::FusionQuery(std::span<const std::vector<RankedDoc>> lists, FusionNo
   list_size_.resize(n);
   size_t total = 0;
   for (const auto& l : lists) total += l.size();
+  // Ordinal -> candidate: a dense array when the ordinals are small (eval fuse numbers each query's documents
+  // from 0), a hash map otherwise (search passes corpus-wide ordinals).
+  uint32_t max_doc = 0;
+  for (const auto& l : lists) {
+    for (const RankedDoc& d : l) max_doc = std::max(max_doc, d.doc);
+  }
+  const bool dense = max_doc < 4 * total + 1024;
+  std::vector<uint32_t> dense_local(dense ? max_doc + 1 : 0, UINT32_MAX);
   std::unordered_map<uint32_t, uint32_t> local;
-  local.reserve(total);
+  if (!dense) local.reserve(total);
+  const auto candidate = [&](uint32_t doc) -> std::pair<uint32_t, bool> {
+    const uint32_t next = static_cast<uint32_t>(docs_.size());
+    if (dense) {
+      if (dense_local[doc] != UINT32_MAX) return {dense_local[doc], false};
+      return {dense_local[doc] = next, true};
+    }
+    auto [it, inserted] = local.try_emplace(doc, next);
+    return {it->second, inserted};
+  };
   std::vector<uint32_t> last_list;  // candidate -> the last list it was seen in (dedupes within a list)
   struct Raw {
     uint32_t cand, list, pos;
@@ -318,12 +335,11 @@ FusionQuery::FusionQuery(std::span<const std::vector<RankedDoc>> lists, FusionNo
     for (size_t p = 0; p < list.size(); ++p) {
       const double s = list[p].score;
       if (!std::isfinite(s)) throw InvalidInput("fusion input: a score is not a finite number");
-      auto [it, inserted] = local.try_emplace(list[p].doc, static_cast<uint32_t>(docs_.size()));
+      const auto [c, inserted] = candidate(list[p].doc);
       if (inserted) {
         docs_.push_back(list[p].doc);
         last_list.push_back(UINT32_MAX);
       }
-      const uint32_t c = it->second;
       if (last_list[c] == i) continue;
       last_list[c] = static_cast<uint32_t>(i);
       raw.push_back({c, static_cast<uint32_t>(i), static_cast<uint32_t>(p), s});

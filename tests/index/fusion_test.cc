@@ -303,6 +303,11 @@ TEST(Fusion, EdgeCases) {
   // Disjoint lists: every document comes from one list; RRF ties at equal positions break by ordinal.
   const std::vector<Ranked> disjoint = {{{5, 2}, {6, 1}}, {{1, 9}, {2, 8}}};
   EXPECT_EQ(Order(FuseLists(disjoint, Spec("rrf"))), (std::vector<uint32_t>{1, 5, 2, 6}));
+  // Corpus-wide ordinals (rlm search) are mapped through a hash table rather than a dense array; the same
+  // sums as kTwo's: d1 1, d2 .5, d3 0 + 1, d4 0.
+  const uint32_t b = 4000000000u;
+  const std::vector<Ranked> big = {{{b + 1, 10}, {b + 2, 6}, {b + 3, 2}}, {{b + 3, 0.9}, {b + 4, 0.5}}};
+  ExpectScores(FuseLists(big, Spec("sum")), {{b + 1, 1}, {b + 2, .5}, {b + 3, 1}, {b + 4, 0}});
   // No lists, or only empty ones: nothing.
   EXPECT_TRUE(FuseLists(std::vector<Ranked>{}, Spec("sum")).empty());
   EXPECT_TRUE(FuseLists(std::vector<Ranked>{{}, {}}, Spec("condorcet")).empty());
