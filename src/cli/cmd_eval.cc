@@ -176,6 +176,7 @@ void RegisterEvalCommands(CLI::App& app, Context& ctx) {
   AddEvalMetrics(eval, ctx);
   AddEvalRun(eval, ctx);
   AddEvalTools(eval, ctx);
+  AddEvalFuse(eval, ctx);
   AddEvalJudge(eval, ctx);
 }
 

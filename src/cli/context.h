@@ -101,6 +101,7 @@ void RegisterJobsCommands(CLI::App& app, Context& ctx);
 // `eval` subcommands defined outside cmd_eval.cc.
 void AddEvalRun(CLI::App* eval, Context& ctx);
 void AddEvalTools(CLI::App* eval, Context& ctx);
+void AddEvalFuse(CLI::App* eval, Context& ctx);
 void AddEvalJudge(CLI::App* eval, Context& ctx);
 
 // Shared formatting helpers.
