@@ -97,7 +97,7 @@ ChunkPlan PlanChunks(Workspace& ws, const BufferInfo& b, std::optional<size_t> s
   } catch (const InvalidInput& e) {
     if (e.type() != "InvalidArgument") throw;
     throw InvalidInput(e.what(), e.suggestion(),
-                       plan.options.size == 0 ? "InvalidConfig" : "OverlapTooLarge");
+                       plan.options.size == 0 ? ErrorType::kInvalidConfig : ErrorType::kOverlapTooLarge);
   }
   if (b.source != "-") plan.options.path = b.source;
   auto chunker = MakeChunker(b.chunker.empty() ? "semantic" : b.chunker);
@@ -179,7 +179,7 @@ void Show(Context& ctx, const std::string& id, bool with_chunks) {
 void Delete(Context& ctx, const std::string& id, bool yes) {
   if (!yes)
     throw InvalidInput("Use --yes to confirm deletion.", "Run 'rlm delete <buffer> --yes'",
-                       "ExecutionFailed");
+                       ErrorType::kExecutionFailed);
   auto ws = ctx.OpenWorkspace();
   Workspace::WriteTransaction tx(*ws);
   BufferInfo b = ws->GetBuffer(id);
@@ -296,7 +296,7 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
     throw InvalidInput(
         "path traversal denied: " + a.prefix,
         "Path traversal outside allowed directory is not permitted (the prefix must be a plain name)",
-        "PathTraversalDenied");
+        ErrorType::kPathTraversalDenied);
   }
   auto ws = ctx.OpenWorkspace();
   std::string text;
@@ -310,7 +310,7 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
   if (ec)
-    throw IoError("failed to create directory: " + a.out_dir + ": " + ec.message(), "", "DirectoryError");
+    throw IoError("failed to create directory: " + a.out_dir + ": " + ec.message(), "", ErrorType::kDirectoryError);
   std::vector<std::string> paths;
   for (size_t i = 0; i < plan.spans.size(); ++i) {
     char name[32];
@@ -336,7 +336,7 @@ void WriteStreamAtomic(const std::string& path, const std::function<void(std::FI
   if (!parent.empty()) fs::create_directories(parent, ec);
   if (ec)
     throw IoError("failed to create directory: " + parent.string() + ": " + ec.message(), "",
-                  "DirectoryError");
+                  ErrorType::kDirectoryError);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) ThrowErrno("failed to write file: " + path);

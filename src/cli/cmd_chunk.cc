@@ -44,7 +44,7 @@ void RunGet(Context& ctx, int64_t id, bool metadata) {
   auto c = ws->GetChunk(id);
   if (!c) {
     throw NotFound("chunk not found: " + std::to_string(id),
-                   "Run 'rlm chunk list <buffer>' to see valid chunk IDs", "ChunkNotFound");
+                   "Run 'rlm chunk list <buffer>' to see valid chunk IDs", ErrorType::kChunkNotFound);
   }
   std::string content = ws->ReadText(c->buffer_id, c->start, c->end);
   if (ctx.json_mode()) {

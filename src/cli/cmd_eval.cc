@@ -56,7 +56,7 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
   if (size_t dot = a.debug.find('.'); dot != std::string::npos) options.only_query = a.debug.substr(dot + 1);
   if (a.results_format != "trec_results") {
     throw InvalidInput("unknown results format '" + a.results_format + "'",
-                       "trec_eval 10.0 reads one results format: trec_results", "UnknownFormat");
+                       "trec_eval 10.0 reads one results format: trec_results", ErrorType::kUnknownFormat);
   }
   const trec::RelFormat rel_format = trec::ParseRelFormat(a.rel_format);
 
@@ -69,7 +69,7 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
 
   if (ev.queries.empty()) {
     throw InvalidInput("no queries with both results and relevance info",
-                       "check that the run's query ids (column 1) match the qrels' (column 1)", "NoQueries");
+                       "check that the run's query ids (column 1) match the qrels' (column 1)", ErrorType::kNoQueries);
   }
   if (ev.run_queries_without_judgments > 0) {
     ctx.Note("note: skipped " + std::to_string(ev.run_queries_without_judgments) +

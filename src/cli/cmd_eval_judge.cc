@@ -173,7 +173,7 @@ class Terminal {
       out_ = ::isatty(STDOUT_FILENO) ? STDOUT_FILENO : STDERR_FILENO;
       if (!::isatty(out_)) {
         throw InvalidInput("rlm eval judge needs a terminal to draw on", "run it in an interactive terminal",
-                           "NotATerminal");
+                           ErrorType::kNotATerminal);
       }
     }
     if (::tcgetattr(in_, &saved_) != 0) {
@@ -533,7 +533,7 @@ void RunJudge(Context& ctx, const JudgeArgs& a) {
       throw InvalidInput("rlm eval judge is interactive and stdin is not a terminal (" +
                              std::to_string(session.remaining()) + " pairs left to judge)",
                          "run it in a terminal; grades made elsewhere belong in a TREC qrels file",
-                         "NotATerminal");
+                         ErrorType::kNotATerminal);
     }
     Wizard wizard(session, a.levels);
     stopped = !wizard.Run();
@@ -544,7 +544,7 @@ void RunJudge(Context& ctx, const JudgeArgs& a) {
     throw Error(ErrorKind::kConflict,
                 "interrupted: " + std::to_string(judged) + " of " + std::to_string(pool_pairs) +
                     " pairs are judged and saved in " + log.qrels_path(),
-                "run the same command again to resume", "Interrupted");
+                "run the same command again to resume", ErrorType::kInterrupted);
   }
   if (ctx.json_mode()) {
     ctx.Emit(json{{"qrels", log.qrels_path()},

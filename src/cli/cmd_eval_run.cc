@@ -86,7 +86,7 @@ void RunEval(Context& ctx, const RunArgs& a) {
     const std::string where = a.redis.empty() ? "finished jobs are saved in " + e.output + "/ledger.sqlite"
                                               : "the jobs stay queued in Redis and workers go on";
     throw Error(ErrorKind::kConflict, "interrupted: " + where,
-                "run the same command again to resume run " + r.run_id, "Interrupted");
+                "run the same command again to resume run " + r.run_id, ErrorType::kInterrupted);
   }
   for (const std::string& w : r.warnings) ctx.Note("warning: " + w);
   if (ctx.json_mode()) {

@@ -32,7 +32,7 @@ std::string CheckedChunker(std::string name) {
     MakeChunker(name);
   } catch (const InvalidInput& e) {
     throw InvalidInput(e.what(), e.suggestion(),
-                       e.type() == "InvalidArgument" ? "UnknownStrategy" : e.type());
+                       e.type() == "InvalidArgument" ? ErrorType::kUnknownStrategy : e.error_type());
   }
   return name;
 }
@@ -43,7 +43,7 @@ void CheckChunkOptions(const ChunkOptions& o) {
     ValidateChunkOptions(o);
   } catch (const InvalidInput& e) {
     if (e.type() != "InvalidArgument") throw;
-    throw InvalidInput(e.what(), e.suggestion(), o.size == 0 ? "InvalidConfig" : "OverlapTooLarge");
+    throw InvalidInput(e.what(), e.suggestion(), o.size == 0 ? ErrorType::kInvalidConfig : ErrorType::kOverlapTooLarge);
   }
 }
 

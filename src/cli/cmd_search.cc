@@ -75,7 +75,7 @@ void RunSearch(Context& ctx, const SearchArgs& a) {
   o.threshold = a.threshold;
   o.mode = ParseSearchMode(a.mode);
   if (!std::isfinite(a.rrf_k) || a.rrf_k < 0) {
-    throw InvalidInput("--rrf-k must be a non-negative number", "the usual value is 60", "InvalidArgument");
+    throw InvalidInput("--rrf-k must be a non-negative number", "the usual value is 60", ErrorType::kInvalidArgument);
   }
   o.rrf_k = a.rrf_k;
   o.bm25.k1 = a.k1;

@@ -21,7 +21,7 @@ void RemoveFileIfPresent(const std::string& path) {
   if (ec || !fs::exists(st)) return;
   if (fs::is_directory(st)) throw IoError("cannot remove " + path + ": it is a directory");
   if (!fs::remove(path, ec) && ec) {
-    throw IoError("Failed to remove existing database: " + path + ": " + ec.message(), "", "ExecutionFailed");
+    throw IoError("Failed to remove existing database: " + path + ": " + ec.message(), "", ErrorType::kExecutionFailed);
   }
 }
 
@@ -30,7 +30,7 @@ void Init(Context& ctx, bool force) {
   std::error_code ec;
   if (fs::exists(fs::symlink_status(path, ec)) && !force) {
     throw Conflict("Database already exists at " + path + ". Use --force to reinitialize.",
-                   "Run 'rlm init --force' to delete it and start over", "ExecutionFailed");
+                   "Run 'rlm init --force' to delete it and start over", ErrorType::kExecutionFailed);
   }
   if (force) {
     if (fs::is_directory(path, ec)) throw InvalidInput(path + " is a directory, not a workspace file");
@@ -79,7 +79,7 @@ void Reset(Context& ctx, bool yes) {
   // Checked before the database is opened, as rlm-rs does.
   if (!yes) {
     throw InvalidInput("Use --yes to confirm reset. This will delete all data.", "Run 'rlm reset --yes'",
-                       "ExecutionFailed");
+                       ErrorType::kExecutionFailed);
   }
   auto ws = ctx.OpenWorkspace();
   ws->Reset();

@@ -17,6 +17,17 @@ const char* ErrorKindName(ErrorKind kind) {
   return "InternalError";
 }
 
+const char* ErrorTypeName(ErrorType type) {
+  switch (type) {
+    case ErrorType::kDefault: return "";
+#define RLM_ERROR_TYPE_NAME(Name) \
+  case ErrorType::k##Name: return #Name;
+    RLM_ERROR_TYPES(RLM_ERROR_TYPE_NAME)
+#undef RLM_ERROR_TYPE_NAME
+  }
+  return "";
+}
+
 void ThrowErrno(const std::string& what) {
   int e = errno;
   throw IoError(what + ": " + std::strerror(e));

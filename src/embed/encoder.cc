@@ -51,7 +51,7 @@ std::unique_ptr<Encoder> Encoder::Load(const ModelFolder& folder) {
   if (e->weights_.Find(e->prefix_ + "embeddings.word_embeddings.weight") == nullptr) {
     throw InvalidInput(e->weights_.files().front() + ": no tensor embeddings.word_embeddings.weight (with or without "
                                                      "a bert./roberta. prefix)",
-                       "is this a BERT or XLM-RoBERTa encoder?", "InvalidModel");
+                       "is this a BERT or XLM-RoBERTa encoder?", ErrorType::kInvalidModel);
   }
   const int64_t h = static_cast<int64_t>(c.hidden);
   const int64_t inter = static_cast<int64_t>(c.intermediate);
@@ -98,7 +98,7 @@ const float* Encoder::Bind(const std::string& name, std::vector<int64_t> shape) 
   if (t == nullptr) {
     throw InvalidInput(weights_.files().front() + ": missing tensor '" + prefix_ + name + "'",
                        "config.json does not match the weights, or the architecture is not supported",
-                       "InvalidModel");
+                       ErrorType::kInvalidModel);
   }
   const bool aligned = reinterpret_cast<uintptr_t>(t->bytes.data()) % alignof(float) == 0;
   if (t->dtype == DType::kF32 && aligned && t->shape == shape) {

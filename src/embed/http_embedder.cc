@@ -401,7 +401,7 @@ void HttpEmbedder::ThrowBadReply(const std::string& what) const {
                      options_.api == HttpEmbedApi::kOpenAi
                          ? "check that the server speaks the OpenAI embeddings API (POST /embeddings)"
                          : "check that the server is Ollama (POST /api/embed)",
-                     "BadEmbeddingReply");
+                     ErrorType::kBadEmbeddingReply);
 }
 
 std::string HttpEmbedder::Post(const std::string& body) const {
@@ -442,7 +442,7 @@ std::string HttpEmbedder::Post(const std::string& body) const {
           suggestion = "a text may exceed the model's input length; try a smaller chunk size";
         }
         throw InvalidInput(name_ + ": POST " + url_ + " returned " + what, suggestion,
-                           "EmbeddingRequestRejected");
+                           ErrorType::kEmbeddingRequestRejected);
       }
     }
     if (attempt >= options_.max_retries) {
@@ -532,7 +532,7 @@ std::vector<float> HttpEmbedder::EmbedBatch(std::span<const std::string> texts,
       throw InvalidInput(name_ + " returned " + std::to_string(v.size()) + " dims for input " +
                              std::to_string(inputs[i]) + ", expected " + std::to_string(d),
                          "every vector of one model must have the same length; check the server's model",
-                         "BadEmbeddingReply");
+                         ErrorType::kBadEmbeddingReply);
     }
     float* row = rows.data() + i * d;
     double norm2 = 0;

@@ -29,12 +29,12 @@ LocalEmbedder::LocalEmbedder(const ModelFolder& folder, LongTextMode mode)
   if (max_tokens_ <= tokenizer_->NumSpecialTokens()) {
     throw InvalidInput(folder_.path.string() + ": max_seq_length " + std::to_string(max_tokens_) +
                            " leaves no room for text",
-                       "", "InvalidModel");
+                       "", ErrorType::kInvalidModel);
   }
   if (tokenizer_->VocabSize() > folder_.config.vocab_size) {
     throw InvalidInput(folder_.path.string() + ": the tokenizer has " + std::to_string(tokenizer_->VocabSize()) +
                            " tokens but the model's vocab_size is " + std::to_string(folder_.config.vocab_size),
-                       "", "InvalidModel");
+                       "", ErrorType::kInvalidModel);
   }
   std::string prompts = folder_.query_prefix + '\x1f' + folder_.document_prefix;
   fingerprint_ = "local:" + folder_.name + ":" + ModelFilesHash(folder_, encoder_->weights(), *tokenizer_) + ":" +

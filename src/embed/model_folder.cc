@@ -17,7 +17,7 @@ json ReadJson(const fs::path& file) {
   try {
     return json::parse(text);
   } catch (const json::exception& e) {
-    throw InvalidInput(file.string() + ": not valid JSON: " + e.what(), "", "InvalidModel");
+    throw InvalidInput(file.string() + ": not valid JSON: " + e.what(), "", ErrorType::kInvalidModel);
   }
 }
 
@@ -26,7 +26,7 @@ json ReadOptionalJson(const fs::path& file) {
   if (!fs::exists(file)) return nullptr;
   json j = ReadJson(file);
   if (!j.is_object() && !j.is_array()) {
-    throw InvalidInput(file.string() + ": expected a JSON object", "", "InvalidModel");
+    throw InvalidInput(file.string() + ": expected a JSON object", "", ErrorType::kInvalidModel);
   }
   return j;
 }
@@ -37,7 +37,7 @@ size_t PositiveField(const json& config, const fs::path& file, const char* key, 
       it->get<int64_t>() > static_cast<int64_t>(max_value)) {
     throw InvalidInput(file.string() + ": field '" + key + "' must be an integer between 1 and " +
                            std::to_string(max_value),
-                       "", "InvalidModel");
+                       "", ErrorType::kInvalidModel);
   }
   return static_cast<size_t>(it->get<int64_t>());
 }
@@ -58,7 +58,7 @@ std::string Lower(std::string s) {
 
 EncoderConfig ParseConfig(const fs::path& file) {
   const json config = ReadJson(file);
-  if (!config.is_object()) throw InvalidInput(file.string() + ": expected a JSON object", "", "InvalidModel");
+  if (!config.is_object()) throw InvalidInput(file.string() + ": expected a JSON object", "", ErrorType::kInvalidModel);
   EncoderConfig c;
   const std::string type = StringField(config, "model_type");
   if (type == "bert") {
@@ -67,7 +67,7 @@ EncoderConfig ParseConfig(const fs::path& file) {
     c.arch = Architecture::kXlmRoberta;
   } else {
     throw InvalidInput(file.string() + ": model_type '" + type + "' is not supported",
-                       "rlm runs BERT-family (bert) and XLM-RoBERTa (xlm-roberta) encoders", "UnsupportedModel");
+                       "rlm runs BERT-family (bert) and XLM-RoBERTa (xlm-roberta) encoders", ErrorType::kUnsupportedModel);
   }
   c.vocab_size = PositiveField(config, file, "vocab_size", 1u << 22);
   c.hidden = PositiveField(config, file, "hidden_size", 1u << 14);
@@ -79,18 +79,18 @@ EncoderConfig ParseConfig(const fs::path& file) {
   if (c.hidden % c.heads != 0) {
     throw InvalidInput(file.string() + ": hidden_size " + std::to_string(c.hidden) +
                            " is not a multiple of num_attention_heads " + std::to_string(c.heads),
-                       "", "InvalidModel");
+                       "", ErrorType::kInvalidModel);
   }
   if (const auto it = config.find("layer_norm_eps"); it != config.end()) {
     if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1) {
-      throw InvalidInput(file.string() + ": field 'layer_norm_eps' must be a number in (0, 1]", "", "InvalidModel");
+      throw InvalidInput(file.string() + ": field 'layer_norm_eps' must be a number in (0, 1]", "", ErrorType::kInvalidModel);
     }
     c.layer_norm_eps = it->get<float>();
   }
   if (const auto it = config.find("pad_token_id"); it != config.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
         it->get<int64_t>() >= static_cast<int64_t>(c.vocab_size)) {
-      throw InvalidInput(file.string() + ": field 'pad_token_id' is not a token id", "", "InvalidModel");
+      throw InvalidInput(file.string() + ": field 'pad_token_id' is not a token id", "", ErrorType::kInvalidModel);
     }
     c.pad_token_id = it->get<int>();
   } else if (c.arch == Architecture::kXlmRoberta) {
@@ -103,16 +103,16 @@ EncoderConfig ParseConfig(const fs::path& file) {
     c.activation = Activation::kGeluTanh;
   } else {
     throw InvalidInput(file.string() + ": hidden_act '" + act + "' is not supported",
-                       "supported: gelu, gelu_new, gelu_pytorch_tanh", "UnsupportedModel");
+                       "supported: gelu, gelu_new, gelu_pytorch_tanh", ErrorType::kUnsupportedModel);
   }
   const std::string pos = StringField(config, "position_embedding_type");
   if (!pos.empty() && pos != "absolute") {
     throw InvalidInput(file.string() + ": position_embedding_type '" + pos + "' is not supported (absolute only)",
-                       "", "UnsupportedModel");
+                       "", ErrorType::kUnsupportedModel);
   }
   if (c.arch == Architecture::kXlmRoberta && c.max_positions <= static_cast<size_t>(c.pad_token_id) + 1) {
     throw InvalidInput(file.string() + ": max_position_embeddings leaves no positions after padding_idx + 1", "",
-                       "InvalidModel");
+                       ErrorType::kInvalidModel);
   }
   return c;
 }
@@ -142,7 +142,7 @@ ModelFolder ReadModelFolder(const fs::path& path) {
   if (!fs::is_directory(path)) {
     throw NotFound("model folder '" + path.string() + "' does not exist",
                    "pass local:<folder> with a Hugging Face model folder, or a name added with `rlm model add`",
-                   "ModelNotFound");
+                   ErrorType::kModelNotFound);
   }
   ModelFolder m;
   m.path = path;
@@ -151,7 +151,7 @@ ModelFolder ReadModelFolder(const fs::path& path) {
   const fs::path config_file = path / "config.json";
   if (!fs::exists(config_file)) {
     throw NotFound(config_file.string() + " does not exist", "a Hugging Face model folder has a config.json",
-                   "ModelNotFound");
+                   ErrorType::kModelNotFound);
   }
   m.config = ParseConfig(config_file);
   const std::string lname = Lower(m.name);
@@ -177,7 +177,7 @@ ModelFolder ReadModelFolder(const fs::path& path) {
         flag("pooling_mode_weightedmean_tokens")) {
       throw InvalidInput(pooling_file.string() + ": exactly one of pooling_mode_cls_token, pooling_mode_mean_tokens "
                                                  "or pooling_mode_lasttoken must be true",
-                         "", "UnsupportedModel");
+                         "", ErrorType::kUnsupportedModel);
     }
     m.pooling = flag("pooling_mode_cls_token") ? Pooling::kCls
                 : flag("pooling_mode_mean_tokens") ? Pooling::kMean

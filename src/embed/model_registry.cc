@@ -77,7 +77,7 @@ fs::path ResolveModelFolder(std::string_view folder_or_name) {
   if (auto m = FindModel(folder_or_name)) return m->path;
   throw NotFound("no model folder or registered model named '" + std::string(folder_or_name) + "'",
                  "pass a Hugging Face model folder, or register one with `rlm model add NAME FOLDER`",
-                 "ModelNotFound");
+                 ErrorType::kModelNotFound);
 }
 
 }  // namespace rlm

@@ -25,7 +25,7 @@ constexpr DTypeRow kDTypes[] = {
 
 [[noreturn]] void Corrupt(std::string_view origin, const std::string& what) {
   throw InvalidInput(std::string(origin) + ": invalid safetensors file: " + what,
-                     "the file is corrupt or truncated; download the model again", "InvalidModel");
+                     "the file is corrupt or truncated; download the model again", ErrorType::kInvalidModel);
 }
 
 uint64_t ReadU64LE(const char* p) {
@@ -173,7 +173,7 @@ WeightFiles WeightFiles::Open(const std::filesystem::path& folder) {
   if (!std::filesystem::exists(index)) {
     throw NotFound("no model.safetensors or model.safetensors.index.json in " + folder.string(),
                    "the folder must hold a Hugging Face model's safetensors weights (pytorch_model.bin is not read)",
-                   "ModelNotFound");
+                   ErrorType::kModelNotFound);
   }
   json root;
   try {
@@ -268,7 +268,7 @@ std::vector<float> ToFloat32(const TensorInfo& t, const std::vector<int64_t>& sh
     for (size_t i = 0; i < shape.size(); ++i) want += (i ? ", " : "") + std::to_string(shape[i]);
     throw InvalidInput(std::string(t.file) + ": tensor '" + t.name + "' has shape " + t.ShapeString() +
                            ", expected " + want + "]",
-                       "config.json does not match the weights", "InvalidModel");
+                       "config.json does not match the weights", ErrorType::kInvalidModel);
   }
   const size_t n = static_cast<size_t>(t.NumElements());
   std::vector<float> out(n);
@@ -295,7 +295,7 @@ std::vector<float> ToFloat32(const TensorInfo& t, const std::vector<int64_t>& sh
     default:
       throw InvalidInput(std::string(t.file) + ": tensor '" + t.name + "' has dtype " +
                              std::string(DTypeName(t.dtype)) + "; F32, F16, BF16 or F64 expected",
-                         "", "InvalidModel");
+                         "", ErrorType::kInvalidModel);
   }
   return out;
 }

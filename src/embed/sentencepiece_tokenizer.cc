@@ -32,7 +32,7 @@ class XlmRobertaTokenizer final : public Tokenizer {
   std::vector<int32_t> Tokenize(std::string_view text) const override {
     if (auto bad = utf8::FindInvalid(text)) {
       throw InvalidInput("tokenizer input is not valid UTF-8 (byte " + std::to_string(*bad) + ")", "",
-                         "InvalidUtf8");
+                         ErrorType::kInvalidUtf8);
     }
     std::vector<int32_t> ids;
     std::vector<int> pieces;

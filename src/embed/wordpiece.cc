@@ -110,7 +110,7 @@ bool IsNonspacingMark(char32_t c) {
 void ValidateUtf8(std::string_view text) {
   if (auto bad = utf8::FindInvalid(text)) {
     throw InvalidInput("tokenizer input is not valid UTF-8 (byte " + std::to_string(*bad) + ")", "",
-                       "InvalidUtf8");
+                       ErrorType::kInvalidUtf8);
   }
 }
 

@@ -24,7 +24,7 @@ std::string Lower(std::string_view s) {
 [[noreturn]] void Bad(const std::string& source, const std::string& where, const std::string& what) {
   throw InvalidInput("invalid findings in " + source + ": " + where + ": " + what,
                      "expected a JSON array of {chunk_id, relevance, findings, summary?, follow_up?}",
-                     "InvalidInput");
+                     ErrorType::kInvalidInput);
 }
 
 const char* TypeName(const json& v) {
@@ -70,7 +70,7 @@ std::pair<size_t, size_t> LineColumn(std::string_view text, size_t pos) {
 std::vector<AnalystFinding> ParseFindings(std::string_view json_text, const std::string& source) {
   if (json_text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     throw InvalidInput("no findings JSON in " + source + " (the input is empty)",
-                       "pipe a JSON array of findings to 'rlm aggregate', or pass --buffer", "InvalidInput");
+                       "pipe a JSON array of findings to 'rlm aggregate', or pass --buffer", ErrorType::kInvalidInput);
   }
   json doc;
   try {
@@ -84,10 +84,10 @@ std::vector<AnalystFinding> ParseFindings(std::string_view json_text, const std:
     }
     throw InvalidInput("invalid JSON in " + source + " at line " + std::to_string(line) + ", column " +
                            std::to_string(col) + ": " + detail,
-                       "the findings must be one JSON array of objects", "InvalidInput");
+                       "the findings must be one JSON array of objects", ErrorType::kInvalidInput);
   } catch (const json::exception& e) {  // e.g. out_of_range for a number such as 9E922 (found by fuzzing)
     throw InvalidInput("invalid JSON in " + source + ": " + e.what(), "the findings must be one JSON array of objects",
-                       "InvalidInput");
+                       ErrorType::kInvalidInput);
   }
   if (!doc.is_array()) {
     Bad(source, "top level", std::string("expected an array of finding records, got ") + TypeName(doc));
@@ -156,7 +156,7 @@ int ParseMinRelevance(std::string_view s) {
   int rank = RelevanceRank(v);
   if (rank == 4) {
     throw InvalidInput("unknown --min-relevance '" + std::string(s) + "'",
-                       "use high, medium, low, none or all", "InvalidArgument");
+                       "use high, medium, low, none or all", ErrorType::kInvalidArgument);
   }
   return rank;
 }
@@ -167,7 +167,7 @@ GroupBy ParseGroupBy(std::string_view s) {
   if (v == "chunk_id" || v == "chunk-id" || v == "chunk") return GroupBy::kChunkId;
   if (v == "none" || v == "all") return GroupBy::kNone;
   throw InvalidInput("unknown --group-by '" + std::string(s) + "'", "use relevance, chunk_id or none",
-                     "InvalidArgument");
+                     ErrorType::kInvalidArgument);
 }
 
 SortBy ParseSortBy(std::string_view s) {
@@ -177,7 +177,7 @@ SortBy ParseSortBy(std::string_view s) {
   if (v == "findings_count" || v == "findings-count" || v == "count") return SortBy::kFindingsCount;
   if (v == "none" || v == "input") return SortBy::kNone;
   throw InvalidInput("unknown --sort-by '" + std::string(s) + "'",
-                     "use relevance, chunk_id, findings_count or none", "InvalidArgument");
+                     "use relevance, chunk_id, findings_count or none", ErrorType::kInvalidArgument);
 }
 
 std::string FindingText(const json& finding) {

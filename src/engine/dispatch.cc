@@ -9,10 +9,10 @@ namespace rlm {
 void ValidateDispatchOptions(const DispatchOptions& options) {
   if (options.batch_size == 0) {
     throw InvalidInput("--batch-size must be at least 1", "use --batch-size N with N >= 1",
-                       "InvalidArgument");
+                       ErrorType::kInvalidArgument);
   }
   if (options.workers && *options.workers == 0) {
-    throw InvalidInput("--workers must be at least 1", "use --workers N with N >= 1", "InvalidArgument");
+    throw InvalidInput("--workers must be at least 1", "use --workers N with N >= 1", ErrorType::kInvalidArgument);
   }
 }
 
@@ -24,7 +24,7 @@ size_t EffectiveBatchSize(size_t n, const DispatchOptions& options) {
 }
 
 std::vector<DispatchBatch> MakeBatches(std::span<const int64_t> chunk_ids, size_t batch_size) {
-  if (batch_size == 0) throw InvalidInput("batch size must be at least 1", "", "InvalidArgument");
+  if (batch_size == 0) throw InvalidInput("batch size must be at least 1", "", ErrorType::kInvalidArgument);
   std::vector<DispatchBatch> batches;
   for (size_t from = 0; from < chunk_ids.size(); from += batch_size) {
     size_t to = std::min(chunk_ids.size(), from + batch_size);

@@ -35,13 +35,13 @@ std::vector<size_t> Seams(std::string_view text, size_t segment_bytes) {
 void CheckText(std::string_view text, size_t offset_base, const std::string& source) {
   if (auto bad = utf8::FindInvalid(text)) {
     throw InvalidInput(source + ": invalid UTF-8 at byte offset " + std::to_string(offset_base + *bad),
-                       "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)", "InvalidUtf8");
+                       "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)", ErrorType::kInvalidUtf8);
   }
   if (const void* nul = std::memchr(text.data(), 0, text.size())) {
     size_t off = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
     throw InvalidInput(
         source + ": NUL byte at byte offset " + std::to_string(offset_base + off) + " (binary content?)",
-        "rlm loads text files only", "BinaryContent");
+        "rlm loads text files only", ErrorType::kBinaryContent);
   }
 }
 
@@ -69,7 +69,7 @@ std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& re
                              "'; '" + spec + "' is a different model",
                    "re-embed every buffer with `rlm chunk embed --all --embedder " + spec +
                        "`, or use another workspace (--db-path)",
-                   "EmbedderMismatch");
+                   ErrorType::kEmbedderMismatch);
   }
   if (!recorded || *recorded != fp) {
     ws.SetMeta("embedder", spec);

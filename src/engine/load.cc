@@ -170,7 +170,7 @@ LoadReport LoadPath(Workspace& ws, const std::string& path, const LoadOptions& o
   }
   std::error_code ec;
   fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) throw NotFound("file not found: " + path, "Verify the file path exists", "FileNotFound");
+  if (ec || !fs::exists(st)) throw NotFound("file not found: " + path, "Verify the file path exists", ErrorType::kFileNotFound);
   Workspace::WriteTransaction tx(ws);
   auto embedder = WorkspaceEmbedder(ws, options.ingest.embedder);
   if (fs::is_directory(st)) {

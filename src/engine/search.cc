@@ -21,7 +21,7 @@ SearchMode ParseSearchMode(std::string_view raw) {
   if (s == "bm25" || s == "lexical") return SearchMode::kBm25;
   throw InvalidInput(
       "unknown search mode '" + std::string(raw) + "' (rlm-rs silently searched in hybrid mode; rlm rejects the value)",
-      "use --mode hybrid, semantic or bm25", "InvalidArgument");
+      "use --mode hybrid, semantic or bm25", ErrorType::kInvalidArgument);
 }
 
 const char* SearchModeName(SearchMode m) {

@@ -42,7 +42,7 @@ std::string Where(const std::string& name, size_t line, size_t column = 0) {
 
 [[noreturn]] void Fail(const std::string& name, size_t line, size_t column, const std::string& what,
                        std::string suggestion = "") {
-  throw InvalidInput(Where(name, line, column) + ": " + what, std::move(suggestion), "InvalidDataset");
+  throw InvalidInput(Where(name, line, column) + ": " + what, std::move(suggestion), ErrorType::kInvalidDataset);
 }
 
 // `s` with every byte that does not start a well-formed UTF-8 sequence replaced by U+FFFD, so messages stay
@@ -854,7 +854,7 @@ void RequireFolder(const std::string& folder, std::string_view what) {
   if (folder.empty()) throw InvalidInput(std::string(what) + " needs a folder path");
   if (!fs::exists(folder, ec)) {
     throw NotFound(std::string(what) + " folder not found: " + folder, "check the dataset path",
-                   "FileNotFound");
+                   ErrorType::kFileNotFound);
   }
   if (!fs::is_directory(folder, ec))
     throw InvalidInput(std::string(what) + " path is not a folder: " + folder);
@@ -866,7 +866,7 @@ MappedFile MapRequired(const std::string& path, std::string_view what, const std
   if (!fs::exists(path, ec)) {
     throw NotFound("missing " + std::string(what) + ": expected " + path,
                    suggestion.empty() ? "check the dataset folder and file names" : suggestion,
-                   "FileNotFound");
+                   ErrorType::kFileNotFound);
   }
   return MappedFile(path);
 }

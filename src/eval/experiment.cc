@@ -94,7 +94,7 @@ class Reader {
     std::string msg = Where(at) + ": ";
     if (!path.empty()) msg += path + ": ";
     // yaml-cpp guesses UTF-16/32 from NUL bytes, so keys need not be UTF-8 even when the text was.
-    throw InvalidInput(ValidUtf8(msg + what), ValidUtf8(suggestion), "InvalidExperiment");
+    throw InvalidInput(ValidUtf8(msg + what), ValidUtf8(suggestion), ErrorType::kInvalidExperiment);
   }
 
   // Rethrows a registry's InvalidInput with this node's location.
@@ -719,7 +719,7 @@ YAML::Node LoadYaml(std::string_view text, const std::string& source) {
     throw InvalidInput(source + ":" + std::to_string(1 + utf8::CountNewlines(before)) + ":" +
                            std::to_string(*bad - (nl == std::string_view::npos ? 0 : nl + 1) + 1) +
                            ": invalid UTF-8",
-                       "save the experiment as UTF-8", "InvalidExperiment");
+                       "save the experiment as UTF-8", ErrorType::kInvalidExperiment);
   }
   try {
     return YAML::Load(std::string(text));
@@ -727,7 +727,7 @@ YAML::Node LoadYaml(std::string_view text, const std::string& source) {
     std::string where = source;
     if (!e.mark.is_null())
       where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
-    throw InvalidInput(where + ": YAML syntax error: " + ValidUtf8(e.msg), "", "InvalidExperiment");
+    throw InvalidInput(where + ": YAML syntax error: " + ValidUtf8(e.msg), "", ErrorType::kInvalidExperiment);
   }
 }
 
@@ -758,10 +758,10 @@ Experiment ParseExperiment(std::string_view text, const std::string& source, con
     throw;
   } catch (const YAML::Exception& e) {  // a conversion deep in yaml-cpp: still the input's fault
     throw InvalidInput(source + ": cannot read the experiment: " + ValidUtf8(e.what()), "",
-                       "InvalidExperiment");
+                       ErrorType::kInvalidExperiment);
   } catch (const std::exception& e) {
     throw InvalidInput(source + ": cannot read the experiment: " + ValidUtf8(e.what()), "",
-                       "InvalidExperiment");
+                       ErrorType::kInvalidExperiment);
   }
 }
 
@@ -777,10 +777,10 @@ VariantSpec ParseVariantFlag(std::string_view flag) {
       "fusion",   "k",       "alpha", "normalization", "rerank", "lambda", "aggregate", "depth"};
   const std::string head = "--variant " + ValidUtf8(utf8::Truncate(flag.substr(0, flag.find(',')), 80));
   if (utf8::FindInvalid(flag)) {
-    throw InvalidInput(head + ": not valid UTF-8", "", "InvalidExperiment");
+    throw InvalidInput(head + ": not valid UTF-8", "", ErrorType::kInvalidExperiment);
   }
   auto fail = [&](const std::string& what, std::string suggestion = "") {
-    throw InvalidInput(head + ": " + what, std::move(suggestion), "InvalidExperiment");
+    throw InvalidInput(head + ": " + what, std::move(suggestion), ErrorType::kInvalidExperiment);
   };
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
@@ -838,7 +838,7 @@ VariantSpec ParseVariantFlag(std::string_view flag) {
 
 void FinalizeExperiment(Experiment& e) {
   auto fail = [](const std::string& what, std::string suggestion = "") {
-    throw InvalidInput("experiment: " + what, std::move(suggestion), "InvalidExperiment");
+    throw InvalidInput("experiment: " + what, std::move(suggestion), ErrorType::kInvalidExperiment);
   };
   if (e.name.empty()) e.name = "experiment";
   if (e.output.empty()) e.output = "results/" + e.name;

@@ -78,20 +78,20 @@ int OpenForAppend(const std::string& path, std::string_view what, std::string_vi
     fs::create_directories(parent, ec);
     if (ec) {
       throw IoError("cannot create the folder of the " + std::string(what) + " " + path + ": " + ec.message(),
-                    suggestion, "OutputNotWritable");
+                    suggestion, ErrorType::kOutputNotWritable);
     }
   }
   int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw IoError(
         "cannot open the " + std::string(what) + " " + path + " for writing: " + std::strerror(errno),
-        suggestion, "OutputNotWritable");
+        suggestion, ErrorType::kOutputNotWritable);
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     throw IoError("the " + std::string(what) + " " + path + " is not a regular file", suggestion,
-                  "OutputNotWritable");
+                  ErrorType::kOutputNotWritable);
   }
   return fd;
 }
@@ -133,7 +133,7 @@ JudgePool BuildJudgePool(const EvalDataset& dataset, std::span<const PoolRun> ru
         const uint32_t line = rq.entries.empty() ? 0 : rq.entries.front().line;
         throw InvalidInput(Where(run.name, line) + ": query " + Quote(rq.qid) + " is not in the dataset" +
                                (dataset.split.empty() ? "" : " (split " + Quote(dataset.split) + ")"),
-                           suggestion, "UnknownQuery");
+                           suggestion, ErrorType::kUnknownQuery);
       }
       std::vector<trec::RunEntry> ranked = rq.entries;
       trec::RankEntries(ranked);
@@ -145,7 +145,7 @@ JudgePool BuildJudgePool(const EvalDataset& dataset, std::span<const PoolRun> ru
         if (doc == kUnknownDoc) {
           throw InvalidInput(Where(run.name, e.line) + ": document " + Quote(e.docid) + " (query " +
                                  Quote(rq.qid) + ") is not in the dataset's corpus",
-                             "judge runs made on this dataset's corpus", "UnknownDocument");
+                             "judge runs made on this dataset's corpus", ErrorType::kUnknownDocument);
         }
         auto [it, inserted] = seen[qi->second].emplace(doc, per_query[qi->second].size());
         if (inserted) {
@@ -173,7 +173,7 @@ JudgePool BuildJudgePool(const EvalDataset& dataset, std::span<const PoolRun> ru
   }
   if (pool.pairs.empty()) {
     throw InvalidInput("nothing to judge: the runs hold no ranked documents", "check the --run files",
-                       "EmptyPool");
+                       ErrorType::kEmptyPool);
   }
   return pool;
 }
@@ -258,7 +258,7 @@ void JudgmentLog::ReadNotes() {
     auto fail = [&](const std::string& what) {
       throw InvalidInput(Where(notes_path_, number) + ": " + what,
                          "fix or delete the line (the qrels file is the record of what is judged)",
-                         "InvalidNotes");
+                         ErrorType::kInvalidNotes);
     };
     nlohmann::json j;
     try {
@@ -323,7 +323,7 @@ void JudgmentLog::Append(JudgeRecord record) {
   if (index_.count(key) != 0) {
     throw InvalidInput("document " + Quote(record.doc_id) + " is already judged for query " +
                            Quote(record.query_id) + " in " + qrels_path_,
-                       "", "AlreadyJudged");
+                       "", ErrorType::kAlreadyJudged);
   }
   const std::string qrels_line =
       record.query_id + " 0 " + record.doc_id + " " + std::to_string(record.grade) + "\n";

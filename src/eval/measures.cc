@@ -1616,7 +1616,7 @@ MeasureSet MeasureSet::FromArgs(std::span<const std::string> args) {
       int fam = FindFamily(name);
       if (fam < 0) {
         throw InvalidInput("unknown measure '" + name + "'", "did you mean '" + Nearest(name) + "'?",
-                           "UnknownMeasure");
+                           ErrorType::kUnknownMeasure);
       }
       marked[static_cast<size_t>(fam)] = true;
     }
@@ -1890,7 +1890,7 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
                              ? "-R qrels_jg gives -m qrels_jg (map_avgjg, P_avgjg, "
                                "Rprec_mult_avgjg)"
                              : "",
-                         "IncompatibleMeasure");
+                         ErrorType::kIncompatibleMeasure);
     }
   }
   Evaluation ev;

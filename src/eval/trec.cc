@@ -308,7 +308,7 @@ RelFormat ParseRelFormat(std::string_view name) {
     if (name == RelFormatName(f)) return f;
   }
   throw InvalidInput("unknown relevance file format '" + std::string(name) + "'",
-                     "use qrels, qrels_jg or qrels_prefs", "UnknownFormat");
+                     "use qrels, qrels_jg or qrels_prefs", ErrorType::kUnknownFormat);
 }
 
 const char* RelFormatName(RelFormat format) {

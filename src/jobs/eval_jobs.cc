@@ -271,7 +271,7 @@ std::string PutBlob(RedisClient& redis, const JobQueue& queue, std::string_view 
         std::string(what) + " is " + std::to_string(data.size() >> 20) + " MB, over the " +
             std::to_string(max_bytes >> 20) + " MB that may be shipped through Redis",
         "raise --max-ship-mb (Redis accepts values up to 512 MB), or evaluate a smaller corpus",
-        "TooLargeToShip");
+        ErrorType::kTooLargeToShip);
   }
   const std::string hash = ContentHash(data).Hex();
   const std::string key = queue.Key("blob:") + hash;

@@ -81,7 +81,7 @@ int ParsePort(std::string_view s, std::string_view url) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), port);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size() || port < 1 || port > 65535) {
     throw InvalidInput("Redis URL " + std::string(url) + ": bad port '" + std::string(s) + "'",
-                       "use redis://[:password@]host:port[/db]", "InvalidRedisUrl");
+                       "use redis://[:password@]host:port[/db]", ErrorType::kInvalidRedisUrl);
   }
   return port;
 }
@@ -119,7 +119,7 @@ RedisUrl ParseRedisUrl(std::string_view url) {
   }
   auto fail = [&](const std::string& what) -> void {
     throw InvalidInput("Redis URL " + shown + ": " + what, "use redis://[[user]:password@]host[:port][/db]",
-                       "InvalidRedisUrl");
+                       ErrorType::kInvalidRedisUrl);
   };
   if (rest.empty()) fail("empty");
   if (rest.rfind("redis://", 0) == 0) {
@@ -276,7 +276,7 @@ void RedisClient::Connect() {
       if (v.IsError()) {
         if (Transient(v)) throw IoError("Redis at " + url_.Redacted() + " is loading");
         throw InvalidInput("Redis at " + url_.Redacted() + " refused the credentials: " + v.str,
-                           "check the password in the Redis URL", "RedisAuth");
+                           "check the password in the Redis URL", ErrorType::kRedisAuth);
       }
     }
     if (url_.db != 0) {
@@ -284,7 +284,7 @@ void RedisClient::Connect() {
       if (v.IsError()) {
         throw InvalidInput("Redis at " + url_.Redacted() + " refused database " + std::to_string(url_.db) + ": " +
                                v.str,
-                           "use a database number below the server's `databases` setting", "InvalidRedisUrl");
+                           "use a database number below the server's `databases` setting", ErrorType::kInvalidRedisUrl);
       }
     }
   } catch (...) {

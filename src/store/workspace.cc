@@ -137,7 +137,7 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
   bool exists = fs::exists(path, ec);
   if (!exists && mode == Mode::kMustExist) {
     throw NotFound("RLM not initialized: no workspace at " + path,
-                   "Run 'rlm init' to initialize the database (or pass -d/--db-path)", "NotInitialized");
+                   "Run 'rlm init' to initialize the database (or pass -d/--db-path)", ErrorType::kNotInitialized);
   }
   if (!exists) {
     fs::path parent = fs::path(path).parent_path();
@@ -290,7 +290,7 @@ BufferInfo Workspace::GetBuffer(std::string_view id_or_name) {
   auto b = FindBuffer(id_or_name);
   if (!b) {
     throw NotFound("buffer not found: " + std::string(id_or_name), "Run 'rlm list' to see available buffers",
-                   "BufferNotFound");
+                   ErrorType::kBufferNotFound);
   }
   return *b;
 }
