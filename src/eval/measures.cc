@@ -543,7 +543,8 @@ void CalcRndcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* 
     boundary();
     if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
   }
-  out[0] = sum / static_cast<double>(num_changed);  // 0/0 = nan when the ideal gain never changes, as trec_eval
+  out[0] =
+      sum / static_cast<double>(num_changed);  // 0/0 = nan when the ideal gain never changes, as trec_eval
 }
 
 // ndcg_cut uses the grades themselves as gains (no gain parameters; -l does not apply).
@@ -1763,7 +1764,7 @@ void BuildPrefs(const QrelsQuery& judged, std::span<const RunEntry> entries, con
   for (const JudgmentGroup& g : judged.groups) {
     for (const Judgment& j : g.judgments) rank_of.emplace(j.doc, kNone);
   }
-  constexpr int64_t kMaxJudged = 1 << 15;  // the counts array is num_judged^2
+  constexpr int64_t kMaxJudged = 1 << 14;  // the counts array is num_judged^2 (512 MiB at most)
   if (static_cast<int64_t>(rank_of.size()) > kMaxJudged) {
     throw InvalidInput("query " + judged.qid + " has " + std::to_string(rank_of.size()) +
                        " documents with preferences (at most " + std::to_string(kMaxJudged) + ")");

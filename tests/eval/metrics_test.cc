@@ -531,6 +531,20 @@ TEST(TrecEvaluate, ErrAtKAndJudgedAtKByHand) {
             "judged_10             \tall\t0.6667\n");
 }
 
+// -R qrels_prefs keeps a num_judged x num_judged counts array per query (as trec_eval); beyond 16384
+// documents with preferences in one query that is refused instead of allocated.
+TEST(TrecEvaluate, PreferencesOfTooManyDocumentsAreRefused) {
+  std::string text;
+  for (int i = 0; i <= 16384; ++i) text += "1 u d" + std::to_string(i) + " " + std::to_string(i % 3) + "\n";
+  Qrels q = ParseQrels(text, "q", RelFormat::kQrelsPrefs);
+  trec::Run r = ParseRun("1 Q0 d1 1 1 r\n", "r");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"prefs_simp"});
+  EXPECT_EQ(ErrorOf([&] { Evaluate(q, r, set); }),
+            "query 1 has 16385 documents with preferences (at most 16384)");
+  MeasureSet map = MeasureSet::FromArgs(std::vector<std::string>{"map"});
+  EXPECT_EQ(ErrorOf([&] { Evaluate(q, r, map); }), "measure 'map' needs -R qrels judgments, not qrels_prefs");
+}
+
 TEST(TrecEvaluate, EvaluateQueryMatchesEvaluate) {
   Qrels q = ParseQrels("1 0 a 2\n1 0 b 0\n1 0 c 1\n", "q");
   trec::Run r = ParseRun("1 Q0 b 1 3 r\n1 Q0 c 2 2 r\n1 Q0 a 3 1 r\n", "r");
