@@ -1,6 +1,5 @@
-// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite except -R prefs (the
-// five-column format is not supported), trec_eval's outputs on a SciFact BM25 run, parsing errors, and
-// hand-computed values for rlm's MRR@k, hit@k, ERR@k and Judged@k.
+// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite, trec_eval's outputs on
+// a SciFact BM25 run, parsing errors, and hand-computed values for rlm's MRR@k, hit@k, ERR@k and Judged@k.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -218,6 +217,18 @@ TEST(TrecEvalFixtures, QrelsAsPreferences) {
   Qrels qrels = LoadQrels(kTrecTests + "qrels.test", RelFormat::kQrelsPrefs);
   EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true),
             ReadFile(kTrecTests + "out.test.qrels_prefs"));
+}
+
+// -R prefs: five columns, preferences within each subgroup, a group's subgroups transitively combined.
+TEST(TrecEvalFixtures, Preferences) {
+  SKIP_WITHOUT(kTrecTests);
+  trec::Run run = LoadRun(kTrecTests + "prefs.results.test");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"all_prefs"});
+  for (const char* file : {"prefs.test", "prefs.comment.test"}) {
+    Qrels qrels = LoadQrels(kTrecTests + file, RelFormat::kPrefs);
+    EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true), ReadFile(kTrecTests + "out.test.prefs"))
+        << file;
+  }
 }
 
 TEST(TrecEvalFixtures, ZScores) {
