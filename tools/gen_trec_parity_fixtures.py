@@ -10,8 +10,10 @@ outside this repository. Nothing of trec_eval is committed here; only its printe
 Each case NN has NN.qrels (4 columns), NN.jg when the case has multi-group judgments (-R qrels_jg input: a
 document may be judged once per group), NN.prefs and NN.prefsjg (the same without negative grades, as
 -R qrels_prefs input: with a negative level, trec_eval's prefs_avgjg_Rnonrel reads past the end of its
-array) and NN.run. NN.out holds one section per trec_eval command:
-  @@ <rel file: qrels|jg|prefs|prefsjg> <trec_eval arguments before the two file names>
+array), NN.prefs5 (-R prefs input: each group's documents in one to three subgroups, each a random subset
+judged with the group's levels, so the preferences are consistent) and NN.run. NN.out holds one section per
+trec_eval command:
+  @@ <rel file: qrels|jg|prefs|prefsjg|prefs5> <trec_eval arguments before the two file names>
 followed by trec_eval's stdout. A command that trec_eval rejects (e.g. a judged query missing from the run
 without -c, on which trec_eval 10.0 exits with status 4) is not recorded.
 
@@ -75,6 +77,19 @@ def make_query(rng, qid, counts=None):
     for d in rng.sample(candidates, num_ret):
         run.append((d, rand_score(rng, style)))
     return judgments, run
+
+
+def write_prefs5(rng, path, jg):
+    groups = {}
+    for qid, group, doc, grade in jg:
+        if grade >= 0:
+            groups.setdefault((qid, group), []).append((doc, grade))
+    with open(path, "w") as f:
+        for (qid, group), docs in sorted(groups.items()):
+            for sub in range(rng.randint(1, 3)):
+                chosen = rng.sample(docs, rng.randint(min(2, len(docs)), len(docs)))
+                for doc, grade in chosen:
+                    f.write("%s %s s%d %s %d\n" % (qid, group, sub, doc, grade))
 
 
 def write_case(out_dir, name, qrels, jg, run, runid):
@@ -144,6 +159,8 @@ def main():
             multi_group = False
         name = "%02d" % c
         write_case(out_dir, name, qrels, jg, run, "run%d" % c)
+        if multi_group:
+            write_prefs5(rng, os.path.join(out_dir, name + ".prefs5"), jg)
         cases.append((name, boundary, multi_group, qrels, drop_run and nq > 1))
 
     for name, boundary, multi_group, qrels, missing in cases:
@@ -151,11 +168,13 @@ def main():
         max_grade = {}
         for qid, _, _, g in qrels:
             max_grade[qid] = max(max_grade.get(qid, -1), g)
-        commands = [("qrels", ["-q", "-m", "all_trec"]), ("qrels", (["-q"] if missing else []) + ["-c", "-m", "all_trec"])]
+        # -c changes nothing unless a judged query is missing from the run; -J and -l 0 alternate (size).
+        commands = [("qrels", ["-q", "-m", "all_trec"])]
+        if missing:
+            commands.append(("qrels", ["-q", "-c", "-m", "all_trec"]))
         if not boundary:
             commands.append(("qrels", ["-M", str(rng.choice([1, 3, 10])), "-m", "all_trec"]))
-            commands.append(("qrels", ["-J", "-m", "all_trec"]))
-            commands.append(("qrels", ["-l", "0", "-m", "all_trec"]))
+            commands.append(("qrels", ["-J", "-m", "all_trec"] if int(name) % 2 else ["-l", "0", "-m", "all_trec"]))
             # trec_eval's bpref reads grade counts up to the level - 1 without a bound: only where defined.
             if all(g >= 1 for g in max_grade.values()):
                 commands.append(("qrels", ["-l", "2", "-m", "all_trec"]))
@@ -177,6 +196,8 @@ def main():
             if multi_group:
                 commands.append(("jg", ["-q", "-R", "qrels_jg", "-m", "qrels_jg", "-m", "P_avgjg.3,20"]))
                 commands.append(("prefsjg", ["-q", "-R", "qrels_prefs", "-m", "all_prefs"]))
+                commands.append(("prefs5", ["-q", "-R", "prefs", "-m", "all_prefs"]))
+                commands.append(("prefs5", ["-c", "-M", "5", "-R", "prefs", "-m", "all_prefs"]))
         with open(os.path.join(out_dir, name + ".out"), "w") as f:
             for which, args in commands:
                 out = run_trec_eval(binary, args, os.path.join(out_dir, name + "." + which), runf)

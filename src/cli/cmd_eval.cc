@@ -160,9 +160,11 @@ void AddEvalMetrics(CLI::App* eval, Context& ctx) {
   sub->add_option("-Z,--Zscore", a->zscores,
                   "Print z-scores using a file of `qid measure mean stddev` lines");
   sub->add_flag("-n,--nosummary", a->no_summary, "No summary (the 'all' lines)");
-  sub->add_option("-R,--Rel_info_format", a->rel_format,
-                  "Relevance file format: qrels (default), qrels_jg (column 2 a user judgment group; "
-                  "-m qrels_jg), qrels_prefs (column 2 a judgment group, column 4 a level; -m all_prefs)");
+  sub->add_option(
+      "-R,--Rel_info_format", a->rel_format,
+      "Relevance file format: qrels (default), qrels_jg (column 2 a user judgment group; "
+      "-m qrels_jg), qrels_prefs (column 2 a judgment group, column 4 a level; -m all_prefs), prefs "
+      "(qid group subgroup docid level; -m all_prefs)");
   sub->add_option("-T,--Results_format", a->results_format, "Run file format: trec_results (the only one)");
   sub->add_option("-D,--Debug_level", a->debug,
                   "LEVEL[.QID]: with .QID evaluate only that query (no debugging trace is printed)");

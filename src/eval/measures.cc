@@ -33,7 +33,10 @@ struct PrefsEc {
   size_t begin, count;  // docid ranks in Prefs::pool[begin, begin + count), ascending
 };
 struct PrefsGroup {
-  std::vector<PrefsEc> ecs;  // by level, descending
+  std::vector<PrefsEc> ecs;    // by level, descending (one subgroup)
+  std::vector<uint8_t> array;  // several subgroups (-R prefs): [i * num_judged + j] = i preferred to j,
+                               // transitively closed; empty otherwise
+  std::vector<double> levels;  // with `array`: per docid rank, the level in this group, -1 if none
   int64_t fulfilled_ret = 0, possible_ret = 0, fulfilled_imp = 0, possible_imp = 0, possible_notoccur = 0;
   int64_t num_nonrel = 0, num_nonrel_ret = 0, num_rel = 0, num_rel_ret = 0;  // relevant: level > 0
 };
@@ -543,7 +546,8 @@ void CalcRndcg(const Ranked& rr, const Instance& m, const EvalOptions&, double* 
     boundary();
     if (ideal.gain() > 0.0) ideal_dcg += ideal.gain() / std::log2(static_cast<double>(i + 2));
   }
-  out[0] = sum / static_cast<double>(num_changed);  // 0/0 = nan when the ideal gain never changes, as trec_eval
+  out[0] =
+      sum / static_cast<double>(num_changed);  // 0/0 = nan when the ideal gain never changes, as trec_eval
 }
 
 // ndcg_cut uses the grades themselves as gains (no gain parameters; -l does not apply).
@@ -818,6 +822,33 @@ void PrefsRecount(const Prefs& p, const PrefsGroup& g, int64_t num_new, bool ret
                   int64_t& poss) {
   ful = poss = 0;
   const int64_t njr = p.num_judged_ret;
+  if (!g.array.empty()) {
+    // Preference array: nonrelevant documents after the (num_rel + 1)th are left out.
+    const int64_t nj = p.num_judged;
+    const int64_t scan = retrieved_only ? njr : nj;
+    int64_t first = 0, seen = 0;
+    for (; first < scan; ++first) {
+      if (g.levels[static_cast<size_t>(first)] == 0.0 && ++seen == g.num_rel + 1) break;
+    }
+    auto skip = [&](int64_t x) { return x >= first && g.levels[static_cast<size_t>(x)] == 0.0; };
+    auto pref = [&](int64_t i, int64_t j) { return g.array[static_cast<size_t>(i * nj + j)] != 0; };
+    for (int64_t i = 0; i < njr; ++i) {
+      if (skip(i)) continue;
+      for (int64_t j = 0; j < i; ++j) poss += !skip(j) && pref(i, j);
+      for (int64_t j = i + 1; j < njr; ++j) ful += !skip(j) && pref(i, j);
+      if (!retrieved_only) {
+        for (int64_t j = njr; j < nj; ++j) ful += !skip(j) && pref(i, j);
+      }
+    }
+    if (!retrieved_only) {
+      for (int64_t i = njr; i < nj; ++i) {
+        if (skip(i)) continue;
+        for (int64_t j = 0; j < nj; ++j) poss += !skip(j) && pref(i, j);
+      }
+    }
+    poss += ful;
+    return;
+  }
   const size_t n = g.ecs.size();
   auto each = [&](size_t begin, size_t count, auto&& fn) {
     size_t end = std::min(begin + count, p.pool.size());
@@ -1747,7 +1778,94 @@ void BuildRanked(std::span<const Judgment> judgments, std::string_view qid, std:
   rr.num_ret = static_cast<int64_t>(rr.rels.size());
 }
 
-// trec_eval's form_prefs_counts (equivalence-class path) for the groups of one query.
+// trec_eval's form_jg_pa and add_pa_pref_to_jg: a group with several subgroups (-R prefs) as an array of
+// preferences (each subgroup's higher levels over its lower ones), transitively closed.
+void BuildPrefsArray(const QrelsQuery& judged, const JudgmentGroup& jg,
+                     const std::unordered_map<uint32_t, int64_t>& rank_of, const DocIdTable& docs, Prefs& p,
+                     PrefsGroup& g) {
+  const int64_t nj = p.num_judged, njr = p.num_judged_ret;
+  const size_t n = static_cast<size_t>(nj);
+  struct Line {
+    uint32_t sub;
+    double level;
+    int64_t rank;
+    uint32_t doc;
+  };
+  std::vector<Line> lines;
+  for (size_t k = 0; k < jg.judgments.size(); ++k) {
+    lines.push_back({jg.subgroups[k], jg.levels[k], rank_of.at(jg.judgments[k].doc), jg.judgments[k].doc});
+  }
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+    if (a.sub != b.sub) return a.sub < b.sub;
+    if (a.level != b.level) return a.level > b.level;
+    return a.rank < b.rank;
+  });
+  g.array.assign(n * n, 0);
+  g.levels.assign(n, -1.0);
+  auto at = [&](int64_t i, int64_t j) -> uint8_t& {
+    return g.array[static_cast<size_t>(i) * n + static_cast<size_t>(j)];
+  };
+  for (size_t i = 0; i < lines.size(); ++i) {
+    double& level = g.levels[static_cast<size_t>(lines[i].rank)];
+    if ((level > 0.0 && lines[i].level == 0.0) || (level == 0.0 && lines[i].level > 0.0)) {
+      throw InvalidInput("query " + judged.qid + ", group " + jg.name + ": document '" +
+                         std::string(docs.Name(lines[i].doc)) + "' has both level 0 and a level above 0");
+    }
+    level = lines[i].level;
+    size_t j = i + 1;
+    while (j < lines.size() && lines[j].sub == lines[i].sub && lines[j].level == lines[i].level) ++j;
+    for (; j < lines.size() && lines[j].sub == lines[i].sub; ++j) at(lines[i].rank, lines[j].rank) = 1;
+  }
+  // Transitive closure (trec_eval multiplies the array by itself until it stops changing; same result).
+  for (int64_t k = 0; k < nj; ++k) {
+    for (int64_t i = 0; i < nj; ++i) {
+      if (!at(i, k)) continue;
+      for (int64_t j = 0; j < nj; ++j) at(i, j) |= at(k, j);
+    }
+  }
+  for (int64_t i = 0; i < nj; ++i) at(i, i) = 0;
+  for (int64_t i = 0; i < nj; ++i) {
+    for (int64_t j = 0; j < nj; ++j) {
+      if (i != j && at(i, j) && at(j, i)) {
+        throw InvalidInput("query " + judged.qid + ", group " + jg.name +
+                           ": inconsistent preferences (a document is preferred to one preferred to it)");
+      }
+    }
+  }
+  for (int64_t i = 0; i < nj; ++i) {
+    double level = g.levels[static_cast<size_t>(i)];
+    if (level > 0.0) {
+      ++g.num_rel;
+      g.num_rel_ret += i < njr;
+    } else if (level == 0.0) {
+      ++g.num_nonrel;
+      g.num_nonrel_ret += i < njr;
+    }
+  }
+  for (int64_t i = 0; i < nj; ++i) {
+    for (int64_t j = 0; j < nj; ++j) {
+      if (i == j || !at(i, j)) continue;
+      ++p.counts[static_cast<size_t>(i * nj + j)];
+      if (i < njr) {
+        if (j < i) {
+          ++g.possible_ret;
+        } else if (j < njr) {
+          ++g.fulfilled_ret;
+        } else {
+          ++g.fulfilled_imp;
+        }
+      } else if (j < njr) {
+        ++g.possible_imp;
+      } else {
+        ++g.possible_notoccur;
+      }
+    }
+  }
+  g.possible_ret += g.fulfilled_ret;
+  g.possible_imp += g.fulfilled_imp;
+}
+
+// trec_eval's form_prefs_counts for the groups of one query.
 void BuildPrefs(const QrelsQuery& judged, std::span<const RunEntry> entries, const DocIdTable& docs,
                 const EvalOptions& o, Prefs& p) {
   std::vector<RunEntry> ranked(entries.begin(), entries.end());
@@ -1763,7 +1881,7 @@ void BuildPrefs(const QrelsQuery& judged, std::span<const RunEntry> entries, con
   for (const JudgmentGroup& g : judged.groups) {
     for (const Judgment& j : g.judgments) rank_of.emplace(j.doc, kNone);
   }
-  constexpr int64_t kMaxJudged = 1 << 15;  // the counts array is num_judged^2
+  constexpr int64_t kMaxJudged = 1 << 14;  // the counts array is num_judged^2 (512 MiB at most)
   if (static_cast<int64_t>(rank_of.size()) > kMaxJudged) {
     throw InvalidInput("query " + judged.qid + " has " + std::to_string(rank_of.size()) +
                        " documents with preferences (at most " + std::to_string(kMaxJudged) + ")");
@@ -1792,6 +1910,10 @@ void BuildPrefs(const QrelsQuery& judged, std::span<const RunEntry> entries, con
   for (size_t gi = 0; gi < judged.groups.size(); ++gi) {
     const JudgmentGroup& jg = judged.groups[gi];
     PrefsGroup& g = p.groups[gi];
+    if (jg.subgroup_names.size() > 1) {
+      BuildPrefsArray(judged, jg, rank_of, docs, p, g);
+      continue;
+    }
     std::vector<std::pair<double, int64_t>> lines;  // (level, docid rank)
     for (size_t k = 0; k < jg.judgments.size(); ++k)
       lines.emplace_back(jg.levels[k], rank_of[jg.judgments[k].doc]);
@@ -1877,13 +1999,13 @@ Evaluation Evaluate(const Qrels& qrels, const Run& run, const MeasureSet& measur
                     const EvalOptions& options, const ZScores* zscores) {
   const Input input = qrels.format == RelFormat::kQrels     ? Input::kQrels
                       : qrels.format == RelFormat::kQrelsJg ? Input::kQrelsJg
-                                                            : Input::kQrelsPrefs;
+                                                            : Input::kQrelsPrefs;  // qrels_prefs or prefs
   for (const Instance& inst : measures.instances()) {
     const Family& f = kFamilies[inst.family];
     if (f.input != Input::kAny && f.input != input) {
       const char* needs = f.input == Input::kQrels     ? "qrels"
                           : f.input == Input::kQrelsJg ? "qrels_jg"
-                                                       : "qrels_prefs";
+                                                       : "qrels_prefs or prefs";
       throw InvalidInput(std::string("measure '") + f.info.name + "' needs -R " + needs + " judgments, not " +
                              RelFormatName(qrels.format),
                          qrels.format == RelFormat::kQrelsJg

@@ -4,8 +4,8 @@
 // num_rel_ret map gm_map Rprec bpref recip_rank iprec_at_recall P relstring recall infAP gm_bpref
 // Rprec_mult utility 11pt_avg binG G ndcg ndcg_rel Rndcg ndcg_cut map_cut relative_P success set_P
 // set_relative_P set_recall set_map set_F num_nonrel_judged_ret rbp rbp_resid unj), trec_eval's measures
-// outside all_trec (dcg, ideal_dcg, yaap; the 14 prefs_* measures of -R qrels_prefs; map_avgjg, P_avgjg
-// and Rprec_mult_avgjg of -R qrels_jg), and four rlm measures that are not trec_eval's:
+// outside all_trec (dcg, ideal_dcg, yaap; the 14 prefs_* measures of -R qrels_prefs and -R prefs; map_avgjg,
+// P_avgjg and Rprec_mult_avgjg of -R qrels_jg), and four rlm measures that are not trec_eval's:
 //   mrr_cut.k  reciprocal rank of the first relevant document if it is within the top k, else 0 (MRR@k);
 //              printed as mrr_cut_10. trec_eval's recip_rank is MRR over the whole ranking.
 //   hit.k      1 if a relevant document is within the top k (hit@k); the same value as trec_eval's success_k.
@@ -28,8 +28,8 @@
 // default parameters), unj_* and rbp_resid (default parameters) are then set to 0 and relstring emptied.
 // Summary values are means over the evaluated queries (with -c over every judged query), except num_* and
 // prefs_num_* (sums), num_q (the count), gm_map and gm_bpref (geometric means, each query's value floored
-// at 1e-5) and runid (the run's). A measure reads one kind of judgments (RelFormat): plain qrels, qrels_jg or
-// qrels_prefs; runid and num_q read any.
+// at 1e-5) and runid (the run's). A measure reads one kind of judgments (RelFormat): plain qrels, qrels_jg,
+// or preferences (qrels_prefs, prefs); runid and num_q read any.
 //
 // Every value is computed in trec_eval's order of operations, with the same divisions and accumulation
 // order, so printed values agree on rounding boundaries too (set_map is num_rel_ret^2 / (num_ret * num_rel)

@@ -304,11 +304,11 @@ Qrels LoadQrels(const std::string& path, std::shared_ptr<DocIdTable> docs) {
 }
 
 RelFormat ParseRelFormat(std::string_view name) {
-  for (RelFormat f : {RelFormat::kQrels, RelFormat::kQrelsJg, RelFormat::kQrelsPrefs}) {
+  for (RelFormat f : {RelFormat::kQrels, RelFormat::kQrelsJg, RelFormat::kQrelsPrefs, RelFormat::kPrefs}) {
     if (name == RelFormatName(f)) return f;
   }
   throw InvalidInput("unknown relevance file format '" + std::string(name) + "'",
-                     "use qrels, qrels_jg or qrels_prefs", ErrorType::kUnknownFormat);
+                     "use qrels, qrels_jg, qrels_prefs or prefs", ErrorType::kUnknownFormat);
 }
 
 const char* RelFormatName(RelFormat format) {
@@ -319,6 +319,8 @@ const char* RelFormatName(RelFormat format) {
       return "qrels_jg";
     case RelFormat::kQrelsPrefs:
       return "qrels_prefs";
+    case RelFormat::kPrefs:
+      return "prefs";
   }
   return "?";
 }
@@ -331,23 +333,28 @@ Qrels ParseQrels(std::string_view text, std::string_view name, RelFormat format,
   q.docs = docs ? std::move(docs) : std::make_shared<DocIdTable>();
   DocIdTable& table = *q.docs;
   QueryGrouper<QrelsQuery> group(q.queries);
-  const bool prefs = format == RelFormat::kQrelsPrefs;
+  const bool prefs = format != RelFormat::kQrelsJg;
+  const bool five = format == RelFormat::kPrefs;  // with a subgroup column
+  const int columns = five ? 5 : 4;
   Fields f;
   ForEachLine(text, [&](const char* b, const char* e, uint64_t line) {
     if (b < e && *b == '#') return;
     if (Blank(b, e)) return;
     SplitFields(b, e, f);
-    if (f.count != 4) {
+    if (f.count != columns) {
       LineError(name, line,
-                std::string("expected 4 columns (qid group docid ") + (prefs ? "level" : "rel") +
-                    "), found " + std::to_string(f.count));
+                std::string(five    ? "expected 5 columns (qid group subgroup docid level)"
+                            : prefs ? "expected 4 columns (qid group docid level)"
+                                    : "expected 4 columns (qid group docid rel)") +
+                    ", found " + std::to_string(f.count));
     }
+    const std::string_view docid = f.f[columns - 2], value = f.f[columns - 1];
     int32_t rel = 0;
     double level = 0;
-    if (prefs ? !ParseDouble(f.f[3], level) || level != level : !ParseInt(f.f[3], rel)) {
+    if (prefs ? !ParseDouble(value, level) || level != level : !ParseInt(value, rel)) {
       LineError(name, line,
-                std::string(prefs ? "level " : "relevance grade ") + Quote(f.f[3]) + " (column 4) is not " +
-                    (prefs ? "a number" : "an integer"));
+                std::string(prefs ? "level " : "relevance grade ") + Quote(value) + " (column " +
+                    std::to_string(columns) + ") is not " + (prefs ? "a number" : "an integer"));
     }
     QrelsQuery& query = group.Get(f.f[0]);
     auto it = std::find_if(query.groups.begin(), query.groups.end(),
@@ -358,36 +365,64 @@ Qrels ParseQrels(std::string_view text, std::string_view name, RelFormat format,
       it = query.groups.end() - 1;
     }
     it->judgments.push_back(
-        Judgment{table.Intern(f.f[2]), rel, static_cast<uint32_t>(std::min<uint64_t>(line, UINT32_MAX))});
+        Judgment{table.Intern(docid), rel, static_cast<uint32_t>(std::min<uint64_t>(line, UINT32_MAX))});
     if (prefs) it->levels.push_back(level);
+    if (five) {
+      auto sub = std::find(it->subgroup_names.begin(), it->subgroup_names.end(), f.f[2]);
+      if (sub == it->subgroup_names.end()) {
+        it->subgroup_names.emplace_back(f.f[2]);
+        sub = it->subgroup_names.end() - 1;
+      }
+      it->subgroups.push_back(static_cast<uint32_t>(sub - it->subgroup_names.begin()));
+    }
   });
   for (QrelsQuery& query : q.queries) {
     std::sort(query.groups.begin(), query.groups.end(),
               [](const JudgmentGroup& a, const JudgmentGroup& b) { return a.name < b.name; });
     for (JudgmentGroup& g : query.groups) {
+      // Subgroups renumbered in name order, then judgments sorted by (subgroup, doc).
+      {
+        std::vector<uint32_t> by_name(g.subgroup_names.size()), renumber(g.subgroup_names.size());
+        for (uint32_t i = 0; i < by_name.size(); ++i) by_name[i] = i;
+        std::sort(by_name.begin(), by_name.end(),
+                  [&](uint32_t a, uint32_t b) { return g.subgroup_names[a] < g.subgroup_names[b]; });
+        std::vector<std::string> names(by_name.size());
+        for (uint32_t i = 0; i < by_name.size(); ++i) {
+          renumber[by_name[i]] = i;
+          names[i] = std::move(g.subgroup_names[by_name[i]]);
+        }
+        g.subgroup_names = std::move(names);
+        for (uint32_t& sub : g.subgroups) sub = renumber[sub];
+      }
+      auto sub_of = [&](size_t i) { return five ? g.subgroups[i] : 0u; };
       std::vector<size_t> order(g.judgments.size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
       std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
         const Judgment& x = g.judgments[a];
         const Judgment& y = g.judgments[b];
+        if (sub_of(a) != sub_of(b)) return sub_of(a) < sub_of(b);
         return x.doc != y.doc ? x.doc < y.doc : x.line < y.line;
       });
       std::vector<Judgment> judgments(order.size());
       std::vector<double> levels(prefs ? order.size() : 0);
+      std::vector<uint32_t> subgroups(five ? order.size() : 0);
       for (size_t i = 0; i < order.size(); ++i) {
         judgments[i] = g.judgments[order[i]];
         if (prefs) levels[i] = g.levels[order[i]];
+        if (five) subgroups[i] = g.subgroups[order[i]];
       }
       for (size_t i = 1; i < judgments.size(); ++i) {
-        if (judgments[i].doc == judgments[i - 1].doc) {
+        if (judgments[i].doc == judgments[i - 1].doc && (!five || subgroups[i] == subgroups[i - 1])) {
           LineError(name, judgments[i].line,
                     "document " + Quote(table.Name(judgments[i].doc)) + " is judged twice for query " +
-                        Quote(query.qid) + " in group " + Quote(g.name) + " (first at line " +
-                        std::to_string(judgments[i - 1].line) + ")");
+                        Quote(query.qid) + " in group " + Quote(g.name) +
+                        (five ? " subgroup " + Quote(g.subgroup_names[subgroups[i]]) : std::string()) +
+                        " (first at line " + std::to_string(judgments[i - 1].line) + ")");
         }
       }
       g.judgments = std::move(judgments);
       g.levels = std::move(levels);
+      g.subgroups = std::move(subgroups);
     }
   }
   SortQueries(q.queries);

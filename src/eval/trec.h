@@ -9,7 +9,8 @@
 // trec_eval's -R formats read the same four columns differently (RelFormat): `qrels_jg` takes column 2 as a
 // user judgment group (a document may be judged once per group; measures average over groups) and
 // `qrels_prefs` takes it as a judgment group whose real-valued levels (column 4) order its documents into
-// preferences.
+// preferences. `prefs` has five columns, `qid group subgroup docid level`: preferences hold within each
+// subgroup, and a group's subgroups together (with their transitive consequences) are its preferences.
 //
 // Stricter than trec_eval (which uses atol/atof and accepts anything): a non-integer grade, a non-numeric
 // score, a wrong number of columns and a document listed twice for one query are InvalidInput errors that
@@ -72,8 +73,11 @@ struct Judgment {
 // One judgment group of a query (-R qrels_jg, qrels_prefs): column 2 of the relevance file.
 struct JudgmentGroup {
   std::string name;
-  std::vector<Judgment> judgments;  // one per document, sorted by doc id; qrels_jg: the integer grade
-  std::vector<double> levels;       // qrels_prefs: column 4 as a real number, parallel to judgments
+  std::vector<Judgment> judgments;  // sorted by (subgroup, doc id), one per document and subgroup;
+                                    // qrels_jg: the integer grade
+  std::vector<double> levels;       // qrels_prefs, prefs: the level as a real number, parallel to judgments
+  std::vector<uint32_t> subgroups;  // prefs: index into subgroup_names, parallel to judgments
+  std::vector<std::string> subgroup_names;  // prefs: by name (strcmp order)
 };
 
 struct QrelsQuery {
@@ -90,8 +94,10 @@ enum class RelFormat : uint8_t {
   kQrels,       // qid iter docid grade
   kQrelsJg,     // qid group docid grade: each user judgment group judged separately
   kQrelsPrefs,  // qid group docid level: preferences between the levels of each group
+  kPrefs,       // qid group subgroup docid level: preferences within each subgroup of a group
 };
-// The format trec_eval calls `name` ("qrels", "qrels_jg", "qrels_prefs"). Throws InvalidInput otherwise.
+// The format trec_eval calls `name` ("qrels", "qrels_jg", "qrels_prefs", "prefs"). Throws InvalidInput
+// otherwise.
 RelFormat ParseRelFormat(std::string_view name);
 const char* RelFormatName(RelFormat format);
 
@@ -132,8 +138,8 @@ struct Run {
 Qrels ParseQrels(std::string_view text, std::string_view name, std::shared_ptr<DocIdTable> docs = nullptr);
 // Memory-maps and parses a qrels file. Also throws NotFound / IoError.
 Qrels LoadQrels(const std::string& path, std::shared_ptr<DocIdTable> docs = nullptr);
-// The same for a relevance file in `format`: qrels_jg grades must be integers, qrels_prefs levels numbers; a
-// document judged twice in one group is an error naming both lines.
+// The same for a relevance file in `format`: qrels_jg grades must be integers, qrels_prefs and prefs levels
+// numbers; a document judged twice in one group (prefs: subgroup) is an error naming both lines.
 Qrels ParseQrels(std::string_view text, std::string_view name, RelFormat format,
                  std::shared_ptr<DocIdTable> docs = nullptr);
 Qrels LoadQrels(const std::string& path, RelFormat format, std::shared_ptr<DocIdTable> docs = nullptr);

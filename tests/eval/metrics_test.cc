@@ -1,6 +1,5 @@
-// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite except -R prefs (the
-// five-column format is not supported), trec_eval's outputs on a SciFact BM25 run, parsing errors, and
-// hand-computed values for rlm's MRR@k, hit@k, ERR@k and Judged@k.
+// trec_eval-exact metrics: every expected output of trec_eval 10.0's own test suite, trec_eval's outputs on
+// a SciFact BM25 run, parsing errors, and hand-computed values for rlm's MRR@k, hit@k, ERR@k and Judged@k.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -218,6 +217,18 @@ TEST(TrecEvalFixtures, QrelsAsPreferences) {
   Qrels qrels = LoadQrels(kTrecTests + "qrels.test", RelFormat::kQrelsPrefs);
   EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true),
             ReadFile(kTrecTests + "out.test.qrels_prefs"));
+}
+
+// -R prefs: five columns, preferences within each subgroup, a group's subgroups transitively combined.
+TEST(TrecEvalFixtures, Preferences) {
+  SKIP_WITHOUT(kTrecTests);
+  trec::Run run = LoadRun(kTrecTests + "prefs.results.test");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"all_prefs"});
+  for (const char* file : {"prefs.test", "prefs.comment.test"}) {
+    Qrels qrels = LoadQrels(kTrecTests + file, RelFormat::kPrefs);
+    EXPECT_EQ(FormatTrecEval(Evaluate(qrels, run, set), set, true), ReadFile(kTrecTests + "out.test.prefs"))
+        << file;
+  }
 }
 
 TEST(TrecEvalFixtures, ZScores) {
@@ -529,6 +540,20 @@ TEST(TrecEvaluate, ErrAtKAndJudgedAtKByHand) {
             "judged_3              \tall\t0.3333\n"
             "judged_5              \tall\t0.6000\n"
             "judged_10             \tall\t0.6667\n");
+}
+
+// -R qrels_prefs keeps a num_judged x num_judged counts array per query (as trec_eval); beyond 16384
+// documents with preferences in one query that is refused instead of allocated.
+TEST(TrecEvaluate, PreferencesOfTooManyDocumentsAreRefused) {
+  std::string text;
+  for (int i = 0; i <= 16384; ++i) text += "1 u d" + std::to_string(i) + " " + std::to_string(i % 3) + "\n";
+  Qrels q = ParseQrels(text, "q", RelFormat::kQrelsPrefs);
+  trec::Run r = ParseRun("1 Q0 d1 1 1 r\n", "r");
+  MeasureSet set = MeasureSet::FromArgs(std::vector<std::string>{"prefs_simp"});
+  EXPECT_EQ(ErrorOf([&] { Evaluate(q, r, set); }),
+            "query 1 has 16385 documents with preferences (at most 16384)");
+  MeasureSet map = MeasureSet::FromArgs(std::vector<std::string>{"map"});
+  EXPECT_EQ(ErrorOf([&] { Evaluate(q, r, map); }), "measure 'map' needs -R qrels judgments, not qrels_prefs");
 }
 
 TEST(TrecEvaluate, EvaluateQueryMatchesEvaluate) {

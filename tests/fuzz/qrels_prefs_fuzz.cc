@@ -1,6 +1,6 @@
-// libFuzzer target: the -R qrels_prefs parser and the preference measures over whatever it accepts. The input
-// is split at the first "\n\n" into a relevance part and a run part (no separator: both parsers get the whole
-// input). Only rlm::Error may escape.
+// libFuzzer target: the -R qrels_prefs and -R prefs parsers (by the input's size, odd: prefs) and the
+// preference measures over whatever they accept. The input is split at the first "\n\n" into a relevance
+// part and a run part (no separator: both parsers get the whole input). Only rlm::Error may escape.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const rlm::trec::MeasureSet measures =
       rlm::trec::MeasureSet::FromArgs(std::vector<std::string>{"all_prefs"});
   try {
-    rlm::trec::Qrels qrels = rlm::trec::ParseQrels(rel_text, "fuzz.prefs", rlm::trec::RelFormat::kQrelsPrefs);
+    rlm::trec::Qrels qrels = rlm::trec::ParseQrels(
+        rel_text, "fuzz.prefs", size % 2 ? rlm::trec::RelFormat::kPrefs : rlm::trec::RelFormat::kQrelsPrefs);
     rlm::trec::Run run = rlm::trec::ParseRun(run_text, "fuzz.run");
     rlm::trec::EvalOptions options;
     options.max_retrieved = size % 7 == 0 ? 3 : INT64_MAX;
