@@ -28,6 +28,7 @@ struct AlignedRuns {
     // Ordinal -> docid, docids in descending strcmp order, so that the fusion's tie-break (lower ordinal
     // first) is trec_eval's (larger docid first). Views into the runs' storage.
     std::vector<std::string_view> docids;
+    std::vector<uint32_t> tags;                 // DocIdTable::Tag of each docid, parallel to docids
     std::vector<std::vector<RankedDoc>> lists;  // per run, ranked; empty when the run lacks the query
   };
   std::vector<Query> queries;  // by qid (strcmp order)
