@@ -179,7 +179,9 @@ std::string MethodsHelp() {
     if (line.size() < 18) line.resize(18, ' ');
     line += m.summary;
     for (const FusionParamInfo* p : m.params) {
-      line += "; --param " + std::string(p->name) + "=" + json(FusionParams{}.*(p->field)).dump();
+      char num[32];
+      line += "; --param " + std::string(p->name) + "=" +
+              std::string(num, std::to_chars(num, num + sizeof num, FusionParams{}.*(p->field)).ptr);
     }
     s += line + "\n";
   }
@@ -204,7 +206,9 @@ void AddEvalFuse(CLI::App* eval, Context& ctx) {
   sub->add_option("--param", a->params, "A method parameter name=value; repeatable")->allow_extra_args(false);
   sub->add_option("-o,--output", a->out, "Output run file (written atomically)")->required();
   sub->add_option("--runid", a->runid, "Run id of the output (default: the method name)");
-  sub->add_option("--depth", a->depth, "Documents kept per query (default 0: all)")->check(kNonNegative);
+  sub->add_option("--depth", a->depth,
+                  "Documents kept per query (default 0: all; --optimize scores the full lists)")
+      ->check(kNonNegative);
   sub->add_flag("--optimize", a->optimize,
                 "Grid-search weights / the parameter on the training qrels, as ranx's optimize_fusion");
   sub->add_option("--qrels", a->qrels, "Training qrels (for --optimize and supervised methods)");
