@@ -1,7 +1,8 @@
 // `eval fuse`: fusion of TREC run files with ranx's methods and normalisations (index/fusion.h), supervised
 // methods trained and parameters grid-searched on training qrels (eval/fuse.h).
+#include <algorithm>
 #include <charconv>
-#include <filesystem>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -99,15 +100,26 @@ void RunFuse(Context& ctx, const FuseArgs& a) {
     }
   }
 
-  json optimized = nullptr;
+  json optimized = nullptr, training_json = nullptr;
   FusionModel model;
   if (!a.qrels.empty()) {
     const trec::Qrels qrels = trec::LoadQrels(a.qrels);
     const std::vector<size_t> training = trec::TrainingQueries(qrels, runs);
-    if (training.size() < runs.queries.size()) {
-      ctx.Note("note: training on the " + std::to_string(training.size()) + " of " +
-               std::to_string(runs.queries.size()) + " run queries judged in " + a.qrels);
+    size_t judged_without_run = 0;
+    for (const trec::QrelsQuery& j : qrels.queries) {
+      const auto it = std::lower_bound(
+          runs.queries.begin(), runs.queries.end(), j.qid,
+          [](const trec::AlignedRuns::Query& q, const std::string& qid) { return q.qid < qid; });
+      judged_without_run += it == runs.queries.end() || it->qid != j.qid;
     }
+    if (training.size() < runs.queries.size() || judged_without_run) {
+      ctx.Note("note: training on the " + std::to_string(training.size()) + " of " +
+               std::to_string(runs.queries.size()) + " run queries judged in " + a.qrels + "; " +
+               std::to_string(judged_without_run) + " judged queries are in no run");
+    }
+    training_json = {{"queries", training.size()},
+                     {"run_queries_without_judgments", runs.queries.size() - training.size()},
+                     {"judged_queries_without_run", judged_without_run}};
     if (a.optimize) {
       trec::FusionOptimum best = trec::OptimizeFusion(qrels, runs, spec, a.measure, a.step);
       spec = best.spec;
@@ -145,6 +157,7 @@ void RunFuse(Context& ctx, const FuseArgs& a) {
                 {"weights", info.uses_weights ? json(spec.weights) : json(nullptr)},
                 {"params", ParamsJson(info, spec)},
                 {"optimized", optimized},
+                {"training", training_json},
                 {"queries", fused.queries.size()},
                 {"partial_queries", runs.partial_queries},
                 {"documents", documents},
@@ -166,7 +179,9 @@ std::string MethodsHelp() {
     if (line.size() < 18) line.resize(18, ' ');
     line += m.summary;
     for (const FusionParamInfo* p : m.params) {
-      line += "; --param " + std::string(p->name) + "=" + json(FusionParams{}.*(p->field)).dump();
+      char num[32];
+      line += "; --param " + std::string(p->name) + "=" +
+              std::string(num, std::to_chars(num, num + sizeof num, FusionParams{}.*(p->field)).ptr);
     }
     s += line + "\n";
   }
@@ -191,7 +206,9 @@ void AddEvalFuse(CLI::App* eval, Context& ctx) {
   sub->add_option("--param", a->params, "A method parameter name=value; repeatable")->allow_extra_args(false);
   sub->add_option("-o,--output", a->out, "Output run file (written atomically)")->required();
   sub->add_option("--runid", a->runid, "Run id of the output (default: the method name)");
-  sub->add_option("--depth", a->depth, "Documents kept per query (default 0: all)")->check(kNonNegative);
+  sub->add_option("--depth", a->depth,
+                  "Documents kept per query (default 0: all; --optimize scores the full lists)")
+      ->check(kNonNegative);
   sub->add_flag("--optimize", a->optimize,
                 "Grid-search weights / the parameter on the training qrels, as ranx's optimize_fusion");
   sub->add_option("--qrels", a->qrels, "Training qrels (for --optimize and supervised methods)");

@@ -58,6 +58,7 @@ AlignedRuns AlignRuns(std::vector<Run> runs, std::span<const std::string> names)
     for (size_t r = 0; r < runs.size(); ++r) total += in[i][r] ? in[i][r]->entries.size() : 0;
     // Distinct docids, first-seen order, found through an open-addressing table keyed by the docid's tag.
     std::vector<std::string_view> uniq;
+    std::vector<uint32_t> uniq_tags;
     size_t cap = 16;
     while (cap < 2 * total) cap *= 2;
     std::vector<std::pair<uint32_t, uint32_t>> slots(cap, {0, UINT32_MAX});  // (tag, index into uniq)
@@ -70,6 +71,7 @@ AlignedRuns AlignRuns(std::vector<Run> runs, std::span<const std::string> names)
       }
       slots[h] = {tag, static_cast<uint32_t>(uniq.size())};
       uniq.push_back(e.docid);
+      uniq_tags.push_back(tag);
       return slots[h].second;
     };
     std::vector<RunEntry> ranked;
@@ -87,9 +89,11 @@ AlignedRuns AlignRuns(std::vector<Run> runs, std::span<const std::string> names)
     for (uint32_t k = 0; k < order.size(); ++k) order[k] = k;
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return uniq[a] > uniq[b]; });
     q.docids.resize(uniq.size());
+    q.tags.resize(uniq.size());
     for (uint32_t k = 0; k < order.size(); ++k) {
       ordinal[order[k]] = k;
       q.docids[k] = uniq[order[k]];
+      q.tags[k] = uniq_tags[order[k]];
     }
     for (std::vector<RankedDoc>& list : q.lists) {
       for (RankedDoc& d : list) d.doc = ordinal[d.doc];
@@ -123,7 +127,7 @@ std::vector<std::vector<uint8_t>> HitLists(const Qrels& qrels, const AlignedRuns
     const QrelsQuery* judged = qrels.Find(q.qid);
     std::vector<uint8_t>& hits = out.emplace_back(q.lists[r].size(), 0);
     for (size_t p = 0; p < q.lists[r].size(); ++p) {
-      const uint32_t id = qrels.docs->Find(q.docids[q.lists[r][p].doc]);
+      const uint32_t id = qrels.docs->Find(q.docids[q.lists[r][p].doc], q.tags[q.lists[r][p].doc]);
       if (id == DocIdTable::kMissing) continue;
       const Judgment* j = judged->Find(id);
       hits[p] = j != nullptr && j->rel >= level;
@@ -292,7 +296,7 @@ Run FuseRuns(const AlignedRuns& runs, const FusionSpec& spec, const FusionModel*
     RunQuery& rq = out.queries[k];
     rq.qid = q.qid;
     rq.entries.reserve(fused.size());
-    for (const RankedDoc& d : fused) rq.entries.push_back({q.docids[d.doc], d.score, 0, 0});
+    for (const RankedDoc& d : fused) rq.entries.push_back({q.docids[d.doc], d.score, 0, q.tags[d.doc]});
   });
   return out;
 }
@@ -423,7 +427,8 @@ FusionOptimum OptimizeFusion(const Qrels& qrels, const AlignedRuns& runs, const 
       const AlignedRuns::Query& q = runs.queries[training[k]];
       run.queries[k].qid = q.qid;
       run.queries[k].entries.reserve(fused.size());
-      for (const RankedDoc& d : fused) run.queries[k].entries.push_back({q.docids[d.doc], d.score, 0, 0});
+      for (const RankedDoc& d : fused)
+        run.queries[k].entries.push_back({q.docids[d.doc], d.score, 0, q.tags[d.doc]});
     }
     scores[c] = Evaluate(qrels, run, measures).summary[0];
   });

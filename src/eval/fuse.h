@@ -28,6 +28,7 @@ struct AlignedRuns {
     // Ordinal -> docid, docids in descending strcmp order, so that the fusion's tie-break (lower ordinal
     // first) is trec_eval's (larger docid first). Views into the runs' storage.
     std::vector<std::string_view> docids;
+    std::vector<uint32_t> tags;                 // DocIdTable::Tag of each docid, parallel to docids
     std::vector<std::vector<RankedDoc>> lists;  // per run, ranked; empty when the run lacks the query
   };
   std::vector<Query> queries;  // by qid (strcmp order)
@@ -68,13 +69,13 @@ struct FusionOptimum {
   size_t training_queries = 0;
 };
 
-// ranx's optimize_fusion: evaluates every configuration of the grid on the training queries with `measure`
-// (one trec_eval measure value, e.g. "ndcg_cut.10"; summary value) and keeps the best, the last one on a
-// tie as ranx. Weighted methods: every weight vector of multiples of `weight_step` in [0, 1] summing to 1
-// (counted in integer steps; ranx compares float sums to 1.0 and so skips some). Methods with a parameter:
-// its grid (FusionParamInfo). Supervised methods without a parameter: the estimate alone. Configurations
-// are evaluated in parallel. Throws InvalidInput when the method has nothing to optimise, the measure is
-// not one float value, `weight_step` does not divide 1, or no query is judged in `qrels`.
+// ranx's optimize_fusion: evaluates every configuration of the grid on the training queries (complete fused
+// lists) with `measure` (one trec_eval measure value, e.g. "ndcg_cut.10"; summary value) and keeps the best,
+// the last one on a tie as ranx. Weighted methods: every weight vector of multiples of `weight_step` in [0,
+// 1] summing to 1 (counted in integer steps; ranx compares float sums to 1.0 and so skips some). Methods with
+// a parameter: its grid (FusionParamInfo). Supervised methods without a parameter: the estimate alone.
+// Configurations are evaluated in parallel. Throws InvalidInput when the method has nothing to optimise, the
+// measure is not one float value, `weight_step` does not divide 1, or no query is judged in `qrels`.
 FusionOptimum OptimizeFusion(const Qrels& qrels, const AlignedRuns& runs, const FusionSpec& start,
                              const std::string& measure, double weight_step = 0.1);
 
