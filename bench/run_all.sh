@@ -4,6 +4,7 @@
 #   bench/load.sh     `rlm load` MB/s on the largest shared file, peak RSS on a generated 1 GB file
 #   bench/search.sh   `rlm search` latency in a fresh process on ~100k chunks, beside SQLite FTS5
 #   bench/encoder.sh  transformer encoder sentences/s beside ONNX Runtime; the hash embedder's MB/s
+#   bench/stats.sh    significance statistics (exact Wilcoxon, randomization, Tukey's HSD) beside scipy
 # `make bench` builds first and then runs this. A benchmark whose input data is absent says SKIPPED.
 # Nothing here asserts a timing. Pass --quick to skip the 1 GB load. The output is also saved to
 # $BUILD/bench-results.md (build/ by default) for pasting into docs/benchmarks.md.
@@ -33,4 +34,6 @@ after
 "$REPO/bench/eval_scifact.sh"
 after
 "$REPO/bench/jobs.sh"
+after
+"$REPO/bench/stats.sh"
 after

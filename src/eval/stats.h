@@ -10,7 +10,7 @@
 //   WilcoxonSignedRankTest (exact conditional, any ties and zeros, each zero method)
 //                       == scipy.stats.permutation_test((a, b), R+, permutation_type="samples",
 //                          n_resamples=inf) for n <= 16, and an integer-count enumeration in Python for
-//                          every n <= kWilcoxonExactMaxPairs                p within 1e-12 rel
+//                          every n <= kWilcoxonExactLimit                   p within 1e-12 rel
 //   WilcoxonSignedRankTest (normal approximation)
 //                       == scipy.stats.wilcoxon(a, b, method="approx")      p within 1e-7 rel
 //   PairedRandomizationTest (exact)
@@ -84,9 +84,9 @@ inline constexpr size_t kWilcoxonExactMaxPairs = 200;
 inline constexpr size_t kWilcoxonExactLimit = 1000;
 
 enum class WilcoxonMethod {
-  // kExact for at most kWilcoxonExactMaxPairs pairs, kApprox above. scipy 1.10's method="auto" also
-  // switches at 50 but uses the normal approximation whenever there are zeros, and with ties evaluates
-  // the untied exact distribution at the truncated rank sum int(R+), which is wrong.
+  // kExact for at most kWilcoxonExactMaxPairs pairs, kApprox above. scipy 1.10's method="auto" differs:
+  // it switches at 50 pairs, uses the normal approximation whenever there are zeros, and with ties
+  // evaluates the untied exact distribution at the truncated rank sum int(R+), which is wrong.
   kAuto,
   // The exact null distribution of R+ conditional on the observed ranks, ties and zeros: all 2^m sign
   // assignments of the m nonzero differences, each keeping its (mid)rank under the zero method (kWilcox
@@ -295,7 +295,9 @@ TukeyHsdResult TukeyHsd(std::span<const std::vector<double>> groups, double conf
 // written for the complement (accurate relative to p, not 1 - cdf). 1 for q <= 0, NaN for NaN arguments,
 // k < 2 or df < 1 (Tukey's df = N - k is a positive integer; below 1 the scale density is singular).
 // Costs 1-7 ms (a few hundred scale points, each a one-dimensional integral of a few hundred points);
-// TukeyHsd on 3 groups of 300 takes 35 ms, on 10 groups of 100 (45 pairs) 240 ms.
+// TukeyHsd on 3 groups of 300 takes 35 ms, on 10 groups of 100 (45 pairs) 240 ms. scipy replaces the
+// integral by its df = infinity limit from df = 1e5 on (1e-4 relative off at df = 1e5); rlm integrates at
+// every df.
 double StudentizedRangeSurvival(double q, double k, double df);
 // The q with P(Q <= q) = p, 0 < p < 1: the root of log StudentizedRangeSurvival(q) = log(1 - p) by
 // regula falsi (Illinois), to 1e-13 relative, about ten survival evaluations. NaN outside the domain.
