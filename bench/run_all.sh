@@ -5,6 +5,7 @@
 #   bench/search.sh   `rlm search` latency in a fresh process on ~100k chunks, beside SQLite FTS5
 #   bench/encoder.sh  transformer encoder sentences/s beside ONNX Runtime; the hash embedder's MB/s
 #   bench/fuse.sh     `rlm eval fuse` of 5 runs x 1000 queries x 1000 documents beside a plain Python script
+#   bench/stats.sh    significance statistics (exact Wilcoxon, randomization, Tukey's HSD) beside scipy
 # `make bench` builds first and then runs this. A benchmark whose input data is absent says SKIPPED.
 # Nothing here asserts a timing. Pass --quick to skip the 1 GB load. The output is also saved to
 # $BUILD/bench-results.md (build/ by default) for pasting into docs/benchmarks.md.
@@ -36,4 +37,6 @@ after
 "$REPO/bench/jobs.sh"
 after
 "$REPO/bench/fuse.sh"
+after
+"$REPO/bench/stats.sh"
 after

@@ -12,15 +12,21 @@ scipy/numpy/statsmodels versions (recorded in the file). What each section pins:
   with 50-digit mpmath values beside them when python3-mpmath is installed.
 - "paired": per case (vectors a, b), scipy.stats.ttest_rel(a, b); numpy's Cohen's d on a - b; and
   scipy.stats.wilcoxon(a, b, zero_method=Z, correction=C, alternative="two-sided", method=M) for every Z in
-  wilcox/pratt/zsplit, C in False/True, M in auto/exact/approx (or the exception scipy raised). Cases with
-  at most 16 nonzero differences also carry the exact conditional Wilcoxon p-value (full sign enumeration,
-  valid with ties) and the exact randomization p-value (full sign enumeration).
+  wilcox/pratt/zsplit, C in False/True, M in auto/exact/approx (or the exception scipy raised). Every case
+  with n <= 1000 carries the exact conditional Wilcoxon p-value per zero method (exact integer counting of
+  the sign flips, valid with ties and zeros); cases with n <= 16 also carry scipy.stats.permutation_test's
+  p-values for the Wilcoxon R+ (per zero method, asserted equal to the counts) and for mean(a - b); cases
+  with at most 16 nonzero differences the exact randomization p-value (matrix enumeration).
 - "corrections": statsmodels.stats.multitest.multipletests(p, method=bonferroni|holm|fdr_bh), or, when
   statsmodels is missing, the same definitions written out below (the file records which one was used).
 - "randomization" and "bootstrap": rlm's Monte Carlo procedures replayed in Python (the same splitmix64
   stream, the same sampling and the same percentile rule as src/eval/stats.cc), so the C++ results can be
   compared exactly; plus independent references: exact enumeration of all sign flips, the exact bootstrap
   distribution of the mean for tiny n, and the t-test p-value for large n.
+- "studentized_range": scipy.stats.studentized_range.sf and .ppf on a grid; far-tail sf values by nested
+  QUADPACK quadrature of the complement; for k = 2 the closed form via Student's t (mpmath).
+- "tukey_hsd": scipy.stats.tukey_hsd(*groups) per pair (i < j): mean difference, standard error, p-value and
+  the 95% and 90% confidence_interval().
 """
 
 import argparse

@@ -10,7 +10,7 @@
 //   WilcoxonSignedRankTest (exact conditional, any ties and zeros, each zero method)
 //                       == scipy.stats.permutation_test((a, b), R+, permutation_type="samples",
 //                          n_resamples=inf) for n <= 16, and an integer-count enumeration in Python for
-//                          every n <= kWilcoxonExactMaxPairs                p within 1e-12 rel
+//                          every n <= kWilcoxonExactLimit                   p within 1e-12 rel
 //   WilcoxonSignedRankTest (normal approximation)
 //                       == scipy.stats.wilcoxon(a, b, method="approx")      p within 1e-7 rel
 //   PairedRandomizationTest (exact)
@@ -76,16 +76,17 @@ enum class WilcoxonZeroMethod {
 
 // kAuto uses the exact conditional distribution up to this many pairs (zeros included) and the normal
 // approximation above. Why 200: the exact distribution costs about n^3 / 4 additions (n^3 / 2 with tied
-// ranks), the default bootstrap interval that every comparison computes costs 10000 n draws, and the two
-// meet at n = 200 (about 2 ms); above it the approximation's error in p is below 1e-3 for untied data.
+// ranks), the default bootstrap interval that every comparison also computes costs 10000 n draws, and the
+// two meet near n = 200 (measured at n = 200: 2.5 ms untied, 6 ms tied, bootstrap 7.6 ms; at n = 500:
+// 30-48 ms against 9 ms). Near 200 pairs the approximation is already within a few 1e-4 of the exact p.
 inline constexpr size_t kWilcoxonExactMaxPairs = 200;
 // kExact refuses more pairs than this (InvalidInput): about a second of work.
 inline constexpr size_t kWilcoxonExactLimit = 1000;
 
 enum class WilcoxonMethod {
-  // kExact for at most kWilcoxonExactMaxPairs pairs, kApprox above. scipy 1.10's method="auto" also
-  // switches at 50 but uses the normal approximation whenever there are zeros, and with ties evaluates
-  // the untied exact distribution at the truncated rank sum int(R+), which is wrong.
+  // kExact for at most kWilcoxonExactMaxPairs pairs, kApprox above. scipy 1.10's method="auto" differs:
+  // it switches at 50 pairs, uses the normal approximation whenever there are zeros, and with ties
+  // evaluates the untied exact distribution at the truncated rank sum int(R+), which is wrong.
   kAuto,
   // The exact null distribution of R+ conditional on the observed ranks, ties and zeros: all 2^m sign
   // assignments of the m nonzero differences, each keeping its (mid)rank under the zero method (kWilcox
@@ -135,7 +136,7 @@ WilcoxonResult WilcoxonSignedRankTest(std::span<const double> a, std::span<const
 
 // The randomization test enumerates every sign vector when at most this many differences are nonzero,
 // whatever RandomizationOptions::permutations says: 2^20 sign vectors cost one addition each (two tables
-// of half-sums), about 2 ms, less than the default 10000 random draws of a few hundred differences.
+// of half-sums), 0.5 ms measured, less than the default 10000 random sign vectors (0.9 ms at m = 21).
 inline constexpr size_t kRandomizationExactMaxNonzero = 20;
 
 struct RandomizationOptions {
@@ -293,7 +294,10 @@ TukeyHsdResult TukeyHsd(std::span<const std::vector<double>> groups, double conf
 // f_df(s) k phi(z) [Phi(z)^(k-1) - (Phi(z) - Phi(z - q s))^(k-1)], by adaptive Gauss-Kronrod quadrature
 // written for the complement (accurate relative to p, not 1 - cdf). 1 for q <= 0, NaN for NaN arguments,
 // k < 2 or df < 1 (Tukey's df = N - k is a positive integer; below 1 the scale density is singular).
-// Costs 1-7 ms (a few hundred scale points, each a one-dimensional integral of a few hundred points).
+// Costs 1-7 ms (a few hundred scale points, each a one-dimensional integral of a few hundred points);
+// TukeyHsd on 3 groups of 300 takes 35 ms, on 10 groups of 100 (45 pairs) 240 ms. scipy replaces the
+// integral by its df = infinity limit from df = 1e5 on (1e-4 relative off at df = 1e5); rlm integrates at
+// every df.
 double StudentizedRangeSurvival(double q, double k, double df);
 // The q with P(Q <= q) = p, 0 < p < 1: the root of log StudentizedRangeSurvival(q) = log(1 - p) by
 // regula falsi (Illinois), to 1e-13 relative, about ten survival evaluations. NaN outside the domain.

@@ -1,5 +1,6 @@
 // src/eval/stats against tests/fixtures/stats/reference.json (tools/gen_stats_fixtures.py: scipy 1.10.1,
-// numpy, statsmodels 0.13.5, plus the Monte Carlo procedures replayed in Python and exact enumerations).
+// numpy, statsmodels 0.13.5, plus the Monte Carlo procedures replayed in Python and exact enumerations;
+// scipy.stats.permutation_test for the exact tests, tukey_hsd and studentized_range for Tukey's HSD).
 #include "eval/stats.h"
 
 #include <gtest/gtest.h>
