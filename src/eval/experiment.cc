@@ -585,9 +585,9 @@ std::string TrecNameOf(std::string_view m) {
   std::string base;
   for (char c : m.substr(0, at)) base += Lower(c);
   static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
-      {"ndcg", "ndcg_cut"}, {"recall", "recall"}, {"precision", "P"},
-      {"p", "P"},           {"map", "map_cut"},   {"mrr", "mrr_cut"},
-      {"hit", "hit"},       {"hits", "hit"},      {"success", "success"}};
+      {"ndcg", "ndcg_cut"},   {"recall", "recall"}, {"precision", "P"},  {"p", "P"},
+      {"map", "map_cut"},     {"mrr", "mrr_cut"},   {"hit", "hit"},      {"hits", "hit"},
+      {"success", "success"}, {"err", "err_cut"},   {"judged", "judged"}};
   for (const auto& [from, to] : kNames) {
     if (base == from) return std::string(to) + "." + std::string(k);
   }

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/suggest.h"
 
 namespace rlm::trec {
 
@@ -1513,35 +1514,14 @@ const Nickname* FindNickname(std::string_view name) {
   return nullptr;
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t prev = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      prev = cur;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string Nearest(std::string_view name) {
-  std::string best;
-  size_t best_d = SIZE_MAX;
-  auto consider = [&](std::string_view cand) {
-    size_t d = EditDistance(name, cand);
-    if (d < best_d) {
-      best_d = d;
-      best = std::string(cand);
-    }
-  };
-  for (const Family& f : kFamilies) consider(f.info.name);
-  for (const char* n : {"official", "all_trec"}) consider(n);
-  for (const Nickname& n : kNicknames) consider(n.name);
-  return best;
+// "did you mean 'ndcg_cut'?" for a misspelt measure, or where to look when nothing is close.
+std::string MeasureSuggestion(std::string_view name) {
+  std::vector<std::string> names;
+  for (const Family& f : kFamilies) names.emplace_back(f.info.name);
+  for (const char* n : {"official", "all_trec"}) names.emplace_back(n);
+  for (const Nickname& n : kNicknames) names.emplace_back(n.name);
+  const std::string near = NearestName(name, names);
+  return near.empty() ? "`rlm eval metrics --help` lists the measures" : "did you mean '" + near + "'?";
 }
 
 std::vector<std::string> SplitCommas(std::string_view s) {
@@ -1646,7 +1626,7 @@ MeasureSet MeasureSet::FromArgs(std::span<const std::string> args) {
     } else {
       int fam = FindFamily(name);
       if (fam < 0) {
-        throw InvalidInput("unknown measure '" + name + "'", "did you mean '" + Nearest(name) + "'?",
+        throw InvalidInput("unknown measure '" + name + "'", MeasureSuggestion(name),
                            ErrorType::kUnknownMeasure);
       }
       marked[static_cast<size_t>(fam)] = true;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/random.h"
 
 namespace rlm {
 namespace {
@@ -15,35 +16,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kSqrtHalf = 0.70710678118654752440084436210485;
-
-// Sebastiano Vigna's splitmix64: a 64-bit state advanced by a Weyl sequence, passes BigCrush. The fixture
-// script replays it (tools/gen_stats_fixtures.py, SplitMix64), so changing it changes the fixtures.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n), n > 0: Lemire's multiply-and-reject (no modulo bias).
-  uint64_t UniformIndex(uint64_t n) {
-    unsigned __int128 m = static_cast<unsigned __int128>(Next()) * n;
-    uint64_t low = static_cast<uint64_t>(m);
-    if (low < n) {
-      const uint64_t threshold = (0 - n) % n;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>(Next()) * n;
-        low = static_cast<uint64_t>(m);
-      }
-    }
-    return static_cast<uint64_t>(m >> 64);
-  }
-
- private:
-  uint64_t state_;
-};
 
 // Neumaier's compensated sum: the mean and variance stay accurate to an ulp or two whatever n is, so they
 // agree with numpy's pairwise sums far below the tolerances of the tests.
