@@ -91,26 +91,7 @@ void RunCompare(Context& ctx, const CompareArgs& a) {
     const std::vector<Comparison> rows = CompareAllPairs(systems[c], columns[c].name, co);
     if (warnings.empty()) warnings = PairingWarnings(rows);
     for (const Comparison& r : rows) {
-      json row = {{"a", r.a},
-                  {"b", r.b},
-                  {"measure", r.measure},
-                  {"test", r.test},
-                  {"queries", r.queries},
-                  {"only_a", r.only_a},
-                  {"only_b", r.only_b},
-                  {"mean_a", r.mean_a},
-                  {"mean_b", r.mean_b},
-                  {"difference", r.difference},
-                  {"p_value", r.p_value},
-                  {"p_adjusted", r.p_adjusted},
-                  {"effect_size", r.effect_size},
-                  {"ci_low", r.ci_low},
-                  {"ci_high", r.ci_high},
-                  {"better", r.better},
-                  {"worse", r.worse},
-                  {"tied", r.tied}};
-      if (!r.note.empty()) row["note"] = r.note;
-      comparisons.push_back(std::move(row));
+      comparisons.push_back(ComparisonJson(r));
       char line[512];
       std::snprintf(line, sizeof line,
                     "%-14s %-20s %-20s %8.4f %8.4f  B-A=%+.4f  d_z=%+.3f  p=%.4g  p_adj=%.4g  n=%zu%s\n",

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,5 +79,9 @@ std::vector<Comparison> CompareAllPairs(std::span<const ScoresById> systems, std
 // One line per comparison that left queries unpaired, e.g. "A vs B (ndcg_cut_10): paired on 3 queries;
 // 1 evaluated only in A, 0 only in B were not compared". Empty when every comparison paired every query.
 std::vector<std::string> PairingWarnings(std::span<const Comparison> comparisons);
+
+// A comparison as results.json and `eval compare --format json` write it: every field above, the note only
+// when there is one.
+nlohmann::json ComparisonJson(const Comparison& comparison);
 
 }  // namespace rlm

@@ -310,26 +310,7 @@ json ResultsJson(const EvalResults& r) {
   }
   json comparisons = json::array();
   for (const Comparison& c : r.comparisons) {
-    json row = {{"a", c.a},
-                {"b", c.b},
-                {"measure", c.measure},
-                {"test", c.test},
-                {"queries", c.queries},
-                {"only_a", c.only_a},
-                {"only_b", c.only_b},
-                {"mean_a", c.mean_a},
-                {"mean_b", c.mean_b},
-                {"difference", c.difference},
-                {"p_value", c.p_value},
-                {"p_adjusted", c.p_adjusted},
-                {"effect_size", c.effect_size},
-                {"ci_low", c.ci_low},
-                {"ci_high", c.ci_high},
-                {"better", c.better},
-                {"worse", c.worse},
-                {"tied", c.tied}};
-    if (!c.note.empty()) row["note"] = c.note;
-    comparisons.push_back(std::move(row));
+    comparisons.push_back(ComparisonJson(c));
   }
   json measure_names = json::array();
   for (const MeasureColumn& m : r.measures) measure_names.push_back(m.name);
