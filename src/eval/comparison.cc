@@ -156,25 +156,25 @@ std::vector<std::string> PairingWarnings(std::span<const Comparison> comparisons
   return out;
 }
 
-nlohmann::json ComparisonJson(const Comparison& c) {
-  nlohmann::json row = {{"a", c.a},
-                        {"b", c.b},
-                        {"measure", c.measure},
-                        {"test", c.test},
-                        {"queries", c.queries},
-                        {"only_a", c.only_a},
-                        {"only_b", c.only_b},
-                        {"mean_a", c.mean_a},
-                        {"mean_b", c.mean_b},
-                        {"difference", c.difference},
-                        {"p_value", c.p_value},
-                        {"p_adjusted", c.p_adjusted},
-                        {"effect_size", c.effect_size},
-                        {"ci_low", c.ci_low},
-                        {"ci_high", c.ci_high},
-                        {"better", c.better},
-                        {"worse", c.worse},
-                        {"tied", c.tied}};
+nlohmann::ordered_json ComparisonJson(const Comparison& c) {
+  nlohmann::ordered_json row = {{"a", c.a},
+                                {"b", c.b},
+                                {"measure", c.measure},
+                                {"test", c.test},
+                                {"queries", c.queries},
+                                {"only_a", c.only_a},
+                                {"only_b", c.only_b},
+                                {"mean_a", c.mean_a},
+                                {"mean_b", c.mean_b},
+                                {"difference", c.difference},
+                                {"p_value", c.p_value},
+                                {"p_adjusted", c.p_adjusted},
+                                {"effect_size", c.effect_size},
+                                {"ci_low", c.ci_low},
+                                {"ci_high", c.ci_high},
+                                {"better", c.better},
+                                {"worse", c.worse},
+                                {"tied", c.tied}};
   if (!c.note.empty()) row["note"] = c.note;
   return row;
 }

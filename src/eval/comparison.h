@@ -82,6 +82,6 @@ std::vector<std::string> PairingWarnings(std::span<const Comparison> comparisons
 
 // A comparison as results.json and `eval compare --format json` write it: every field above, the note only
 // when there is one.
-nlohmann::json ComparisonJson(const Comparison& comparison);
+nlohmann::ordered_json ComparisonJson(const Comparison& comparison);
 
 }  // namespace rlm

@@ -310,7 +310,7 @@ json ResultsJson(const EvalResults& r) {
   }
   json comparisons = json::array();
   for (const Comparison& c : r.comparisons) {
-    comparisons.push_back(ComparisonJson(c));
+    comparisons.push_back(json(ComparisonJson(c)));
   }
   json measure_names = json::array();
   for (const MeasureColumn& m : r.measures) measure_names.push_back(m.name);
