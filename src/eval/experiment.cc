@@ -311,7 +311,8 @@ constexpr std::string_view kVariantKeys[] = {"retrieval", "embedder", "chunker",
 constexpr std::string_view kChunkerKeys[] = {"name", "size", "overlap"};
 constexpr std::string_view kBm25Keys[] = {"k1", "b"};
 constexpr std::string_view kAnalyzerKeys[] = {"stem", "stopwords"};
-constexpr std::string_view kFusionKeys[] = {"method", "k", "alpha", "normalization"};
+constexpr std::string_view kFusionKeys[] = {"method",  "k",     "alpha", "normalization",
+                                            "weights", "gamma", "sigma", "phi"};
 constexpr std::string_view kRerankKeys[] = {"method", "lambda"};
 
 bool ValidVariantName(std::string_view name) {
@@ -404,32 +405,76 @@ VariantSpec ParseVariant(const Reader& r, const YAML::Node& node, const std::str
       c.analyzer.stopwords = r.Bool(x, Sub(p, "stopwords"));
   }
 
-  // Fusion: a method name, or {method, k, alpha, normalization}.
+  // Fusion: a method name, or {method, k, alpha, normalization, weights, gamma, sigma, phi}. rrf, weighted,
+  // combsum and combmnz are the original four; any other unsupervised name of the fusion registry
+  // (index/fusion.h) fuses as `rlm eval fuse` does.
   if (const YAML::Node n = Get(node, "fusion"); n.IsDefined()) {
     const std::string p = Sub(path, "fusion");
     if (!hybrid) r.Fail(n, p, "applies to hybrid retrieval only");
+    const YAML::Node method_node = n.IsMap() ? Get(n, "method") : n;
+    if (n.IsMap()) r.RequireMap(n, p, kFusionKeys);
+    if (method_node.IsDefined()) {
+      const std::string mp = n.IsMap() ? Sub(p, "method") : p;
+      const std::string name = r.Str(method_node, mp);
+      const bool original = std::any_of(std::begin(kFusions), std::end(kFusions),
+                                        [&](const Named<FusionKind>& f) { return f.name == name; });
+      if (original) {
+        c.fusion = Choose(r, method_node, mp, kFusions);
+      } else {
+        const FusionMethodInfo& info =
+            r.Located(method_node, mp, [&]() -> const FusionMethodInfo& { return FindFusionMethod(name); });
+        if (info.needs_training) {
+          r.Fail(method_node, mp, std::string(info.name) + " is supervised: it needs training qrels",
+                 "fuse run files with `rlm eval fuse --method " + std::string(info.name) + " --qrels TRAIN`");
+        }
+        c.fusion = FusionKind::kRegistry;
+        c.registry.method = info.method;
+      }
+    }
     if (n.IsMap()) {
-      r.RequireMap(n, p, kFusionKeys);
-      if (const YAML::Node x = Get(n, "method"); x.IsDefined())
-        c.fusion = Choose(r, x, Sub(p, "method"), kFusions);
-      const std::string method = NameOf(kFusions, c.fusion);
-      if (const YAML::Node x = Get(n, "k"); x.IsDefined()) {
-        if (c.fusion != FusionKind::kRrf) r.Fail(x, Sub(p, "k"), "applies to rrf fusion, not " + method);
-        c.rrf_k = r.Number(x, Sub(p, "k"), 0, 1e9);
+      const bool registry = c.fusion == FusionKind::kRegistry;
+      const FusionMethodInfo* info = registry ? &FusionMethodOf(c.registry.method) : nullptr;
+      const std::string method = registry ? std::string(info->name) : NameOf(kFusions, c.fusion);
+      for (const char* param : {"k", "gamma", "sigma", "phi"}) {
+        const YAML::Node x = Get(n, param);
+        if (!x.IsDefined()) continue;
+        if (!registry) {
+          if (std::string_view(param) != "k" || c.fusion != FusionKind::kRrf) {
+            r.Fail(x, Sub(p, param), "does not apply to " + method + " fusion");
+          }
+          c.rrf_k = r.Number(x, Sub(p, "k"), 0, 1e9);
+          continue;
+        }
+        const double v = r.Number(x, Sub(p, param), -1e9, 1e9);
+        r.Located(x, Sub(p, param), [&] { SetFusionParam(*info, param, v, c.registry.params); });
       }
       if (const YAML::Node x = Get(n, "alpha"); x.IsDefined()) {
-        if (c.fusion != FusionKind::kWeighted)
-          r.Fail(x, Sub(p, "alpha"), "applies to weighted fusion, not " + method);
+        const bool weighted = registry ? info->uses_weights : c.fusion == FusionKind::kWeighted;
+        if (!weighted) r.Fail(x, Sub(p, "alpha"), "applies to weighted fusion, not " + method);
         c.alpha = r.Number(x, Sub(p, "alpha"), 0, 1);
+        if (registry) c.registry.weights = {1 - c.alpha, c.alpha};
+      }
+      if (const YAML::Node x = Get(n, "weights"); x.IsDefined()) {
+        if (!registry || !info->uses_weights) r.Fail(x, Sub(p, "weights"), method + " takes no weights");
+        if (!x.IsSequence() || x.size() != 2) {
+          r.Fail(x, Sub(p, "weights"), "expected two weights: [bm25, dense]");
+        }
+        c.registry.weights = {r.Number(x[0], Sub(p, "weights[0]"), -1e9, 1e9),
+                              r.Number(x[1], Sub(p, "weights[1]"), -1e9, 1e9)};
       }
       if (const YAML::Node x = Get(n, "normalization"); x.IsDefined()) {
-        if (c.fusion == FusionKind::kRrf) {
-          r.Fail(x, Sub(p, "normalization"), "rrf fuses ranks, not scores: normalization does not apply");
+        const bool ranks = registry ? info->rank_based : c.fusion == FusionKind::kRrf;
+        if (ranks) {
+          r.Fail(x, Sub(p, "normalization"),
+                 method + " fuses ranks, not scores: normalization does not apply");
         }
-        c.norm = Choose(r, x, Sub(p, "normalization"), kNorms);
+        if (registry) {
+          const std::string name = r.Str(x, Sub(p, "normalization"));
+          c.registry.norm = r.Located(x, Sub(p, "normalization"), [&] { return FindFusionNorm(name).norm; });
+        } else {
+          c.norm = Choose(r, x, Sub(p, "normalization"), kNorms);
+        }
       }
-    } else {
-      c.fusion = Choose(r, n, p, kFusions);
     }
   }
 
@@ -689,10 +734,18 @@ nlohmann::json VariantJson(const VariantSpec& v) {
     j["analyzer"] = {{"stem", c.analyzer.stem}, {"stopwords", c.analyzer.stopwords}};
   }
   if (c.retrieval == RetrievalKind::kHybrid) {
-    nlohmann::json f = {{"method", NameOf(kFusions, c.fusion)}};
-    if (c.fusion == FusionKind::kRrf) {
+    nlohmann::json f;
+    if (c.fusion == FusionKind::kRegistry) {
+      const FusionMethodInfo& info = FusionMethodOf(c.registry.method);
+      f["method"] = info.name;
+      if (!info.rank_based) f["normalization"] = FusionNormOf(c.registry.norm).name;
+      if (info.uses_weights) f["weights"] = c.registry.weights;
+      for (const FusionParamInfo* param : info.params) f[param->name] = c.registry.params.*(param->field);
+    } else if (c.fusion == FusionKind::kRrf) {
+      f["method"] = "rrf";
       f["k"] = c.rrf_k;
     } else {
+      f["method"] = NameOf(kFusions, c.fusion);
       f["normalization"] = NameOf(kNorms, c.norm);
       if (c.fusion == FusionKind::kWeighted) f["alpha"] = c.alpha;
     }
@@ -774,7 +827,8 @@ Experiment LoadExperiment(const std::string& path, const EnvLookup& env) {
 VariantSpec ParseVariantFlag(std::string_view flag) {
   static constexpr std::string_view kFlagKeys[] = {
       "embedder", "chunker", "size",  "overlap",       "k1",     "b",      "stem",      "stopwords",
-      "fusion",   "k",       "alpha", "normalization", "rerank", "lambda", "aggregate", "depth"};
+      "fusion",   "k",       "alpha", "normalization", "rerank", "lambda", "aggregate", "depth",
+      "gamma",    "sigma",   "phi"};
   const std::string head = "--variant " + ValidUtf8(utf8::Truncate(flag.substr(0, flag.find(',')), 80));
   if (utf8::FindInvalid(flag)) {
     throw InvalidInput(head + ": not valid UTF-8", "", ErrorType::kInvalidExperiment);
@@ -823,7 +877,8 @@ VariantSpec ParseVariantFlag(std::string_view flag) {
       node["analyzer"][key] = value;
     } else if (key == "fusion") {
       node["fusion"]["method"] = value;
-    } else if (key == "k" || key == "alpha" || key == "normalization") {
+    } else if (key == "k" || key == "alpha" || key == "normalization" || key == "gamma" || key == "sigma" ||
+               key == "phi") {
       node["fusion"][key] = value;
     } else if (key == "rerank") {
       node["rerank"]["method"] = value;

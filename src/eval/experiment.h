@@ -39,12 +39,17 @@
 //                                                   (bm25, hybrid)
 //       fusion: rrf | weighted | combsum | combmnz | {method, k, alpha, normalization}   (hybrid)
 //               [rrf, k 60; weighted: alpha 0.5 = weight of dense; normalization minmax | zscore | none]
+//               or any unsupervised method of the fusion registry (index/fusion.h, as `rlm eval fuse`):
+//               {method: sum | mnz | wsum | rbc | isr | bordafuse | condorcet | ..., normalization:
+//               min-max | max | sum | zmuv | rank | borda | none [min-max], weights: [bm25, dense] (or
+//               alpha), gamma, sigma, phi}
 //       rerank: none | mmr | {method, lambda}       [none; mmr lambda 0.5]
 //       aggregate: max | sum | first                chunk scores -> document score [max] (with a chunker)
 //       depth: N                                    [the experiment's depth]
 //
 // The same variant as a flag: `hyb=hybrid,embedder=hash,fusion=rrf,k=60`; keys embedder, chunker, size,
-// overlap, k1, b, stem, stopwords, fusion, k, alpha, normalization, rerank, lambda, aggregate, depth.
+// overlap, k1, b, stem, stopwords, fusion, k, alpha, normalization, gamma, sigma, phi, rerank, lambda,
+// aggregate, depth.
 #pragma once
 
 #include <cstddef>

@@ -12,7 +12,8 @@
 
 namespace rlm {
 
-CorpusUnits SplitCorpus(std::span<const std::string> docs, std::string_view chunker, const ChunkOptions& options) {
+CorpusUnits SplitCorpus(std::span<const std::string> docs, std::string_view chunker,
+                        const ChunkOptions& options) {
   CorpusUnits u;
   u.first_unit.resize(docs.size());
   if (chunker.empty() || chunker == "none") {
@@ -40,7 +41,11 @@ CorpusUnits SplitCorpus(std::span<const std::string> docs, std::string_view chun
 
 VariantRetriever::VariantRetriever(const RetrieverConfig& config, const CorpusUnits& units,
                                    std::vector<float> unit_vectors, size_t dims)
-    : config_(config), units_(units), vectors_(std::move(unit_vectors)), dims_(dims), analyzer_(config.analyzer) {
+    : config_(config),
+      units_(units),
+      vectors_(std::move(unit_vectors)),
+      dims_(dims),
+      analyzer_(config.analyzer) {
   if (config_.depth == 0) throw InvalidInput("retrieval depth must be at least 1");
   if (config_.NeedsVectors() && vectors_.size() != units_.texts.size() * dims_) {
     throw InternalError("unit vectors missing for a dense variant");
@@ -92,7 +97,8 @@ std::vector<ScoredDoc> VariantRetriever::ToDocuments(const std::vector<ScoredDoc
   return docs;
 }
 
-std::vector<ScoredDoc> VariantRetriever::Retrieve(std::string_view query, std::span<const float> query_vector) const {
+std::vector<ScoredDoc> VariantRetriever::Retrieve(std::string_view query,
+                                                  std::span<const float> query_vector) const {
   // Chunked corpora need more unit candidates than documents wanted.
   const bool whole = units_.texts.size() == units_.num_docs();
   const size_t candidates = std::min(units_.texts.size(), whole ? config_.depth : config_.depth * 4);
@@ -111,10 +117,18 @@ std::vector<ScoredDoc> VariantRetriever::Retrieve(std::string_view query, std::s
     ranked = std::move(lists[0]);
   } else if (config_.fusion == FusionKind::kRrf) {
     ranked = ReciprocalRankFusion(lists, config_.rrf_k);
+  } else if (config_.fusion == FusionKind::kRegistry) {
+    std::vector<std::vector<RankedDoc>> in(lists.size());
+    for (size_t i = 0; i < lists.size(); ++i) {
+      for (const ScoredDoc& d : lists[i]) in[i].push_back({d.doc, static_cast<double>(d.score)});
+    }
+    for (const RankedDoc& d : FuseLists(in, config_.registry))
+      ranked.push_back({d.doc, static_cast<float>(d.score)});
+    std::sort(ranked.begin(), ranked.end(), RanksBefore);  // rounding to float can tie what double told apart
   } else {
     // lists[0] is BM25, lists[1] dense: alpha weighs the dense side.
     const double weights[] = {1.0 - config_.alpha, config_.alpha};
-    const ScoreFusion f = config_.fusion == FusionKind::kWeighted ? ScoreFusion::kWeighted
+    const ScoreFusion f = config_.fusion == FusionKind::kWeighted  ? ScoreFusion::kWeighted
                           : config_.fusion == FusionKind::kCombSum ? ScoreFusion::kCombSum
                                                                    : ScoreFusion::kCombMnz;
     ranked = FuseScores(lists, f, config_.norm, weights);

@@ -23,7 +23,10 @@
 namespace rlm {
 
 enum class RetrievalKind { kBm25, kDense, kHybrid };
-enum class FusionKind { kRrf, kWeighted, kCombSum, kCombMnz };
+// kRrf, kWeighted, kCombSum, kCombMnz: the variants' original fusions (index/fusion.h's ReciprocalRankFusion
+// and FuseScores); kRegistry: any unsupervised method of the fusion registry (FusionMethods), as
+// `rlm eval fuse` computes it, with `registry`'s normalisation, weights (BM25, dense) and parameters.
+enum class FusionKind { kRrf, kWeighted, kCombSum, kCombMnz, kRegistry };
 enum class RerankKind { kNone, kMmr };
 enum class AggregateKind { kMax, kSum, kFirst };
 
@@ -35,6 +38,7 @@ struct RetrieverConfig {
   double rrf_k = 60;
   double alpha = 0.5;  // weighted: alpha * dense + (1 - alpha) * bm25
   ScoreNorm norm = ScoreNorm::kMinMax;
+  FusionSpec registry;  // kRegistry: method, norm, weights (empty or {bm25, dense}) and parameters
   RerankKind rerank = RerankKind::kNone;
   double mmr_lambda = 0.5;
   AggregateKind aggregate = AggregateKind::kMax;
@@ -45,15 +49,16 @@ struct RetrieverConfig {
 
 // Documents split into retrieval units. With no chunker every document is one unit.
 struct CorpusUnits {
-  std::vector<std::string_view> texts;     // into the caller's document strings
-  std::vector<uint32_t> doc;               // unit -> document ordinal
-  std::vector<uint32_t> first_unit;        // document -> its first unit (documents always have one)
+  std::vector<std::string_view> texts;  // into the caller's document strings
+  std::vector<uint32_t> doc;            // unit -> document ordinal
+  std::vector<uint32_t> first_unit;     // document -> its first unit (documents always have one)
   size_t num_docs() const { return first_unit.size(); }
 };
 
 // Splits every document with chunker `name` ("" or "none": whole documents), in parallel. An empty document
 // becomes one empty unit.
-CorpusUnits SplitCorpus(std::span<const std::string> docs, std::string_view chunker, const ChunkOptions& options);
+CorpusUnits SplitCorpus(std::span<const std::string> docs, std::string_view chunker,
+                        const ChunkOptions& options);
 
 class VariantRetriever {
  public:

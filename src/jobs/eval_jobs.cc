@@ -182,6 +182,16 @@ std::string EncodeVariants(const std::vector<RunVariant>& variants) {
                  {"lambda", c.mmr_lambda},
                  {"aggregate", static_cast<int>(c.aggregate)},
                  {"depth", c.depth}});
+    if (c.fusion == FusionKind::kRegistry) {
+      json params = json::object();
+      for (const FusionParamInfo* p : FusionMethodOf(c.registry.method).params) {
+        params[p->name] = c.registry.params.*(p->field);
+      }
+      a.back()["registry"] = {{"method", FusionMethodOf(c.registry.method).name},
+                              {"norm", FusionNormOf(c.registry.norm).name},
+                              {"weights", c.registry.weights},
+                              {"params", params}};
+    }
   }
   return json{{"version", 1}, {"variants", a}}.dump();
 }
@@ -209,7 +219,19 @@ std::vector<RunVariant> DecodeVariants(std::string_view text) {
       c.analyzer.stem = x.at("stem").get<bool>();
       c.analyzer.stopwords = x.at("stopwords").get<bool>();
       c.analyzer.max_token_bytes = x.at("max_token_bytes").get<size_t>();
-      c.fusion = static_cast<FusionKind>(in_range(x.at("fusion").get<int>(), 3, "fusion"));
+      c.fusion = static_cast<FusionKind>(in_range(x.at("fusion").get<int>(), 4, "fusion"));
+      if (c.fusion == FusionKind::kRegistry) {
+        const json& f = x.at("registry");
+        const FusionMethodInfo& method = FindFusionMethod(f.at("method").get<std::string>());
+        c.registry.method = method.method;
+        c.registry.norm = FindFusionNorm(f.at("norm").get<std::string>()).norm;
+        c.registry.weights = f.at("weights").get<std::vector<double>>();
+        for (const auto& [name, value] : f.at("params").items()) {
+          SetFusionParam(method, name, value.get<double>(), c.registry.params);
+        }
+        CheckFusionSpec(c.registry, 2, nullptr);
+        if (method.needs_training) throw IoError("the variants blob names a supervised fusion");
+      }
       c.rrf_k = x.at("rrf_k").get<double>();
       c.alpha = x.at("alpha").get<double>();
       c.norm = static_cast<ScoreNorm>(in_range(x.at("norm").get<int>(), 2, "norm"));
@@ -220,6 +242,8 @@ std::vector<RunVariant> DecodeVariants(std::string_view text) {
       out.push_back(std::move(v));
     }
   } catch (const json::exception& e) {
+    throw IoError(std::string("the variants blob is corrupt: ") + e.what());
+  } catch (const InvalidInput& e) {  // a fusion setting the registry refuses
     throw IoError(std::string("the variants blob is corrupt: ") + e.what());
   }
   return out;

@@ -209,8 +209,8 @@ TEST(Experiment, WrongTypesAndValuesNamePathAndLine) {
                 .find("expected a single value, got a list"),
             std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: hybrid, embedder: hash, fusion: {method: "
-                "borda}}}\n")
-                .find("variants.b.fusion.method: unknown value 'borda'"),
+                "bordaa}}}\n")
+                .find("variants.b.fusion.method: unknown fusion method 'bordaa'"),
             std::string::npos);
   EXPECT_NE(msg("dataset: {path: /d}\nvariants: {b: {retrieval: dense, embedder: word2vec}}\n")
                 .find("unknown embedder kind 'word2vec'"),
@@ -270,7 +270,7 @@ TEST(Experiment, SettingsThatWouldBeIgnoredAreErrors) {
                 .find("applies to weighted fusion"),
             std::string::npos);
   EXPECT_NE(msg("{retrieval: hybrid, embedder: hash, fusion: {method: combsum, k: 5}}")
-                .find("applies to rrf fusion"),
+                .find("does not apply to combsum fusion"),
             std::string::npos);
   EXPECT_NE(
       msg("{retrieval: hybrid, embedder: hash, fusion: {normalization: minmax}}").find("rrf fuses ranks"),
@@ -468,6 +468,52 @@ TEST(Experiment, CanonicalJsonAndFingerprint) {
   const Experiment renamed =
       Parse("dataset: {path: /d}\nvariants: {h2: {retrieval: hybrid, embedder: hash}}\n");
   EXPECT_NE(ExperimentFingerprint(a), ExperimentFingerprint(renamed));
+}
+
+// Hybrid variants take any unsupervised method of the fusion registry, with its normalization, weights
+// (BM25, dense) and parameters; supervised ones and misplaced settings are errors naming the setting.
+TEST(Experiment, RegistryFusionMethods) {
+  const Experiment e = ParseExperiment(R"(
+dataset: {path: /data/scifact}
+variants:
+  sum: {retrieval: hybrid, embedder: hash, fusion: {method: sum, normalization: zmuv}}
+  w: {retrieval: hybrid, embedder: hash, fusion: {method: wsum, weights: [0.7, 0.3]}}
+  rbc: {retrieval: hybrid, embedder: hash, fusion: {method: rbc, phi: 0.9}}
+  old: {retrieval: hybrid, embedder: hash, fusion: combmnz}
+)",
+                                       "x.yaml");
+  ASSERT_EQ(e.variants.size(), 4u);
+  EXPECT_EQ(e.variants[0].retrieval.fusion, FusionKind::kRegistry);
+  EXPECT_EQ(e.variants[0].retrieval.registry.method, FusionMethod::kCombSum);
+  EXPECT_EQ(e.variants[0].retrieval.registry.norm, FusionNorm::kZmuv);
+  EXPECT_EQ(e.variants[1].retrieval.registry.weights, (std::vector<double>{0.7, 0.3}));
+  EXPECT_EQ(e.variants[2].retrieval.registry.params.phi, 0.9);
+  EXPECT_EQ(e.variants[3].retrieval.fusion, FusionKind::kCombMnz);
+  const nlohmann::json j = ExperimentToJson(e);
+  EXPECT_EQ(j["variants"][0]["fusion"]["normalization"], "zmuv");
+  EXPECT_EQ(j["variants"][2]["fusion"]["phi"], 0.9);
+  // Settings are part of the fingerprint: another normalization is another run.
+  Experiment other = e;
+  other.variants[0].retrieval.registry.norm = FusionNorm::kMinMax;
+  EXPECT_NE(ExperimentFingerprint(e).Hex(), ExperimentFingerprint(other).Hex());
+
+  auto error = [](const std::string& fusion) {
+    try {
+      ParseExperiment("dataset: {path: /d}\nvariants:\n  v: {retrieval: hybrid, embedder: hash, fusion: " +
+                          fusion + "}\n",
+                      "x.yaml");
+    } catch (const InvalidInput& err) {
+      return std::string(err.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("probfuse").find("supervised"), std::string::npos) << error("probfuse");
+  EXPECT_NE(error("{method: rrf, phi: 0.5}").find("variants.v.fusion.phi"), std::string::npos);
+  EXPECT_NE(error("{method: sum, weights: [1, 2]}").find("takes no weights"), std::string::npos);
+  EXPECT_NE(error("{method: isr, normalization: zmuv}").find("fuses ranks"), std::string::npos);
+  EXPECT_NE(error("{method: wsum, weights: [1]}").find("two weights"), std::string::npos);
+  EXPECT_NE(error("{method: summ}").find("variants.v.fusion.method"), std::string::npos)
+      << error("{method: summ}");
 }
 
 }  // namespace
