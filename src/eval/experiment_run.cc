@@ -2,11 +2,9 @@
 
 #include <tbb/global_control.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cmath>
+#include <cstdio>
 #include <filesystem>
-#include <map>
 #include <memory>
 
 #include "core/error.h"
@@ -22,7 +20,6 @@ namespace rlm {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 std::string Score(float s) {
   char buf[32];
