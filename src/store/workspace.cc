@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -97,7 +98,8 @@ BufferInfo ReadBufferRow(const sql::Statement& s) {
 }
 
 constexpr const char* kBufferColumns =
-    "SELECT b.id, b.name, b.source, b.size, b.line_count, b.content_hash, b.chunker, b.chunk_size, b.overlap, "
+    "SELECT b.id, b.name, b.source, b.size, b.line_count, b.content_hash, b.chunker, b.chunk_size, "
+    "b.overlap, "
     "b.created_at, b.updated_at, (SELECT count(*) FROM chunks c WHERE c.buffer_id = b.id) FROM buffers b ";
 
 ChunkRecord ReadChunkRow(const sql::Statement& s) {
@@ -137,7 +139,8 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
   bool exists = fs::exists(path, ec);
   if (!exists && mode == Mode::kMustExist) {
     throw NotFound("RLM not initialized: no workspace at " + path,
-                   "Run 'rlm init' to initialize the database (or pass -d/--db-path)", ErrorType::kNotInitialized);
+                   "Run 'rlm init' to initialize the database (or pass -d/--db-path)",
+                   ErrorType::kNotInitialized);
   }
   if (!exists) {
     fs::path parent = fs::path(path).parent_path();
@@ -146,7 +149,8 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
       if (ec) throw IoError("cannot create " + parent.string() + ": " + ec.message());
     }
   }
-  if (exists && fs::is_directory(path, ec)) throw InvalidInput(path + " is a directory, not a workspace file");
+  if (exists && fs::is_directory(path, ec))
+    throw InvalidInput(path + " is a directory, not a workspace file");
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (mode == Mode::kCreate ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -171,20 +175,41 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
 
 Workspace::Workspace(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
 
-Workspace::~Workspace() { sqlite3_close_v2(db_); }
+Workspace::~Workspace() {
+  sqlite3_close_v2(db_);
+}
+
+namespace {
+
+// The schema version a workspace records: decimal digits, at most kSchemaVersion's width plus a few. A
+// damaged or foreign value is a StorageError naming it, never an index into kMigrations.
+int ParseSchemaVersion(const std::string& text, const std::string& path) {
+  int version = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc() ||
+      end != text.data() + text.size()) {
+    throw StorageError(
+        "workspace " + path + " records schema version '" + text.substr(0, 40) +
+            "', which is not a version number",
+        "the file is damaged or was not written by rlm; restore it or create a new one with rlm init");
+  }
+  return version;
+}
+
+}  // namespace
 
 void Workspace::Migrate() {
   sql::Exec(db_, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   auto version_of = [&]() {
     sql::Statement s(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
-    return s.Step() ? std::stoi(s.Text(0)) : 0;
+    return s.Step() ? ParseSchemaVersion(s.Text(0), path_) : 0;
   };
   if (version_of() == kSchemaVersion) return;
   WriteTransaction tx(*this);
   int version = version_of();  // re-read under the write lock: another process may have migrated
   if (version > kSchemaVersion) {
-    throw StorageError("workspace schema version " + std::to_string(version) + " is newer than this rlm (" +
-                           std::to_string(kSchemaVersion) + ")",
+    throw StorageError("workspace " + path_ + " has schema version " + std::to_string(version) +
+                           ", newer than this rlm's (" + std::to_string(kSchemaVersion) + ")",
                        "upgrade rlm");
   }
   for (; version < kSchemaVersion; ++version) sql::Exec(db_, kMigrations[version]);
@@ -196,7 +221,9 @@ void Workspace::Migrate() {
 
 // ---- transactions ---------------------------------------------------------------------------------------
 
-Workspace::WriteTransaction::WriteTransaction(Workspace& ws) : ws_(ws) { sql::Exec(ws.db_, "BEGIN IMMEDIATE"); }
+Workspace::WriteTransaction::WriteTransaction(Workspace& ws) : ws_(ws) {
+  sql::Exec(ws.db_, "BEGIN IMMEDIATE");
+}
 
 Workspace::WriteTransaction::~WriteTransaction() {
   if (!done_) sqlite3_exec(ws_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -214,7 +241,9 @@ Workspace::ReadTransaction::ReadTransaction(Workspace& ws) : ws_(ws) {
   sql::Exec(ws.db_, "SELECT 1 FROM meta LIMIT 1");
 }
 
-Workspace::ReadTransaction::~ReadTransaction() { sqlite3_exec(ws_.db_, "COMMIT", nullptr, nullptr, nullptr); }
+Workspace::ReadTransaction::~ReadTransaction() {
+  sqlite3_exec(ws_.db_, "COMMIT", nullptr, nullptr, nullptr);
+}
 
 // ---- meta -----------------------------------------------------------------------------------------------
 
@@ -226,18 +255,23 @@ std::optional<std::string> Workspace::GetMeta(std::string_view key) {
 }
 
 void Workspace::SetMeta(std::string_view key, std::string_view value) {
-  sql::Statement s(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  sql::Statement s(
+      db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   s.BindText(1, key).BindText(2, value).Run();
 }
 
-int64_t Workspace::Generation() { return std::stoll(GetMeta("generation").value_or("0")); }
+int64_t Workspace::Generation() {
+  return std::stoll(GetMeta("generation").value_or("0"));
+}
 
-std::string Workspace::WorkspaceId() { return GetMeta("workspace_id").value_or(""); }
+std::string Workspace::WorkspaceId() {
+  return GetMeta("workspace_id").value_or("");
+}
 
 WorkspaceStatus Workspace::Status() {
   WorkspaceStatus st;
   ReadTransaction tx(*this);
-  st.schema_version = std::stoi(GetMeta("schema_version").value_or("0"));
+  st.schema_version = ParseSchemaVersion(GetMeta("schema_version").value_or("0"), path_);
   st.generation = Generation();
   st.embedder = GetMeta("embedder").value_or("hash");
   {
@@ -267,8 +301,9 @@ WorkspaceStatus Workspace::Status() {
 
 void Workspace::Reset() {
   WriteTransaction tx(*this);
-  sql::Exec(db_, "DELETE FROM chunks; DELETE FROM buffer_text; DELETE FROM buffers; DELETE FROM embeddings; "
-                 "DELETE FROM variables;");
+  sql::Exec(db_,
+            "DELETE FROM chunks; DELETE FROM buffer_text; DELETE FROM buffers; DELETE FROM embeddings; "
+            "DELETE FROM variables;");
   tx.Commit();
 }
 
@@ -319,9 +354,10 @@ int64_t Workspace::InsertBuffer(const BufferInfo& b) {
     }
   }
   int64_t now = Now();
-  sql::Statement s(db_,
-                   "INSERT INTO buffers(name, source, size, line_count, content_hash, chunker, chunk_size, overlap, "
-                   "created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  sql::Statement s(
+      db_,
+      "INSERT INTO buffers(name, source, size, line_count, content_hash, chunker, chunk_size, overlap, "
+      "created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
   s.BindText(1, b.name).BindText(2, b.source).Bind(3, static_cast<int64_t>(b.size));
   s.Bind(4, static_cast<int64_t>(b.line_count)).BindText(5, b.content_hash).BindText(6, b.chunker);
   s.Bind(7, static_cast<int64_t>(b.chunk_size)).Bind(8, static_cast<int64_t>(b.overlap));
@@ -418,7 +454,8 @@ void Workspace::ForEachTextBlock(int64_t buffer_id, const std::function<void(std
   while (s.Step()) fn(s.Blob(0));
 }
 
-void Workspace::ForEachChunkText(int64_t buffer_id, const std::vector<ChunkRecord>& chunks, uint64_t max_bytes,
+void Workspace::ForEachChunkText(int64_t buffer_id, const std::vector<ChunkRecord>& chunks,
+                                 uint64_t max_bytes,
                                  const std::function<void(size_t, std::string_view)>& fn) {
   std::string window;  // text bytes [window_start, window_start + window.size())
   uint64_t window_start = 0;
@@ -469,9 +506,10 @@ void Workspace::InsertChunks(std::span<ChunkRecord> chunks) {
 }
 
 void Workspace::UpdateChunks(std::span<const ChunkRecord> chunks) {
-  sql::Statement s(db_,
-                   "UPDATE chunks SET idx=?, byte_start=?, byte_end=?, line_start=?, line_end=?, content_hash=? "
-                   "WHERE id=?");
+  sql::Statement s(
+      db_,
+      "UPDATE chunks SET idx=?, byte_start=?, byte_end=?, line_start=?, line_end=?, content_hash=? "
+      "WHERE id=?");
   for (const ChunkRecord& c : chunks) {
     std::string hash = c.hash.Bytes();
     s.Bind(1, c.index).Bind(2, static_cast<int64_t>(c.start)).Bind(3, static_cast<int64_t>(c.end));
@@ -521,15 +559,19 @@ std::vector<bool> Workspace::HasEmbeddings(std::string_view fingerprint, std::sp
   return out;
 }
 
-void Workspace::PutEmbeddings(std::string_view fingerprint, std::span<const Hash128> hashes, const float* vectors,
-                              size_t dims) {
-  sql::Statement s(db_,
-                   "INSERT INTO embeddings(fingerprint, content_hash, dims, vector) VALUES(?,?,?,?) "
-                   "ON CONFLICT(fingerprint, content_hash) DO UPDATE SET dims = excluded.dims, vector = excluded.vector");
+void Workspace::PutEmbeddings(std::string_view fingerprint, std::span<const Hash128> hashes,
+                              const float* vectors, size_t dims) {
+  sql::Statement s(
+      db_,
+      "INSERT INTO embeddings(fingerprint, content_hash, dims, vector) VALUES(?,?,?,?) "
+      "ON CONFLICT(fingerprint, content_hash) DO UPDATE SET dims = excluded.dims, vector = excluded.vector");
   for (size_t i = 0; i < hashes.size(); ++i) {
     std::string h = hashes[i].Bytes();
     std::string_view v(reinterpret_cast<const char*>(vectors + i * dims), dims * sizeof(float));
-    s.BindText(1, fingerprint, false).BindBlob(2, h, false).Bind(3, static_cast<int64_t>(dims)).BindBlob(4, v, false);
+    s.BindText(1, fingerprint, false)
+        .BindBlob(2, h, false)
+        .Bind(3, static_cast<int64_t>(dims))
+        .BindBlob(4, v, false);
     s.Run();
   }
 }
