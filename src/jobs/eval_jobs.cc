@@ -200,26 +200,42 @@ std::vector<RunVariant> DecodeVariants(std::string_view text) {
   std::vector<RunVariant> out;
   try {
     const json j = json::parse(text);
-    if (j.at("version").get<int>() != 1) throw IoError("the variants blob has an unknown version");
-    auto in_range = [](int v, int hi, const char* what) {
-      if (v < 0 || v > hi) throw IoError(std::string("the variants blob: bad ") + what);
-      return v;
+    if (!j.at("version").is_number_unsigned() || j.at("version").get<uint64_t>() != 1) {
+      throw IoError("the variants blob has an unknown version");
+    }
+    // Numbers are checked before any conversion: a float or a huge value cast to an integer is undefined.
+    auto whole = [](const json& x, const char* key, uint64_t hi) {
+      const json& v = x.at(key);
+      if (!v.is_number_unsigned() || v.get<uint64_t>() > hi) {
+        throw IoError(std::string("the variants blob: bad ") + key + " " + v.dump().substr(0, 40));
+      }
+      return v.get<uint64_t>();
+    };
+    auto in_range = [&](const json& x, const char* key, int hi) {
+      return static_cast<int>(whole(x, key, hi));
+    };
+    auto real = [](const json& x, const char* key) {
+      const json& v = x.at(key);
+      if (!v.is_number() || !std::isfinite(v.get<double>())) {
+        throw IoError(std::string("the variants blob: bad ") + key + " " + v.dump().substr(0, 40));
+      }
+      return v.get<double>();
     };
     for (const json& x : j.at("variants")) {
       RunVariant v;
       v.name = x.at("name").get<std::string>();
       v.chunker = x.at("chunker").get<std::string>();
-      v.chunk.size = x.at("size").get<size_t>();
-      v.chunk.overlap = x.at("overlap").get<size_t>();
+      v.chunk.size = whole(x, "size", SIZE_MAX >> 1);
+      v.chunk.overlap = whole(x, "overlap", SIZE_MAX >> 1);
       v.embedder = x.at("embedder").get<std::string>();
       RetrieverConfig& c = v.retrieval;
-      c.retrieval = static_cast<RetrievalKind>(in_range(x.at("retrieval").get<int>(), 2, "retrieval"));
-      c.bm25.k1 = x.at("k1").get<double>();
-      c.bm25.b = x.at("b").get<double>();
+      c.retrieval = static_cast<RetrievalKind>(in_range(x, "retrieval", 2));
+      c.bm25.k1 = real(x, "k1");
+      c.bm25.b = real(x, "b");
       c.analyzer.stem = x.at("stem").get<bool>();
       c.analyzer.stopwords = x.at("stopwords").get<bool>();
-      c.analyzer.max_token_bytes = x.at("max_token_bytes").get<size_t>();
-      c.fusion = static_cast<FusionKind>(in_range(x.at("fusion").get<int>(), 4, "fusion"));
+      c.analyzer.max_token_bytes = whole(x, "max_token_bytes", SIZE_MAX >> 1);
+      c.fusion = static_cast<FusionKind>(in_range(x, "fusion", 4));
       if (c.fusion == FusionKind::kRegistry) {
         const json& f = x.at("registry");
         const FusionMethodInfo& method = FindFusionMethod(f.at("method").get<std::string>());
@@ -227,18 +243,19 @@ std::vector<RunVariant> DecodeVariants(std::string_view text) {
         c.registry.norm = FindFusionNorm(f.at("norm").get<std::string>()).norm;
         c.registry.weights = f.at("weights").get<std::vector<double>>();
         for (const auto& [name, value] : f.at("params").items()) {
+          if (!value.is_number()) throw IoError("the variants blob: bad fusion parameter " + name);
           SetFusionParam(method, name, value.get<double>(), c.registry.params);
         }
         CheckFusionSpec(c.registry, 2, nullptr);
         if (method.needs_training) throw IoError("the variants blob names a supervised fusion");
       }
-      c.rrf_k = x.at("rrf_k").get<double>();
-      c.alpha = x.at("alpha").get<double>();
-      c.norm = static_cast<ScoreNorm>(in_range(x.at("norm").get<int>(), 2, "norm"));
-      c.rerank = static_cast<RerankKind>(in_range(x.at("rerank").get<int>(), 1, "rerank"));
-      c.mmr_lambda = x.at("lambda").get<double>();
-      c.aggregate = static_cast<AggregateKind>(in_range(x.at("aggregate").get<int>(), 2, "aggregate"));
-      c.depth = x.at("depth").get<size_t>();
+      c.rrf_k = real(x, "rrf_k");
+      c.alpha = real(x, "alpha");
+      c.norm = static_cast<ScoreNorm>(in_range(x, "norm", 2));
+      c.rerank = static_cast<RerankKind>(in_range(x, "rerank", 1));
+      c.mmr_lambda = real(x, "lambda");
+      c.aggregate = static_cast<AggregateKind>(in_range(x, "aggregate", 2));
+      c.depth = whole(x, "depth", SIZE_MAX >> 1);
       out.push_back(std::move(v));
     }
   } catch (const json::exception& e) {
