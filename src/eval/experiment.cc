@@ -139,6 +139,24 @@ class Reader {
     return s;
   }
 
+  // A setting that ends up in folder names, reports and results.json (name, output): environment variables
+  // are not expanded there, so a secret in the environment never leaks into them; `$${` still writes `${`.
+  std::string Literal(const YAML::Node& node, const std::string& path) const {
+    if (node.IsScalar()) {
+      const std::string& raw = node.Scalar();
+      for (size_t i = raw.find("${"); i != std::string::npos; i = raw.find("${", i + 2)) {
+        if (i > 0 && raw[i - 1] == '$') continue;
+        Fail(node, path,
+             "environment variables are not expanded here: " + path +
+                 " is written into folder names and reports",
+             "write the value itself (or $${ for a literal ${)");
+      }
+    }
+    std::string s = Str(node, path);
+    if (s.empty()) Fail(node, path, "must not be empty");
+    return s;
+  }
+
   std::string NonEmpty(const YAML::Node& node, const std::string& path) const {
     std::string s = Str(node, path);
     if (s.empty()) Fail(node, path, "must not be empty");
@@ -675,7 +693,7 @@ Experiment ParseRoot(const Reader& r, const YAML::Node& root, const Context& ctx
   r.RequireMap(root, "", kTopKeys);
   Experiment e;
   if (const YAML::Node n = Get(root, "name"); n.IsDefined()) {
-    e.name = r.NonEmpty(n, "name");
+    e.name = r.Literal(n, "name");
   } else {
     e.name = fs::path(ctx.source).stem().string();
   }
@@ -686,7 +704,7 @@ Experiment ParseRoot(const Reader& r, const YAML::Node& root, const Context& ctx
   if (const YAML::Node n = Get(root, "metrics"); n.IsDefined()) ParseMetrics(r, n, e.metrics);
   if (const YAML::Node n = Get(root, "statistics"); n.IsDefined()) ParseStatistics(r, n, e.statistics);
   if (const YAML::Node n = Get(root, "output"); n.IsDefined()) {
-    e.output = r.Path(r.NonEmpty(n, "output"));
+    e.output = r.Path(r.Literal(n, "output"));
   } else {
     e.output = r.Path("results/" + e.name);
   }

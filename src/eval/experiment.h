@@ -7,7 +7,8 @@
 // its range names its path and line; settings that would be silently ignored (fusion on a bm25 variant, an
 // embedder nothing uses, size without a chunker) are errors too. Chunker names, embedder kinds, measure
 // names, tests and corrections are checked against their registries (chunk/, embed/, eval/measures.h,
-// eval/stats.h). Strings may use `${NAME}` (environment; an unset variable is an error naming it),
+// eval/stats.h). Strings may use `${NAME}` (environment; an unset variable is an error naming it; not in
+// `name` and `output`, which are written into folder names and reports, so no secret leaks there),
 // `${NAME:-fallback}`, and `$${` for a literal `${`. Relative paths are relative to the experiment file.
 //
 // Schema (defaults in brackets):

@@ -294,10 +294,10 @@ TEST(Experiment, SettingsThatWouldBeIgnoredAreErrors) {
 TEST(Experiment, EnvironmentSubstitution) {
   const EnvLookup env = FakeEnv({{"DATA", "/srv/data"}, {"DEPTH", "250"}, {"EMPTY", ""}});
   const Experiment e = Parse(
-      "name: run-${DEPTH}\n"
+      "name: run-250\n"
       "dataset: {path: \"${DATA}/scifact\", split: \"${SPLIT:-test}\"}\n"
       "depth: ${DEPTH}\n"
-      "output: \"$${literal}/${EMPTY:-fallback}\"\n"
+      "output: \"$${literal}/fallback\"\n"
       "variants: {b: bm25}\n",
       env);
   EXPECT_EQ(e.name, "run-250");
@@ -305,6 +305,15 @@ TEST(Experiment, EnvironmentSubstitution) {
   EXPECT_EQ(e.dataset.split, "test");
   EXPECT_EQ(e.depth, 250u);
   EXPECT_EQ(e.output, "${literal}/fallback");
+  // Names and outputs are written into folder names and reports: no environment value reaches them
+  // (issue 11: `name: leak-${OPENAI_API_KEY}` wrote the key into folder names).
+  const EnvLookup secret = FakeEnv({{"OPENAI_API_KEY", "sk-secret"}});
+  for (const char* doc : {"name: leak-${OPENAI_API_KEY}\ndataset: {path: /d}\nvariants: {b: bm25}\n",
+                          "output: \"out/${OPENAI_API_KEY}\"\ndataset: {path: /d}\nvariants: {b: bm25}\n"}) {
+    const auto [message, hint] = ErrorOf(doc, secret);
+    EXPECT_NE(message.find("environment variables are not expanded here"), std::string::npos) << message;
+    EXPECT_EQ(message.find("sk-secret"), std::string::npos) << message;
+  }
 
   const auto [unset, suggestion] = ErrorOf("dataset: {path: \"${NOPE}/x\"}\nvariants: {b: bm25}\n", env);
   EXPECT_NE(unset.find("exp.yaml:1:17: dataset.path: environment variable NOPE is not set"),
