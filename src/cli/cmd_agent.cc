@@ -178,7 +178,8 @@ void RegisterAgentCommands(CLI::App& app, Context& ctx) {
   dispatch->add_option("-m,--mode", d->mode, "Search mode for --query: hybrid, semantic or bm25")
       ->capture_default_str();
   dispatch->add_option("--threshold", d->threshold, "Minimum cosine similarity for --query")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(RealInRange(-1, 1));
   OnRun(dispatch, ctx, [&ctx, d] { RunDispatch(ctx, *d); });
 
   auto g = std::make_shared<AggregateArgs>();

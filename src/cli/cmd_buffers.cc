@@ -310,7 +310,8 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
   std::error_code ec;
   fs::create_directories(a.out_dir, ec);
   if (ec)
-    throw IoError("failed to create directory: " + a.out_dir + ": " + ec.message(), "", ErrorType::kDirectoryError);
+    throw IoError("failed to create directory: " + a.out_dir + ": " + ec.message(), "",
+                  ErrorType::kDirectoryError);
   std::vector<std::string> paths;
   for (size_t i = 0; i < plan.spans.size(); ++i) {
     char name[32];
@@ -467,10 +468,10 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     sub->add_option("pattern", *pattern, "Regular expression")->required();
     sub->add_option("-n,--max-matches", o->max_matches, "Maximum matches")
         ->capture_default_str()
-        ->check(kNonNegative);
+        ->check(WholeInRange(1, 100'000'000));
     sub->add_option("-w,--window", o->window, "Context bytes on each side")
         ->capture_default_str()
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, 1 << 30));
     sub->add_flag("-i,--ignore-case", o->ignore_case, "Case-insensitive");
     OnRun(sub, ctx, [&ctx, id, pattern, o] { GrepCmd(ctx, *id, *pattern, *o); });
   }
@@ -481,8 +482,9 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto* sub = app.add_subcommand("chunk-indices", "Chunk byte ranges of a buffer");
     sub->add_option("buffer", *id, "Buffer id or name")->required();
     sub->add_option("--chunk-size", *size, "Chunk size in bytes (default: the buffer's: its stored chunks)")
-        ->check(kNonNegative);
-    sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)")->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
+    sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)")
+        ->check(WholeInRange(0, kMaxChunkBytes));
     OnRun(sub, ctx, [&ctx, id, size, overlap] { ChunkIndices(ctx, *id, *size, *overlap); });
   }
   {
@@ -493,8 +495,9 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     sub->add_option("-o,--out-dir", a->out_dir, "Output folder")->capture_default_str();
     sub->add_option("--chunk-size", a->chunk_size,
                     "Chunk size in bytes (default: the buffer's stored chunks)")
-        ->check(kNonNegative);
-    sub->add_option("--overlap", a->overlap, "Overlap in bytes (default: the buffer's)")->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
+    sub->add_option("--overlap", a->overlap, "Overlap in bytes (default: the buffer's)")
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--prefix", a->prefix, "File name prefix")->capture_default_str();
     OnRun(sub, ctx, [&ctx, a] { WriteChunks(ctx, *a); });
   }

@@ -22,7 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 // Chunker names are matched case-insensitively and `ast` is rlm-rs's alias of `code`. Fails early (before
 // any input is read) with rlm-rs's error type.
 std::string CheckedChunker(std::string name) {
@@ -43,7 +42,8 @@ void CheckChunkOptions(const ChunkOptions& o) {
     ValidateChunkOptions(o);
   } catch (const InvalidInput& e) {
     if (e.type() != "InvalidArgument") throw;
-    throw InvalidInput(e.what(), e.suggestion(), o.size == 0 ? ErrorType::kInvalidConfig : ErrorType::kOverlapTooLarge);
+    throw InvalidInput(e.what(), e.suggestion(),
+                       o.size == 0 ? ErrorType::kInvalidConfig : ErrorType::kOverlapTooLarge);
   }
 }
 
@@ -59,11 +59,17 @@ std::string ModelName(Workspace& ws) {
 
 // rlm-rs's load object (json!: keys sorted), with our extra fields in their sorted places.
 json LoadedJson(const LoadedBuffer& b) {
-  return json{
-      {"buffer_id", b.info.id},    {"chunk_count", b.stats.chunks},    {"chunk_size", b.info.chunk_size},
-      {"chunker", b.info.chunker}, {"computed_count", b.stats.computed}, {"embedded_count", b.stats.chunks}, {"line_count", b.info.line_count},
-      {"name", b.info.name},       {"overlap", b.info.overlap},        {"size", b.info.size},
-      {"source", b.info.source}};
+  return json{{"buffer_id", b.info.id},
+              {"chunk_count", b.stats.chunks},
+              {"chunk_size", b.info.chunk_size},
+              {"chunker", b.info.chunker},
+              {"computed_count", b.stats.computed},
+              {"embedded_count", b.stats.chunks},
+              {"line_count", b.info.line_count},
+              {"name", b.info.name},
+              {"overlap", b.info.overlap},
+              {"size", b.info.size},
+              {"source", b.info.source}};
 }
 
 struct LoadArgs {
@@ -104,7 +110,8 @@ void Load(Context& ctx, const LoadArgs& a) {
     truncated += b.stats.truncated;
   }
   if (truncated > 0) {
-    ctx.Note("note: " + std::to_string(truncated) + " chunks were longer than the embedding model's window and " +
+    ctx.Note("note: " + std::to_string(truncated) +
+             " chunks were longer than the embedding model's window and " +
              "were truncated; use --embedder <spec>:window to embed them whole, or a smaller --chunk-size");
   }
   if (computed < vectors) {
@@ -255,10 +262,10 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
     sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")
         ->capture_default_str()
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")
         ->capture_default_str()
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--include", a->include, "Directory load: only files matching this glob (repeatable)")
         ->allow_extra_args(false);
     sub->add_option("--exclude", a->exclude, "Directory load: skip files matching this glob (repeatable)")
@@ -275,10 +282,10 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
     sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")
         ->capture_default_str()
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes")
         ->capture_default_str()
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--embedder", a->embedder, kEmbedderHelp);
     OnRun(sub, ctx, [&ctx, a] { AddBufferCmd(ctx, *a); });
   }
@@ -292,9 +299,9 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     sub->add_flag("-e,--embed", a->embed, "Embed the new chunks (always done; accepted for compatibility)");
     sub->add_option("--strategy", a->strategy, "Chunking strategy (default: the buffer's, else semantic)");
     sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes (default: the buffer's)")
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--overlap", a->overlap, "Overlap between chunks in bytes (default: the buffer's)")
-        ->check(kNonNegative);
+        ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--embedder", a->embedder, kEmbedderHelp);
     OnRun(sub, ctx, [&ctx, a] { UpdateBufferCmd(ctx, *a); });
   }

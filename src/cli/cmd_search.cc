@@ -75,7 +75,8 @@ void RunSearch(Context& ctx, const SearchArgs& a) {
   o.threshold = a.threshold;
   o.mode = ParseSearchMode(a.mode);
   if (!std::isfinite(a.rrf_k) || a.rrf_k < 0) {
-    throw InvalidInput("--rrf-k must be a non-negative number", "the usual value is 60", ErrorType::kInvalidArgument);
+    throw InvalidInput("--rrf-k must be a non-negative number", "the usual value is 60",
+                       ErrorType::kInvalidArgument);
   }
   o.rrf_k = a.rrf_k;
   o.bm25.k1 = a.k1;
@@ -149,16 +150,20 @@ void RegisterSearchCommands(CLI::App& app, Context& ctx) {
   CLI::App* sub =
       app.add_subcommand("search", "Search chunks: hybrid (RRF of BM25 and semantic), semantic or bm25");
   sub->add_option("query", a->query, "The search query")->required();
-  sub->add_option("-k,--top-k", a->top_k, "Number of results")->capture_default_str();
+  sub->add_option("-k,--top-k", a->top_k, "Number of results")
+      ->capture_default_str()
+      ->check(WholeInRange(0, 100'000'000));
   sub->add_option("-t,--threshold", a->threshold, "Minimum cosine similarity of semantic candidates")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(RealInRange(-1, 1));
   sub->add_option("-m,--mode", a->mode, "hybrid, semantic or bm25")->capture_default_str();
   sub->add_option("--rrf-k", a->rrf_k, "RRF constant k (hybrid mode)")->capture_default_str();
   sub->add_option("-b,--buffer", a->buffers, "Search only this buffer (id or name; repeatable)")
       ->allow_extra_args(false);
   sub->add_flag("-p,--preview", a->preview, "Show a preview of each chunk's content");
   sub->add_option("--preview-len", a->preview_len, "Preview length in bytes (never splits a character)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(WholeInRange(0, 1 << 20));
   sub->add_option("--k1,--bm25-k1", a->k1, "BM25 term-frequency saturation k1")->capture_default_str();
   sub->add_option("--b,--bm25-b", a->b, "BM25 length normalisation b (0..1)")->capture_default_str();
   sub->add_option("--embedder", a->embedder,

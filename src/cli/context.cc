@@ -2,8 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "core/error.h"
@@ -91,10 +95,10 @@ class ProgressBar {
     auto amount = [&](double v) {
       return bytes ? HumanBytes(static_cast<uint64_t>(v)) : std::to_string(static_cast<uint64_t>(v));
     };
-    std::fprintf(stderr, "\r%.*s [%s] %5.1f%% %s/%s %s/s ETA %.0fs %.*s\x1b[K", static_cast<int>(phase.size()),
-                 phase.data(), bar.c_str(), frac * 100, amount(static_cast<double>(done)).c_str(),
-                 amount(static_cast<double>(total)).c_str(), amount(rate).c_str(), eta,
-                 static_cast<int>(detail.size()), detail.data());
+    std::fprintf(stderr, "\r%.*s [%s] %5.1f%% %s/%s %s/s ETA %.0fs %.*s\x1b[K",
+                 static_cast<int>(phase.size()), phase.data(), bar.c_str(), frac * 100,
+                 amount(static_cast<double>(done)).c_str(), amount(static_cast<double>(total)).c_str(),
+                 amount(rate).c_str(), eta, static_cast<int>(detail.size()), detail.data());
     if (done >= total) std::fprintf(stderr, "\n");
     std::fflush(stderr);
   }
@@ -109,7 +113,9 @@ class ProgressBar {
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void RlmCliStopSignal(int) { g_stop.store(true); }
+extern "C" void RlmCliStopSignal(int) {
+  g_stop.store(true);
+}
 }  // namespace
 
 StopOnSignals::StopOnSignals() {
@@ -126,7 +132,9 @@ StopOnSignals::~StopOnSignals() {
   sigaction(SIGTERM, &old_[1], nullptr);
 }
 
-const std::atomic<bool>& StopOnSignals::flag() const { return g_stop; }
+const std::atomic<bool>& StopOnSignals::flag() const {
+  return g_stop;
+}
 
 ProgressFn Context::Progress() const {
   if (global.quiet || !::isatty(STDERR_FILENO)) return {};
@@ -141,7 +149,9 @@ std::string Pad(std::string s, size_t width) {
   return s;
 }
 
-std::string Pad(int64_t n, size_t width) { return Pad(std::to_string(n), width); }
+std::string Pad(int64_t n, size_t width) {
+  return Pad(std::to_string(n), width);
+}
 
 std::string TruncateStr(std::string_view s, size_t max) {
   if (s.size() <= max) return std::string(s);
@@ -150,8 +160,43 @@ std::string TruncateStr(std::string_view s, size_t max) {
 }
 
 const CLI::Validator kNonNegative(
-    [](std::string& s) { return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s; },
+    [](std::string& s) {
+      return s.find('-') == std::string::npos ? std::string() : "must not be negative: " + s;
+    },
     "");
+
+CLI::Validator WholeInRange(uint64_t lo, uint64_t hi) {
+  const std::string range = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& s) -> std::string {
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        const bool digits =
+            !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) {
+          return "must be " + range + ", got " + s;
+        }
+        return std::string();
+      },
+      "");
+}
+
+CLI::Validator RealInRange(double lo, double hi) {
+  char range[96];
+  std::snprintf(range, sizeof range, "a number from %g to %g", lo, hi);
+  return CLI::Validator(
+      [lo, hi, what = std::string(range)](std::string& s) -> std::string {
+        double v = 0;
+        const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
+        const auto [end, ec] = std::from_chars(begin, s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v) || v < lo ||
+            v > hi) {
+          return "must be " + what + ", got " + s;
+        }
+        return std::string();
+      },
+      "");
+}
 
 std::string HumanBytes(uint64_t n) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};

@@ -3,14 +3,14 @@
 // cmd_*.cc and are listed once in main.cc.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <signal.h>
-#include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/progress.h"
@@ -77,7 +77,7 @@ class StopOnSignals {
   const std::atomic<bool>& flag() const;
 
  private:
-  struct sigaction old_[2] {};  // SIGINT, SIGTERM
+  struct sigaction old_[2]{};  // SIGINT, SIGTERM
 };
 
 // Makes `fn` the handler of subcommand `sub`.
@@ -113,6 +113,14 @@ std::string Pad(int64_t n, size_t width);
 std::string TruncateStr(std::string_view s, size_t max);
 // A check for unsigned options: CLI11 would wrap "-1" around to a huge number.
 extern const CLI::Validator kNonNegative;
+// A whole number in [lo, hi], written in decimal digits (no sign, no fraction, no exponent): anything else,
+// an overflowing value included, is a usage error (exit 2) that states the valid range. Every count, size
+// and length flag uses one, so they all reject bad values the same way.
+CLI::Validator WholeInRange(uint64_t lo, uint64_t hi);
+// The largest --chunk-size / --overlap a flag accepts: 1 GiB.
+inline constexpr uint64_t kMaxChunkBytes = uint64_t{1} << 30;
+// A finite number in [lo, hi] (NaN and infinities are refused), stating the range.
+CLI::Validator RealInRange(double lo, double hi);
 json BufferJson(const BufferInfo& b);
 
 }  // namespace rlm::cli

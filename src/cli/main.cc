@@ -47,13 +47,15 @@ int Run(int argc, char** argv) {
   app.set_version_flag("-V,--version", "rlm 0.1.0");
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("-d,--db-path", ctx.global.db_path, "Workspace database (env RLM_DB_PATH; default .rlm/rlm-state.db)");
+  app.add_option("-d,--db-path", ctx.global.db_path,
+                 "Workspace database (env RLM_DB_PATH; default .rlm/rlm-state.db)");
   app.add_option("--format", ctx.global.format, "Output format")
       ->check(CLI::IsMember({"text", "json", "ndjson", "jsonl", "stream"}))
       ->default_val("text");
   app.add_flag("-q,--quiet", ctx.global.quiet, "No progress bars or notes");
   app.add_flag("-v,--verbose", ctx.global.verbose, "More detail");
-  app.add_option("--threads", ctx.global.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", ctx.global.threads, "Worker threads (default: all cores)")
+      ->check(WholeInRange(0, 4096));
   for (CommandRegistrar reg : kFamilies) reg(app, ctx);
 
   // The format is needed to report parse errors, so find it before parsing.
