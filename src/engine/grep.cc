@@ -38,11 +38,11 @@ GrepResult Grep(std::string_view text, const std::string& pattern, const GrepOpt
     size_t to = utf8::CeilBoundary(text, std::min(text.size(), end + o.window));
     g.snippet.assign(text.substr(from, to - from));
     result.matches.push_back(std::move(g));
-    if (end > pos) {
+    if (end > start) {
       pos = end;
-    } else {  // empty match: step over one code point
-      if (pos == text.size()) break;
-      pos += utf8::SequenceLength(static_cast<unsigned char>(text[pos]));
+    } else {  // an empty match: the next search starts one code point past it, so it is reported once
+      if (end == text.size()) break;
+      pos = end + utf8::SequenceLength(static_cast<unsigned char>(text[end]));
     }
   }
   return result;

@@ -58,6 +58,22 @@ TEST(Grep, EmptyMatchesTerminate) {
   for (const auto& m : r.matches) EXPECT_TRUE(utf8::IsBoundary("a\xC3\xA9z", m.offset));
 }
 
+// Each zero-width match is reported once (issue 13: `(?m)^` on "a\nb\nc\n" gave 0,2,2,4,4,6,6), and an
+// empty match right after a non-empty one is still found, as ripgrep and Python find them.
+TEST(Grep, ZeroWidthMatchesAreReportedOnce) {
+  GrepOptions o;
+  o.max_matches = 1000;
+  auto offsets = [&](std::string_view text, const std::string& pattern) {
+    std::vector<uint64_t> out;
+    for (const GrepMatch& m : Grep(text, pattern, o).matches) out.push_back(m.offset);
+    return out;
+  };
+  EXPECT_EQ(offsets("a\nb\nc\n", "(?m)^"), (std::vector<uint64_t>{0, 2, 4, 6}));
+  EXPECT_EQ(offsets("a\nb\nc\n", "(?m)$"), (std::vector<uint64_t>{1, 3, 5, 6}));
+  EXPECT_EQ(offsets("abc", "\\b"), (std::vector<uint64_t>{0, 3}));
+  EXPECT_EQ(offsets("aab", "a*"), (std::vector<uint64_t>{0, 2, 3}));  // "aa", then before b, then the end
+}
+
 TEST(Grep, HostilePatternRunsInLinearTime) {
   std::string text(100000, 'a');
   text += "!";
