@@ -20,9 +20,10 @@
 namespace rlm::cli {
 namespace {
 
-// The texts of `embed`/`tokenize`: the arguments, else one text per line of stdin.
+// The texts of `embed`/`tokenize`: the arguments, else (no argument, or `-` alone) one text per line of
+// stdin.
 std::vector<std::string> InputTexts(const std::vector<std::string>& args) {
-  if (!args.empty()) return args;
+  if (!args.empty() && !(args.size() == 1 && args[0] == "-")) return args;
   const std::string in = ReadFd(STDIN_FILENO, "stdin");
   std::vector<std::string> lines;
   std::istringstream stream(in);
@@ -64,16 +65,17 @@ void RunEmbed(Context& ctx, const EmbedArgs& a) {
   if (!texts.empty()) embedder->Embed(views, role, vectors.data());
   const EmbedCounters& c = embedder->counters();
   if (c.truncated_texts > 0) {
-    ctx.Note("note: " + std::to_string(c.truncated_texts.load()) + " texts were truncated to the model's window (" +
-             std::to_string(c.truncated_tokens.load()) + " tokens dropped); use " + a.embedder +
-             ":window to embed them whole");
+    ctx.Note("note: " + std::to_string(c.truncated_texts.load()) +
+             " texts were truncated to the model's window (" + std::to_string(c.truncated_tokens.load()) +
+             " tokens dropped); use " + a.embedder + ":window to embed them whole");
   }
   if (ctx.json_mode()) {
     json list = json::array();
     for (size_t i = 0; i < texts.size(); ++i) {
-      list.push_back(json{{"text_index", i},
-                          {"dims", dims},
-                          {"embedding", std::vector<float>(vectors.begin() + i * dims, vectors.begin() + (i + 1) * dims)}});
+      list.push_back(json{
+          {"text_index", i},
+          {"dims", dims},
+          {"embedding", std::vector<float>(vectors.begin() + i * dims, vectors.begin() + (i + 1) * dims)}});
     }
     ctx.EmitList(list);
     return;
@@ -185,11 +187,14 @@ void RunModelAdd(Context& ctx, const std::string& name, const std::string& folde
   LocalEmbedder e(ReadModelFolder(std::filesystem::absolute(folder)), LongTextMode::kTruncate);
   AddModel({name, e.folder().path});
   if (ctx.json_mode()) {
-    ctx.Emit(json{{"name", name}, {"path", e.folder().path.string()}, {"dims", e.Dims()},
-                  {"fingerprint", e.Fingerprint()}, {"registry", ModelRegistryPath().string()}});
+    ctx.Emit(json{{"name", name},
+                  {"path", e.folder().path.string()},
+                  {"dims", e.Dims()},
+                  {"fingerprint", e.Fingerprint()},
+                  {"registry", ModelRegistryPath().string()}});
   } else {
-    ctx.Line("Added model '" + name + "' (" + std::to_string(e.Dims()) + " dims) -> " + e.folder().path.string() +
-             "; use --embedder local:" + name);
+    ctx.Line("Added model '" + name + "' (" + std::to_string(e.Dims()) + " dims) -> " +
+             e.folder().path.string() + "; use --embedder local:" + name);
   }
 }
 
@@ -215,11 +220,12 @@ void RegisterModelCommands(CLI::App& app, Context& ctx) {
       "hash[:DIMS], local:<model folder or name>[:window], openai:<model>, ollama:<model>";
   {
     auto a = std::make_shared<EmbedArgs>();
-    auto* sub = app.add_subcommand("embed", "Print the embedding vectors of texts (arguments, else stdin lines)");
+    auto* sub =
+        app.add_subcommand("embed", "Print the embedding vectors of texts (arguments, else stdin lines)");
     sub->add_option("-e,--embedder", a->embedder, embedder_help)->capture_default_str();
     sub->add_option("--role", a->role, "document or query (query uses the model's query prefix)")
         ->capture_default_str();
-    sub->add_option("texts", a->texts, "Texts to embed (default: one per line of stdin)");
+    sub->add_option("texts", a->texts, "Texts to embed (none or -: one per line of stdin)");
     OnRun(sub, ctx, [&ctx, a] { RunEmbed(ctx, *a); });
   }
   {
@@ -229,7 +235,7 @@ void RegisterModelCommands(CLI::App& app, Context& ctx) {
     sub->add_flag("--no-special", a->no_special, "Without the special tokens ([CLS], [SEP], <s>, </s>)");
     sub->add_option("--max-length", a->max_length, "Truncate to this many ids (0: no limit)")
         ->check(kNonNegative);
-    sub->add_option("texts", a->texts, "Texts (default: one per line of stdin)");
+    sub->add_option("texts", a->texts, "Texts (none or -: one per line of stdin)");
     OnRun(sub, ctx, [&ctx, a] { RunTokenize(ctx, *a); });
   }
   auto* model = app.add_subcommand("model", "Local embedding models: list, info, add");
@@ -240,7 +246,8 @@ void RegisterModelCommands(CLI::App& app, Context& ctx) {
   }
   {
     auto name = std::make_shared<std::string>();
-    auto* sub = model->add_subcommand("info", "Show a model's architecture, pooling, prompts and fingerprint");
+    auto* sub =
+        model->add_subcommand("info", "Show a model's architecture, pooling, prompts and fingerprint");
     sub->add_option("model", *name, "Model folder or registered name")->required();
     OnRun(sub, ctx, [&ctx, name] { RunModelInfo(ctx, *name); });
   }

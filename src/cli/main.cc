@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <tbb/global_control.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -50,7 +52,7 @@ int Run(int argc, char** argv) {
   app.add_option("-d,--db-path", ctx.global.db_path,
                  "Workspace database (env RLM_DB_PATH; default .rlm/rlm-state.db)");
   app.add_option("--format", ctx.global.format, "Output format")
-      ->check(CLI::IsMember({"text", "json", "ndjson", "jsonl", "stream"}))
+      ->transform(CLI::IsMember({"text", "json", "ndjson", "jsonl", "stream"}, CLI::ignore_case))
       ->default_val("text");
   app.add_flag("-q,--quiet", ctx.global.quiet, "No progress bars or notes");
   app.add_flag("-v,--verbose", ctx.global.verbose, "More detail");
@@ -59,10 +61,13 @@ int Run(int argc, char** argv) {
   for (CommandRegistrar reg : kFamilies) reg(app, ctx);
 
   // The format is needed to report parse errors, so find it before parsing.
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--format") == 0) ctx.global.format = argv[i + 1];
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--format") == 0 && i + 1 < argc) ctx.global.format = argv[i + 1];
     if (std::strncmp(argv[i], "--format=", 9) == 0) ctx.global.format = argv[i] + 9;
   }
+  // Case-insensitive, as rlm-rs's: `--format JSON` is json.
+  std::transform(ctx.global.format.begin(), ctx.global.format.end(), ctx.global.format.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   std::unique_ptr<tbb::global_control> threads;
   try {
     try {
