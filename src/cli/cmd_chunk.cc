@@ -29,7 +29,6 @@ std::string_view FirstChars(std::string_view s, size_t n, bool* cut) {
   return s.substr(0, pos);
 }
 
-
 json RangeJson(uint64_t start, uint64_t end) {
   json r;
   r["end"] = end;
@@ -169,7 +168,8 @@ json EmbedJson(const EmbedReport& r) {
   doc["buffer_id"] = b.id;
   doc["buffer_name"] = b.name;
   doc["completion_percentage"] =
-      total == 0 ? 100.0 : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
+      total == 0 ? 100.0
+                 : static_cast<double>(embedded + skipped + replaced) / static_cast<double>(total) * 100.0;
   doc["computed_count"] = r.computed;  // ours: vectors computed, the rest came from the embedding cache
   doc["embedded_count"] = embedded;
   doc["had_changes"] = embedded > 0 || replaced > 0;
@@ -194,12 +194,14 @@ std::string EmbedText(const EmbedReport& r) {
            r.fingerprint + "'.\n";
   }
   if (replaced > 0) out += "Re-embedded " + std::to_string(replaced) + " chunks with updated model.\n";
-  if (skipped > 0) out += "Skipped " + std::to_string(skipped) + " chunks (already embedded with current model).\n";
+  if (skipped > 0)
+    out += "Skipped " + std::to_string(skipped) + " chunks (already embedded with current model).\n";
   return out;
 }
 
 void RunEmbed(Context& ctx, const EmbedArgs& a) {
-  if (a.all == !a.buffer.empty()) throw InvalidInput("give a buffer or --all", "rlm chunk embed <buffer> | --all");
+  if (a.all == !a.buffer.empty())
+    throw InvalidInput("give a buffer or --all", "rlm chunk embed <buffer> | --all");
   auto ws = ctx.OpenWorkspace();
   // --embedder switches the workspace to another model; EmbedBuffers records it only once every buffer has
   // its vectors (the old vectors stay, keyed by their model).
@@ -215,8 +217,9 @@ void RunEmbed(Context& ctx, const EmbedArgs& a) {
   }
   const EmbedCounters& c = embedder->counters();
   if (c.truncated_texts > 0) {
-    ctx.Note("note: " + std::to_string(c.truncated_texts.load()) + " chunks were longer than the model's window and " +
-             "were truncated (" + std::to_string(c.truncated_tokens.load()) +
+    ctx.Note("note: " + std::to_string(c.truncated_texts.load()) +
+             " chunks were longer than the model's window and " + "were truncated (" +
+             std::to_string(c.truncated_tokens.load()) +
              " tokens dropped); use --embedder <spec>:window to embed them as windows");
   }
   if (ctx.json_mode()) {
@@ -320,9 +323,10 @@ void RegisterChunkCommands(CLI::App& app, Context& ctx) {
   embed->add_option("buffer", embed_args->buffer, "Buffer id or name");
   embed->add_flag("-a,--all", embed_args->all, "Embed every buffer");
   embed->add_flag("-f,--force", embed_args->force, "Recompute every vector of the buffer");
-  embed->add_option("-e,--embedder", embed_args->embedder,
-                    "Embed with this embedder and make it the workspace's: hash[:DIMS], local:<model>[:window], "
-                    "openai:<model>, ollama:<model>");
+  embed->add_option(
+      "-e,--embedder", embed_args->embedder,
+      "Embed with this embedder and make it the workspace's: hash[:DIMS], local:<model>[:window], "
+      "openai:<model>, ollama:<model>");
   OnRun(embed, ctx, [&ctx, embed_args] { RunEmbed(ctx, *embed_args); });
 
   CLI::App* status = chunk->add_subcommand("status", "Embedding coverage per buffer");

@@ -69,7 +69,8 @@ void RunMetrics(Context& ctx, const MetricsArgs& a) {
 
   if (ev.queries.empty()) {
     throw InvalidInput("no queries with both results and relevance info",
-                       "check that the run's query ids (column 1) match the qrels' (column 1)", ErrorType::kNoQueries);
+                       "check that the run's query ids (column 1) match the qrels' (column 1)",
+                       ErrorType::kNoQueries);
   }
   if (ev.run_queries_without_judgments > 0) {
     ctx.Note("note: skipped " + std::to_string(ev.run_queries_without_judgments) +

@@ -21,7 +21,8 @@ void RemoveFileIfPresent(const std::string& path) {
   if (ec || !fs::exists(st)) return;
   if (fs::is_directory(st)) throw IoError("cannot remove " + path + ": it is a directory");
   if (!fs::remove(path, ec) && ec) {
-    throw IoError("Failed to remove existing database: " + path + ": " + ec.message(), "", ErrorType::kExecutionFailed);
+    throw IoError("Failed to remove existing database: " + path + ": " + ec.message(), "",
+                  ErrorType::kExecutionFailed);
   }
 }
 

@@ -7,22 +7,30 @@ namespace rlm {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidInput: return "InvalidArgument";
-    case ErrorKind::kNotFound: return "NotFound";
-    case ErrorKind::kIo: return "IoError";
-    case ErrorKind::kStorage: return "DatabaseError";
-    case ErrorKind::kConflict: return "Conflict";
-    case ErrorKind::kInternal: return "InternalError";
+    case ErrorKind::kInvalidInput:
+      return "InvalidArgument";
+    case ErrorKind::kNotFound:
+      return "NotFound";
+    case ErrorKind::kIo:
+      return "IoError";
+    case ErrorKind::kStorage:
+      return "DatabaseError";
+    case ErrorKind::kConflict:
+      return "Conflict";
+    case ErrorKind::kInternal:
+      return "InternalError";
   }
   return "InternalError";
 }
 
 const char* ErrorTypeName(ErrorType type) {
   switch (type) {
-    case ErrorType::kDefault: return "";
+    case ErrorType::kDefault:
+      return "";
 #define RLM_ERROR_TYPE_NAME(Name) \
-  case ErrorType::k##Name: return #Name;
-    RLM_ERROR_TYPES(RLM_ERROR_TYPE_NAME)
+  case ErrorType::k##Name:        \
+    return #Name;
+      RLM_ERROR_TYPES(RLM_ERROR_TYPE_NAME)
 #undef RLM_ERROR_TYPE_NAME
   }
   return "";

@@ -26,17 +26,48 @@ const char* ErrorKindName(ErrorKind kind);
 // for a new kind of error that scripts need to tell apart; otherwise kDefault names the ErrorKind.
 enum class ErrorType : uint8_t {
   kDefault,  // ErrorKindName(kind)
-#define RLM_ERROR_TYPES(X)                                                                                   \
-  X(AlreadyJudged)                                                                                           \
-  X(AmbiguousName)                                                                                           \
-  X(BadEmbeddingReply) X(BinaryContent) X(BufferExists) X(BufferNotFound) X(ChunkNotFound) X(DirectoryError) \
-      X(EmbedderMismatch) X(EmbeddingRequestRejected) X(EmptyPool) X(ExecutionFailed) X(FileNotFound)        \
-          X(IncompatibleMeasure) X(Interrupted) X(InvalidArgument) X(InvalidConfig) X(InvalidDataset)        \
-              X(InvalidExperiment) X(InvalidInput) X(InvalidModel) X(InvalidNotes) X(InvalidRedisUrl)        \
-                  X(InvalidUtf8) X(ModelNotFound) X(NoQueries) X(NotATerminal) X(NotInitialized)             \
-                      X(OutputNotWritable) X(OverlapTooLarge) X(PathTraversalDenied) X(RedisAuth)            \
-                          X(TooLargeToShip) X(UnknownDocument) X(UnknownFormat) X(UnknownMeasure)            \
-                              X(UnknownQuery) X(UnknownStrategy) X(UnsupportedModel)
+// clang-format off
+#define RLM_ERROR_TYPES(X) \
+  X(AlreadyJudged) \
+  X(AmbiguousName) \
+  X(BadEmbeddingReply) \
+  X(BinaryContent) \
+  X(BufferExists) \
+  X(BufferNotFound) \
+  X(ChunkNotFound) \
+  X(DirectoryError) \
+  X(EmbedderMismatch) \
+  X(EmbeddingRequestRejected) \
+  X(EmptyPool) \
+  X(ExecutionFailed) \
+  X(FileNotFound) \
+  X(IncompatibleMeasure) \
+  X(Interrupted) \
+  X(InvalidArgument) \
+  X(InvalidConfig) \
+  X(InvalidDataset) \
+  X(InvalidExperiment) \
+  X(InvalidInput) \
+  X(InvalidModel) \
+  X(InvalidNotes) \
+  X(InvalidRedisUrl) \
+  X(InvalidUtf8) \
+  X(ModelNotFound) \
+  X(NoQueries) \
+  X(NotATerminal) \
+  X(NotInitialized) \
+  X(OutputNotWritable) \
+  X(OverlapTooLarge) \
+  X(PathTraversalDenied) \
+  X(RedisAuth) \
+  X(TooLargeToShip) \
+  X(UnknownDocument) \
+  X(UnknownFormat) \
+  X(UnknownMeasure) \
+  X(UnknownQuery) \
+  X(UnknownStrategy) \
+  X(UnsupportedModel)
+// clang-format on
 
 #define RLM_ERROR_TYPE_ENUM(Name) k##Name,
   RLM_ERROR_TYPES(RLM_ERROR_TYPE_ENUM)

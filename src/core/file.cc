@@ -17,7 +17,8 @@ namespace {
 int OpenForRead(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) throw NotFound("file not found: " + path, "Verify the file path exists", ErrorType::kFileNotFound);
+    if (errno == ENOENT)
+      throw NotFound("file not found: " + path, "Verify the file path exists", ErrorType::kFileNotFound);
     ThrowErrno("cannot open " + path);
   }
   return fd;

@@ -29,7 +29,8 @@ Packed Pack(std::span<const std::span<const int32_t>> sequences) {
   return p;
 }
 
-// Grows `v` to at least n floats (never shrinks it, so a kept buffer is not zero-filled again) and returns it.
+// Grows `v` to at least n floats (never shrinks it, so a kept buffer is not zero-filled again) and returns
+// it.
 float* Grow(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
   return v.data();
@@ -37,7 +38,8 @@ float* Grow(std::vector<float>& v, size_t n) {
 
 }  // namespace
 
-Encoder::Encoder(const ModelFolder& folder) : config_(folder.config), weights_(WeightFiles::Open(folder.path)) {}
+Encoder::Encoder(const ModelFolder& folder)
+    : config_(folder.config), weights_(WeightFiles::Open(folder.path)) {}
 
 std::unique_ptr<Encoder> Encoder::Load(const ModelFolder& folder) {
   std::unique_ptr<Encoder> e(new Encoder(folder));
@@ -49,15 +51,17 @@ std::unique_ptr<Encoder> Encoder::Load(const ModelFolder& folder) {
     }
   }
   if (e->weights_.Find(e->prefix_ + "embeddings.word_embeddings.weight") == nullptr) {
-    throw InvalidInput(e->weights_.files().front() + ": no tensor embeddings.word_embeddings.weight (with or without "
-                                                     "a bert./roberta. prefix)",
+    throw InvalidInput(e->weights_.files().front() +
+                           ": no tensor embeddings.word_embeddings.weight (with or without "
+                           "a bert./roberta. prefix)",
                        "is this a BERT or XLM-RoBERTa encoder?", ErrorType::kInvalidModel);
   }
   const int64_t h = static_cast<int64_t>(c.hidden);
   const int64_t inter = static_cast<int64_t>(c.intermediate);
   e->word_ = e->Bind("embeddings.word_embeddings.weight", {static_cast<int64_t>(c.vocab_size), h});
   e->position_ = e->Bind("embeddings.position_embeddings.weight", {static_cast<int64_t>(c.max_positions), h});
-  e->token_type_ = e->Bind("embeddings.token_type_embeddings.weight", {static_cast<int64_t>(c.type_vocab_size), h});
+  e->token_type_ =
+      e->Bind("embeddings.token_type_embeddings.weight", {static_cast<int64_t>(c.type_vocab_size), h});
   e->embed_norm_ = {e->Bind("embeddings.LayerNorm.weight", {h}), e->Bind("embeddings.LayerNorm.bias", {h})};
   for (size_t i = 0; i < c.layers; ++i) {
     const std::string l = "encoder.layer." + std::to_string(i) + ".";
@@ -108,7 +112,9 @@ const float* Encoder::Bind(const std::string& name, std::vector<int64_t> shape) 
   return owned_.back().data();
 }
 
-size_t Encoder::MaxSequence() const { return PositionLimit(config_); }
+size_t Encoder::MaxSequence() const {
+  return PositionLimit(config_);
+}
 
 void Encoder::Check(std::span<const std::span<const int32_t>> sequences) const {
   for (size_t s = 0; s < sequences.size(); ++s) {
@@ -148,7 +154,8 @@ std::vector<float> Encoder::HiddenStates(std::span<const std::span<const int32_t
   return states;
 }
 
-std::vector<size_t> Encoder::Forward(std::span<const std::span<const int32_t>> sequences, Scratch& scratch) const {
+std::vector<size_t> Encoder::Forward(std::span<const std::span<const int32_t>> sequences,
+                                     Scratch& scratch) const {
   Packed p = Pack(sequences);
   const size_t h = config_.hidden;
   const size_t t = p.tokens;
@@ -168,7 +175,8 @@ std::vector<size_t> Encoder::Forward(std::span<const std::span<const int32_t>> s
       for (size_t j = 0; j < h; ++j) row[j] = w[j] + pos[j] + token_type_[j];
     }
   });
-  kernels::ResidualLayerNorm(x, nullptr, nullptr, t, h, embed_norm_.gamma, embed_norm_.beta, config_.layer_norm_eps);
+  kernels::ResidualLayerNorm(x, nullptr, nullptr, t, h, embed_norm_.gamma, embed_norm_.beta,
+                             config_.layer_norm_eps);
 
   // qkv rows are [query | key | value] of one token, 3*h floats. Every buffer is written in full before it
   // is read (the GEMMs run with beta = 0), so what a kept buffer held before does not matter.
@@ -195,12 +203,14 @@ std::vector<size_t> Encoder::Forward(std::span<const std::span<const int32_t>> s
       const int dhi = static_cast<int>(dh);
       kernels::Sgemm(true, ni, ni, dhi, scale, q, ld, k, ld, 0.0f, sc.data(), ni);
       kernels::SoftmaxRows(sc.data(), n, n);
-      kernels::Sgemm(false, ni, dhi, ni, 1.0f, sc.data(), ni, v, ld, 0.0f, ctx + p.offsets[s] * h + head * dh, hi);
+      kernels::Sgemm(false, ni, dhi, ni, 1.0f, sc.data(), ni, v, ld, 0.0f, ctx + p.offsets[s] * h + head * dh,
+                     hi);
     });
     kernels::Linear(ctx, t, h, layer.attn_out.w, nullptr, h, tmp);
     kernels::ResidualLayerNorm(x, tmp, layer.attn_out.b, t, h, layer.attn_norm.gamma, layer.attn_norm.beta,
                                config_.layer_norm_eps);
-    kernels::LinearGelu(x, t, h, layer.ffn_in.w, layer.ffn_in.b, config_.intermediate, config_.activation, inter);
+    kernels::LinearGelu(x, t, h, layer.ffn_in.w, layer.ffn_in.b, config_.intermediate, config_.activation,
+                        inter);
     kernels::Linear(inter, t, config_.intermediate, layer.ffn_out.w, nullptr, h, tmp);
     kernels::ResidualLayerNorm(x, tmp, layer.ffn_out.b, t, h, layer.ffn_norm.gamma, layer.ffn_norm.beta,
                                config_.layer_norm_eps);

@@ -12,7 +12,8 @@
 
 namespace rlm {
 
-std::string ModelFilesHash(const ModelFolder& folder, const WeightFiles& weights, const Tokenizer& tokenizer) {
+std::string ModelFilesHash(const ModelFolder& folder, const WeightFiles& weights,
+                           const Tokenizer& tokenizer) {
   ContentHasher h;
   h.Update(ReadFile((folder.path / "config.json").string()));
   for (const std::string_view file : weights.images()) h.Update(file);
@@ -21,10 +22,7 @@ std::string ModelFilesHash(const ModelFolder& folder, const WeightFiles& weights
 }
 
 LocalEmbedder::LocalEmbedder(const ModelFolder& folder, LongTextMode mode)
-    : folder_(folder),
-      mode_(mode),
-      tokenizer_(LoadTokenizer(folder.path)),
-      encoder_(Encoder::Load(folder)) {
+    : folder_(folder), mode_(mode), tokenizer_(LoadTokenizer(folder.path)), encoder_(Encoder::Load(folder)) {
   max_tokens_ = std::min(folder_.max_seq_length, encoder_->MaxSequence());
   if (max_tokens_ <= tokenizer_->NumSpecialTokens()) {
     throw InvalidInput(folder_.path.string() + ": max_seq_length " + std::to_string(max_tokens_) +
@@ -32,13 +30,14 @@ LocalEmbedder::LocalEmbedder(const ModelFolder& folder, LongTextMode mode)
                        "", ErrorType::kInvalidModel);
   }
   if (tokenizer_->VocabSize() > folder_.config.vocab_size) {
-    throw InvalidInput(folder_.path.string() + ": the tokenizer has " + std::to_string(tokenizer_->VocabSize()) +
-                           " tokens but the model's vocab_size is " + std::to_string(folder_.config.vocab_size),
-                       "", ErrorType::kInvalidModel);
+    throw InvalidInput(
+        folder_.path.string() + ": the tokenizer has " + std::to_string(tokenizer_->VocabSize()) +
+            " tokens but the model's vocab_size is " + std::to_string(folder_.config.vocab_size),
+        "", ErrorType::kInvalidModel);
   }
   std::string prompts = folder_.query_prefix + '\x1f' + folder_.document_prefix;
-  fingerprint_ = "local:" + folder_.name + ":" + ModelFilesHash(folder_, encoder_->weights(), *tokenizer_) + ":" +
-                 std::string(PoolingName(folder_.pooling)) + ":t" + std::to_string(max_tokens_) + ":d" +
+  fingerprint_ = "local:" + folder_.name + ":" + ModelFilesHash(folder_, encoder_->weights(), *tokenizer_) +
+                 ":" + std::string(PoolingName(folder_.pooling)) + ":t" + std::to_string(max_tokens_) + ":d" +
                  std::to_string(Dims()) + ":p" + ContentHash(prompts).Hex().substr(0, 8) +
                  (mode_ == LongTextMode::kWindow ? ":window" : "");
 }
@@ -52,8 +51,8 @@ void LocalEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole rol
   std::vector<std::vector<std::vector<int32_t>>> per_text(texts.size());
   std::vector<size_t> dropped(texts.size(), 0);
   tbb::parallel_for(size_t{0}, texts.size(), [&](size_t i) {
-    const std::vector<int32_t> ids =
-        prefix.empty() ? tokenizer_->Tokenize(texts[i]) : tokenizer_->Tokenize(prefix + std::string(texts[i]));
+    const std::vector<int32_t> ids = prefix.empty() ? tokenizer_->Tokenize(texts[i])
+                                                    : tokenizer_->Tokenize(prefix + std::string(texts[i]));
     const size_t n = ids.size();
     if (n <= window || mode_ == LongTextMode::kTruncate) {
       const size_t keep = std::min(n, window);
@@ -61,7 +60,8 @@ void LocalEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole rol
       per_text[i].push_back(tokenizer_->WithSpecialTokens(std::span(ids).first(keep)));
     } else {
       for (size_t start = 0; start < n; start += window) {
-        per_text[i].push_back(tokenizer_->WithSpecialTokens(std::span(ids).subspan(start, std::min(window, n - start))));
+        per_text[i].push_back(
+            tokenizer_->WithSpecialTokens(std::span(ids).subspan(start, std::min(window, n - start))));
       }
     }
   });
@@ -75,7 +75,8 @@ void LocalEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole rol
   for (size_t i = 0; i < texts.size(); ++i) {
     for (const auto& ids : per_text[i]) seqs.push_back({i, &ids});
   }
-  std::stable_sort(seqs.begin(), seqs.end(), [](const Seq& a, const Seq& b) { return a.ids->size() < b.ids->size(); });
+  std::stable_sort(seqs.begin(), seqs.end(),
+                   [](const Seq& a, const Seq& b) { return a.ids->size() < b.ids->size(); });
 
   std::vector<float> sum(texts.size() * dims, 0.0f);
   std::vector<float> rows;
@@ -92,7 +93,8 @@ void LocalEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole rol
     encoder_->Encode(batch, folder_.pooling, /*normalize=*/true, rows.data());
     for (size_t s = begin; s < end; ++s) {
       // Windows are averaged weighted by their token count.
-      const float weight = per_text[seqs[s].text].size() == 1 ? 1.0f : static_cast<float>(seqs[s].ids->size());
+      const float weight =
+          per_text[seqs[s].text].size() == 1 ? 1.0f : static_cast<float>(seqs[s].ids->size());
       float* dst = sum.data() + seqs[s].text * dims;
       const float* src = rows.data() + (s - begin) * dims;
       for (size_t j = 0; j < dims; ++j) dst[j] += weight * src[j];

@@ -35,9 +35,9 @@ size_t PositiveField(const json& config, const fs::path& file, const char* key, 
   const auto it = config.find(key);
   if (it == config.end() || !it->is_number_integer() || it->get<int64_t>() < 1 ||
       it->get<int64_t>() > static_cast<int64_t>(max_value)) {
-    throw InvalidInput(file.string() + ": field '" + key + "' must be an integer between 1 and " +
-                           std::to_string(max_value),
-                       "", ErrorType::kInvalidModel);
+    throw InvalidInput(
+        file.string() + ": field '" + key + "' must be an integer between 1 and " + std::to_string(max_value),
+        "", ErrorType::kInvalidModel);
   }
   return static_cast<size_t>(it->get<int64_t>());
 }
@@ -52,13 +52,15 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }
 
 std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
 EncoderConfig ParseConfig(const fs::path& file) {
   const json config = ReadJson(file);
-  if (!config.is_object()) throw InvalidInput(file.string() + ": expected a JSON object", "", ErrorType::kInvalidModel);
+  if (!config.is_object())
+    throw InvalidInput(file.string() + ": expected a JSON object", "", ErrorType::kInvalidModel);
   EncoderConfig c;
   const std::string type = StringField(config, "model_type");
   if (type == "bert") {
@@ -67,7 +69,8 @@ EncoderConfig ParseConfig(const fs::path& file) {
     c.arch = Architecture::kXlmRoberta;
   } else {
     throw InvalidInput(file.string() + ": model_type '" + type + "' is not supported",
-                       "rlm runs BERT-family (bert) and XLM-RoBERTa (xlm-roberta) encoders", ErrorType::kUnsupportedModel);
+                       "rlm runs BERT-family (bert) and XLM-RoBERTa (xlm-roberta) encoders",
+                       ErrorType::kUnsupportedModel);
   }
   c.vocab_size = PositiveField(config, file, "vocab_size", 1u << 22);
   c.hidden = PositiveField(config, file, "hidden_size", 1u << 14);
@@ -75,7 +78,8 @@ EncoderConfig ParseConfig(const fs::path& file) {
   c.heads = PositiveField(config, file, "num_attention_heads", 1024);
   c.intermediate = PositiveField(config, file, "intermediate_size", 1u << 16);
   c.max_positions = PositiveField(config, file, "max_position_embeddings", 1u << 17);
-  c.type_vocab_size = config.contains("type_vocab_size") ? PositiveField(config, file, "type_vocab_size", 1024) : 2;
+  c.type_vocab_size =
+      config.contains("type_vocab_size") ? PositiveField(config, file, "type_vocab_size", 1024) : 2;
   if (c.hidden % c.heads != 0) {
     throw InvalidInput(file.string() + ": hidden_size " + std::to_string(c.hidden) +
                            " is not a multiple of num_attention_heads " + std::to_string(c.heads),
@@ -83,14 +87,16 @@ EncoderConfig ParseConfig(const fs::path& file) {
   }
   if (const auto it = config.find("layer_norm_eps"); it != config.end()) {
     if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1) {
-      throw InvalidInput(file.string() + ": field 'layer_norm_eps' must be a number in (0, 1]", "", ErrorType::kInvalidModel);
+      throw InvalidInput(file.string() + ": field 'layer_norm_eps' must be a number in (0, 1]", "",
+                         ErrorType::kInvalidModel);
     }
     c.layer_norm_eps = it->get<float>();
   }
   if (const auto it = config.find("pad_token_id"); it != config.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
         it->get<int64_t>() >= static_cast<int64_t>(c.vocab_size)) {
-      throw InvalidInput(file.string() + ": field 'pad_token_id' is not a token id", "", ErrorType::kInvalidModel);
+      throw InvalidInput(file.string() + ": field 'pad_token_id' is not a token id", "",
+                         ErrorType::kInvalidModel);
     }
     c.pad_token_id = it->get<int>();
   } else if (c.arch == Architecture::kXlmRoberta) {
@@ -107,12 +113,13 @@ EncoderConfig ParseConfig(const fs::path& file) {
   }
   const std::string pos = StringField(config, "position_embedding_type");
   if (!pos.empty() && pos != "absolute") {
-    throw InvalidInput(file.string() + ": position_embedding_type '" + pos + "' is not supported (absolute only)",
-                       "", ErrorType::kUnsupportedModel);
+    throw InvalidInput(
+        file.string() + ": position_embedding_type '" + pos + "' is not supported (absolute only)", "",
+        ErrorType::kUnsupportedModel);
   }
   if (c.arch == Architecture::kXlmRoberta && c.max_positions <= static_cast<size_t>(c.pad_token_id) + 1) {
-    throw InvalidInput(file.string() + ": max_position_embeddings leaves no positions after padding_idx + 1", "",
-                       ErrorType::kInvalidModel);
+    throw InvalidInput(file.string() + ": max_position_embeddings leaves no positions after padding_idx + 1",
+                       "", ErrorType::kInvalidModel);
   }
   return c;
 }
@@ -127,9 +134,12 @@ size_t PositionLimit(const EncoderConfig& c) {
 
 std::string_view PoolingName(Pooling p) {
   switch (p) {
-    case Pooling::kMean: return "mean";
-    case Pooling::kCls: return "cls";
-    case Pooling::kLastToken: return "lasttoken";
+    case Pooling::kMean:
+      return "mean";
+    case Pooling::kCls:
+      return "cls";
+    case Pooling::kLastToken:
+      return "lasttoken";
   }
   return "?";
 }
@@ -140,9 +150,10 @@ std::string_view ArchitectureName(Architecture a) {
 
 ModelFolder ReadModelFolder(const fs::path& path) {
   if (!fs::is_directory(path)) {
-    throw NotFound("model folder '" + path.string() + "' does not exist",
-                   "pass local:<folder> with a Hugging Face model folder, or a name added with `rlm model add`",
-                   ErrorType::kModelNotFound);
+    throw NotFound(
+        "model folder '" + path.string() + "' does not exist",
+        "pass local:<folder> with a Hugging Face model folder, or a name added with `rlm model add`",
+        ErrorType::kModelNotFound);
   }
   ModelFolder m;
   m.path = path;
@@ -169,17 +180,20 @@ ModelFolder ReadModelFolder(const fs::path& path) {
   }
   const fs::path pooling_file = pooling_dir / "config.json";
   if (const json pool = ReadOptionalJson(pooling_file); pool.is_object()) {
-    auto flag = [&](const char* key) { return pool.contains(key) && pool[key].is_boolean() && pool[key].get<bool>(); };
+    auto flag = [&](const char* key) {
+      return pool.contains(key) && pool[key].is_boolean() && pool[key].get<bool>();
+    };
     const int modes = flag("pooling_mode_cls_token") + flag("pooling_mode_mean_tokens") +
                       flag("pooling_mode_lasttoken") + flag("pooling_mode_max_tokens") +
                       flag("pooling_mode_mean_sqrt_len_tokens") + flag("pooling_mode_weightedmean_tokens");
     if (modes != 1 || flag("pooling_mode_max_tokens") || flag("pooling_mode_mean_sqrt_len_tokens") ||
         flag("pooling_mode_weightedmean_tokens")) {
-      throw InvalidInput(pooling_file.string() + ": exactly one of pooling_mode_cls_token, pooling_mode_mean_tokens "
-                                                 "or pooling_mode_lasttoken must be true",
+      throw InvalidInput(pooling_file.string() +
+                             ": exactly one of pooling_mode_cls_token, pooling_mode_mean_tokens "
+                             "or pooling_mode_lasttoken must be true",
                          "", ErrorType::kUnsupportedModel);
     }
-    m.pooling = flag("pooling_mode_cls_token") ? Pooling::kCls
+    m.pooling = flag("pooling_mode_cls_token")     ? Pooling::kCls
                 : flag("pooling_mode_mean_tokens") ? Pooling::kMean
                                                    : Pooling::kLastToken;
   }
@@ -193,8 +207,8 @@ ModelFolder ReadModelFolder(const fs::path& path) {
   const json tok = ReadOptionalJson(path / "tokenizer_config.json");
   if (st.is_object() && st.contains("max_seq_length")) {
     m.max_seq_length = std::min(limit, PositiveField(st, st_file, "max_seq_length", 1u << 20));
-  } else if (tok.is_object() && tok.contains("model_max_length") && tok["model_max_length"].is_number_integer() &&
-             tok["model_max_length"].get<int64_t>() > 0) {
+  } else if (tok.is_object() && tok.contains("model_max_length") &&
+             tok["model_max_length"].is_number_integer() && tok["model_max_length"].get<int64_t>() > 0) {
     m.max_seq_length = std::min<size_t>(limit, tok["model_max_length"].get<uint64_t>());
   }
 

@@ -20,7 +20,9 @@ fs::path ConfigDir() {
   throw InvalidInput("cannot find a config directory: HOME is not set", "set RLM_CONFIG_DIR");
 }
 
-fs::path ModelRegistryPath() { return ConfigDir() / "models.json"; }
+fs::path ModelRegistryPath() {
+  return ConfigDir() / "models.json";
+}
 
 std::vector<RegisteredModel> ListModels() {
   const fs::path file = ModelRegistryPath();
@@ -33,11 +35,13 @@ std::vector<RegisteredModel> ListModels() {
     throw InvalidInput(file.string() + ": not valid JSON: " + e.what(), "fix or delete the file");
   }
   if (!root.is_object() || !root.contains("models") || !root["models"].is_object()) {
-    throw InvalidInput(file.string() + ": expected {\"models\": {NAME: {\"path\": ...}}}", "fix or delete the file");
+    throw InvalidInput(file.string() + ": expected {\"models\": {NAME: {\"path\": ...}}}",
+                       "fix or delete the file");
   }
   for (const auto& [name, entry] : root["models"].items()) {
     if (!entry.is_object() || !entry.contains("path") || !entry["path"].is_string()) {
-      throw InvalidInput(file.string() + ": models." + name + ".path is not a string", "fix or delete the file");
+      throw InvalidInput(file.string() + ": models." + name + ".path is not a string",
+                         "fix or delete the file");
     }
     models.push_back({name, entry["path"].get<std::string>()});
   }
