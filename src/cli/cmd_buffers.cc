@@ -330,32 +330,18 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
   ctx.Print(out);
 }
 
-// Writes a file through `fill` into a temp file in the same folder, then renames it into place.
-void WriteStreamAtomic(const std::string& path, const std::function<void(std::FILE*)>& fill) {
+// Writes a file through `fill` atomically (core/file.h's AtomicFile: refuses a target that is not a regular
+// file, keeps an existing file's mode), creating its folder first.
+void WriteStreamAtomic(const std::string& path, const std::function<void(AtomicFile&)>& fill) {
   fs::path parent = fs::path(path).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);
   if (ec)
     throw IoError("failed to create directory: " + parent.string() + ": " + ec.message(), "",
                   ErrorType::kDirectoryError);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) ThrowErrno("failed to write file: " + path);
-  try {
-    fill(f);
-  } catch (...) {
-    std::fclose(f);
-    std::remove(tmp.c_str());
-    throw;
-  }
-  bool ok = !std::ferror(f);
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    errno = e;
-    ThrowErrno("failed to write file: " + path);
-  }
+  AtomicFile file(path);
+  fill(file);
+  file.Commit();
 }
 
 void ExportBuffers(Context& ctx, const std::string& output, bool pretty) {
@@ -382,7 +368,7 @@ void ExportBuffers(Context& ctx, const std::string& output, bool pretty) {
     } else {
       data = arr.dump(pretty ? 2 : -1, ' ', false, json::error_handler_t::replace) + "\n";
     }
-    WriteStreamAtomic(output, [&](std::FILE* f) { std::fwrite(data.data(), 1, data.size(), f); });
+    WriteStreamAtomic(output, [&](AtomicFile& f) { f.Write(data); });
     ctx.Emit(json{{"buffer_count", buffers.size()}, {"path", output}, {"success", true}});
     return;
   }
@@ -398,11 +384,7 @@ void ExportBuffers(Context& ctx, const std::string& output, bool pretty) {
     stream([&](std::string_view s) { ctx.Print(s); });
     return;
   }
-  WriteStreamAtomic(output, [&](std::FILE* f) {
-    stream([&](std::string_view s) {
-      if (std::fwrite(s.data(), 1, s.size(), f) != s.size()) ThrowErrno("failed to write file: " + output);
-    });
-  });
+  WriteStreamAtomic(output, [&](AtomicFile& f) { stream([&](std::string_view s) { f.Write(s); }); });
   ctx.Line("Exported buffers to: " + output);
 }
 

@@ -81,6 +81,7 @@ struct LoadArgs {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   std::string embedder;
+  bool follow = false;
 };
 
 const char* kEmbedderHelp =
@@ -97,6 +98,7 @@ void Load(Context& ctx, const LoadArgs& a) {
   o.ingest.progress = ctx.Progress();
   o.include = a.include;
   o.exclude = a.exclude;
+  o.follow = a.follow;
   o.ingest.embedder = a.embedder;
   std::error_code ec;
   const bool is_dir = a.path != "-" && fs::is_directory(a.path, ec);
@@ -270,6 +272,8 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
         ->allow_extra_args(false);
     sub->add_option("--exclude", a->exclude, "Directory load: skip files matching this glob (repeatable)")
         ->allow_extra_args(false);
+    sub->add_flag("--follow", a->follow,
+                  "Directory load: also follow symbolic links to files and folders outside it");
     sub->add_option("--embedder", a->embedder, kEmbedderHelp);
     OnRun(sub, ctx, [&ctx, a] { Load(ctx, *a); });
   }

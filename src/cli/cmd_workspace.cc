@@ -7,6 +7,7 @@
 #include "cli/context.h"
 #include "core/error.h"
 #include "engine/corpus_index.h"
+#include "store/workspace.h"
 
 namespace rlm::cli {
 
@@ -35,6 +36,7 @@ void Init(Context& ctx, bool force) {
   }
   if (force) {
     if (fs::is_directory(path, ec)) throw InvalidInput(path + " is a directory, not a workspace file");
+    Workspace::CheckReplaceable(path);
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) RemoveFileIfPresent(path + suffix);
     RemoveFileIfPresent(CorpusIndexPath(path));
   }

@@ -40,6 +40,7 @@ enum class ErrorType : uint8_t {
   X(EmbeddingRequestRejected) \
   X(EmptyPool) \
   X(ExecutionFailed) \
+  X(FileChanged) \
   X(FileNotFound) \
   X(IncompatibleMeasure) \
   X(Interrupted) \
@@ -56,6 +57,7 @@ enum class ErrorType : uint8_t {
   X(NoQueries) \
   X(NotATerminal) \
   X(NotInitialized) \
+  X(NotRegularFile) \
   X(OutputNotWritable) \
   X(OverlapTooLarge) \
   X(PathTraversalDenied) \

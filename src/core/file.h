@@ -1,8 +1,22 @@
-// Reading and writing files: memory maps for large inputs and derived indexes, whole-file reads for small
-// ones, and atomic replacement (temp file + rename) for anything another process may read concurrently.
+// Reading and writing files: regular files only, read in windows (pread) for loads, memory maps for the
+// derived indexes rlm writes itself, whole-file reads for small inputs, and atomic replacement (a temp file
+// created exclusively beside the target, then rename) for every file rlm writes.
+//
+// Inputs: everything here opens without blocking and refuses what is not a regular file (a directory,
+// FIFO, socket or device, and the pseudo-files of /proc and /sys, whose size says nothing of their
+// content), naming the path, before any bytes are read; so `rlm load fifo` never waits on a writer and
+// /dev/zero is never read.
+//
+// Outputs: the target may be a regular file (replaced; its permission bits are kept) or absent (created
+// 0644 less the umask). A symbolic link, directory, FIFO, socket or device at the target is refused. The
+// temp file has a random name and is created with O_CREAT|O_EXCL|O_NOFOLLOW, so a link planted in the
+// folder is never followed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,11 +45,70 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-// Reads all of `path` into a string. Throws NotFound / IoError.
+// A regular file open for reading. Throws NotFound when `path` does not exist, InvalidInput (type
+// NotRegularFile) when it is not a regular file (see above), IoError when it cannot be opened.
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path);
+  ~InputFile();
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }  // at open
+  int fd() const { return fd_; }
+  // Reads [offset, offset + len) clipped to size() into `out` (appended). Throws InvalidInput (type
+  // FileChanged) when the file ends before size(): it was truncated since it was opened.
+  void ReadAt(uint64_t offset, size_t len, std::string& out) const;
+  // Throws InvalidInput (type FileChanged) when the file's size or modification time is no longer what it
+  // was at open.
+  void CheckUnchanged() const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  struct timespec mtime_ = {};
+};
+
+// Reads all of `path` (a regular file, see InputFile) into a string. Throws NotFound / InvalidInput /
+// IoError.
 std::string ReadFile(const std::string& path);
 // Reads a file descriptor (e.g. stdin) to its end.
 std::string ReadFd(int fd, const std::string& name);
-// Writes `data` to `path` atomically: a temp file in the same folder, fsync, rename. Throws IoError.
+// A file written atomically: bytes go to an exclusively created temp file beside `path`; Commit() fsyncs
+// it, gives it the permission bits of the file it replaces, and renames it over `path`. Without Commit()
+// the temp file is removed and `path` is untouched. The constructor refuses a target that is not a regular
+// file or absent (InvalidInput, type OutputNotWritable) and throws IoError when the folder does not take
+// the temp file. Errors name `path`.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void Write(std::string_view data);
+  void Commit();
+
+ private:
+  std::string path_;
+  std::string tmp_;
+  int fd_ = -1;
+  mode_t mode_ = 0;  // of the replaced file; 0 when `path` did not exist
+  std::string buffer_;
+  void Flush();
+};
+
+// Writes `data` to `path` atomically (an AtomicFile). Throws InvalidInput / IoError naming `path`.
 void WriteFileAtomic(const std::string& path, std::string_view data);
+
+// Creates `path` with O_CREAT|O_EXCL|O_NOFOLLOW (never follows or reuses anything already there) and
+// returns the descriptor, or -1 with errno set.
+int CreateExclusive(const std::string& path, mode_t mode);
+
+// Refuses (InvalidInput, type OutputNotWritable) a target path that exists and is not a regular file: a
+// symbolic link, directory, FIFO, socket or device. Returns the target's permission bits, 0 when absent.
+mode_t CheckOutputTarget(const std::string& path);
 
 }  // namespace rlm

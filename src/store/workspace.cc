@@ -11,6 +11,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "store/sqlite.h"
 
 namespace rlm {
@@ -260,6 +261,41 @@ void Workspace::SetMeta(std::string_view key, std::string_view value) {
   s.BindText(1, key).BindText(2, value).Run();
 }
 
+void Workspace::CheckReplaceable(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return;  // absent (or a dangling link: only the link goes)
+  auto refuse = [&](const std::string& what) {
+    throw InvalidInput(path + " is " + what + ", not an rlm workspace; init --force deletes only workspaces",
+                       "choose another --db-path, or remove the file yourself");
+  };
+  if (!S_ISREG(st.st_mode)) refuse("not a regular file");
+  if (st.st_size == 0) return;
+  std::string head;
+  {
+    InputFile file(path);
+    file.ReadAt(0, 16, head);
+  }
+  if (head != std::string("SQLite format 3\0", 16)) refuse("not a SQLite database");
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  bool ours = false, readable = false;
+  if (rc == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                           "('meta', 'buffers', 'chunks')",
+                           -1, &stmt, nullptr) == SQLITE_OK) {
+      if (sqlite3_step(stmt) == SQLITE_ROW) {
+        readable = true;
+        ours = sqlite3_column_int(stmt, 0) == 3;
+      }
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  if (readable && !ours) refuse("another program's SQLite database");
+}
+
 int64_t Workspace::Generation() {
   return std::stoll(GetMeta("generation").value_or("0"));
 }
@@ -344,15 +380,17 @@ std::vector<BufferInfo> Workspace::ListBuffers() {
   return out;
 }
 
-int64_t Workspace::InsertBuffer(const BufferInfo& b) {
-  {
-    sql::Statement s(db_, "SELECT 1 FROM buffers WHERE name = ?");
-    s.BindText(1, b.name);
-    if (s.Step()) {
-      throw Conflict("a buffer named '" + b.name + "' already exists",
-                     "choose another --name, or use `rlm update-buffer` / `rlm delete` first");
-    }
+void Workspace::CheckBufferNameFree(std::string_view name) {
+  sql::Statement s(db_, "SELECT 1 FROM buffers WHERE name = ?");
+  s.BindText(1, name);
+  if (s.Step()) {
+    throw Conflict("a buffer named '" + std::string(name) + "' already exists",
+                   "choose another --name, or use `rlm update-buffer` / `rlm delete` first");
   }
+}
+
+int64_t Workspace::InsertBuffer(const BufferInfo& b) {
+  CheckBufferNameFree(b.name);
   int64_t now = Now();
   sql::Statement s(
       db_,
@@ -604,6 +642,16 @@ void Workspace::ForEachEmbedding(std::string_view fingerprint,
 
 void Workspace::PruneEmbeddings() {
   sql::Exec(db_, "DELETE FROM embeddings WHERE content_hash NOT IN (SELECT content_hash FROM chunks)");
+}
+
+void Workspace::PruneEmbeddings(std::span<const Hash128> hashes) {
+  sql::Statement s(db_,
+                   "DELETE FROM embeddings WHERE content_hash = ?1 AND NOT EXISTS "
+                   "(SELECT 1 FROM chunks WHERE content_hash = ?1)");
+  for (const Hash128& hash : hashes) {
+    std::string h = hash.Bytes();
+    s.BindBlob(1, h, false).Run();
+  }
 }
 
 // ---- variables -------------------------------------------------------------------------------------------

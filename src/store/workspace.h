@@ -43,7 +43,7 @@ struct BufferInfo {
 struct ChunkRecord {
   int64_t id = 0;  // assigned on insert when 0
   int64_t buffer_id = 0;
-  int64_t index = 0;  // position within the buffer, from 0
+  int64_t index = 0;   // position within the buffer, from 0
   uint64_t start = 0;  // byte range [start, end) in the buffer text
   uint64_t end = 0;
   uint64_t line_start = 0;  // 1-based, inclusive
@@ -69,6 +69,10 @@ class Workspace {
   // kCreate creates parent folders and the schema. Applies pending schema migrations. Throws StorageError for
   // a file that is not an rlm workspace or has a newer schema.
   static std::unique_ptr<Workspace> Open(const std::string& path, Mode mode);
+  // For `init --force`: throws InvalidInput naming `path` unless it is absent, an empty file, an rlm
+  // workspace (SQLite with rlm's meta table), or a SQLite file too damaged to tell. Anything else (a text
+  // file, another program's database, a FIFO or device) is never deleted.
+  static void CheckReplaceable(const std::string& path);
   ~Workspace();
 
   const std::string& path() const { return path_; }
@@ -112,6 +116,8 @@ class Workspace {
   BufferInfo GetBuffer(std::string_view id_or_name);
   std::optional<BufferInfo> GetBufferById(int64_t id);
   std::vector<BufferInfo> ListBuffers();
+  // Throws Conflict when a buffer is named `name`.
+  void CheckBufferNameFree(std::string_view name);
   // Inserts the row (id assigned); throws Conflict when the name is taken.
   int64_t InsertBuffer(const BufferInfo& info);
   void UpdateBuffer(const BufferInfo& info);
@@ -170,8 +176,11 @@ class Workspace {
                         const std::function<void(const Hash128&, std::span<const float>)>& fn);
   // Deletes vectors no chunk refers to.
   void PruneEmbeddings();
+  // Deletes the vectors of `hashes` that no chunk refers to (any fingerprint).
+  void PruneEmbeddings(std::span<const Hash128> hashes);
 
-  // ---- variables ("context" vars and "global" vars, string values) ------------------------------------------
+  // ---- variables ("context" vars and "global" vars, string values)
+  // ------------------------------------------
   std::optional<std::string> GetVar(std::string_view scope, std::string_view name);
   void SetVar(std::string_view scope, std::string_view name, std::string_view value);
   bool DeleteVar(std::string_view scope, std::string_view name);

@@ -1,17 +1,18 @@
-// Helpers of the tests that run the rlm binary. RlmProcess: the binary (RLM_BINARY) as a child process: run in `dir`, stdin from /dev/null, stdout and
-// stderr to <dir>/<tag>.out and .err, extra environment variables, killed with the test process
-// (PR_SET_PDEATHSIG) and when the object goes away.
+// Helpers of the tests that run the rlm binary. RlmProcess: the binary (RLM_BINARY) as a child process: run
+// in `dir`, stdin from /dev/null, stdout and stderr to <dir>/<tag>.out and .err, extra environment variables,
+// killed with the test process (PR_SET_PDEATHSIG) and when the object goes away.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,7 +60,9 @@ class RlmProcess {
       ::dup2(err, 2);
       for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
       std::vector<char*> argv;
-      std::string bin = RLM_BINARY;
+      // RLM_TEST_BINARY runs the tests against another build (to show that a test fails on an old one).
+      const char* other = std::getenv("RLM_TEST_BINARY");
+      std::string bin = other != nullptr && *other != '\0' ? other : RLM_BINARY;
       argv.push_back(bin.data());
       std::vector<std::string> copy = args;
       for (std::string& a : copy) argv.push_back(a.data());
@@ -86,9 +89,11 @@ class RlmProcess {
     if (pid_ < 0) return true;
     int status = 0;
     pid_t r;
-    while ((r = ::waitpid(pid_, &status, WNOHANG)) < 0 && errno == EINTR) {
+    struct rusage usage {};
+    while ((r = ::wait4(pid_, &status, WNOHANG, &usage)) < 0 && errno == EINTR) {
     }
     if (r != pid_) return false;
+    max_rss_kb_ = usage.ru_maxrss;
     code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     pid_ = -1;
     return true;
@@ -110,12 +115,15 @@ class RlmProcess {
     return code_;
   }
   int code() const { return code_; }
+  // The peak resident set of the exited process, in KiB (getrusage's ru_maxrss).
+  long max_rss_kb() const { return max_rss_kb_; }
   std::string out() const { return Slurp(out_); }
   std::string err() const { return Slurp(err_); }
 
  private:
   pid_t pid_ = -1;
   int code_ = -1;
+  long max_rss_kb_ = 0;
   std::filesystem::path out_, err_;
 };
 

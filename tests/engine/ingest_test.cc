@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 
 std::string Paragraphs(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
-  const char* words[] = {"alpha", "beta", "gamma", "delta", "caf\xC3\xA9", "\xE6\x97\xA5\xE6\x9C\xAC", "river",
-                         "stone", "cloud", "signal", "vector", "index"};
+  const char* words[] = {"alpha", "beta",  "gamma", "delta",  "caf\xC3\xA9", "\xE6\x97\xA5\xE6\x9C\xAC",
+                         "river", "stone", "cloud", "signal", "vector",      "index"};
   std::string s;
   for (size_t p = 0; p < n; ++p) {
     size_t sentences = 1 + rng() % 5;
@@ -105,6 +105,67 @@ TEST_F(IngestTest, SegmentedIngestEqualsSegmentedChunking) {
   }
 }
 
+// A file is read in windows (FileSource), never whole: the seams must be those of the whole text.
+TEST_F(IngestTest, FileReadInWindowsGivesTheSeamsOfTheWholeText) {
+  std::string text = Paragraphs(600, 5);
+  LoadOptions o;
+  o.ingest.chunk.size = 500;
+  o.ingest.chunk.overlap = 50;
+  o.ingest.segment_bytes = 8192;
+  LoadReport r = LoadPath(*ws_, WriteFile("doc.txt", text), o);
+  ASSERT_EQ(r.loaded.size(), 1u);
+  auto expected =
+      SplitSegmented(*MakeChunker("semantic"), text, o.ingest.chunk, o.ingest.segment_bytes, false);
+  std::vector<ChunkRecord> chunks = ws_->ListChunks(r.loaded[0].info.id);
+  ASSERT_EQ(chunks.size(), expected.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    EXPECT_EQ(chunks[i].start, expected[i].start);
+    EXPECT_EQ(chunks[i].end, expected[i].end);
+  }
+  EXPECT_EQ(ws_->ReadText(r.loaded[0].info.id, 0, text.size()), text);
+}
+
+// Past its memory budget, PendingVectors stores vectors before the load's transaction; a load that then
+// fails removes them, and one that commits keeps them referenced.
+TEST_F(IngestTest, VectorsStoredEarlyAreRemovedWhenTheLoadFails) {
+  auto embedder = MakeEmbedder("hash");
+  const std::string text = Paragraphs(80, 6);
+  IngestOptions o;
+  o.segment_bytes = 2048;
+  auto hashes_of = [](const PreparedText& p) {
+    std::vector<Hash128> h;
+    for (const ChunkRecord& r : p.records) h.push_back(r.hash);
+    return h;
+  };
+  auto count = [](const std::vector<bool>& v) { return std::count(v.begin(), v.end(), true); };
+  {
+    PendingVectors pending(*ws_, *embedder, /*budget_bytes=*/1);  // every batch is stored at once
+    StringSource source(text);
+    PreparedText p = PrepareText(*ws_, *embedder, source, "doc", o, pending);
+    const std::vector<Hash128> hashes = hashes_of(p);
+    ASSERT_GT(hashes.size(), 5u);
+    EXPECT_EQ(count(ws_->HasEmbeddings(embedder->Fingerprint(), hashes)), static_cast<long>(hashes.size()));
+    pending.Discard();  // the load failed after phase 1
+    EXPECT_EQ(count(ws_->HasEmbeddings(embedder->Fingerprint(), hashes)), 0);
+  }
+  PendingVectors pending(*ws_, *embedder, 1);
+  StringSource source(text);
+  PreparedText p = PrepareText(*ws_, *embedder, source, "doc", o, pending);
+  {
+    Workspace::WriteTransaction tx(*ws_);
+    BufferInfo info;
+    info.name = "doc";
+    info.id = ws_->InsertBuffer(info);
+    pending.WriteAll();
+    IngestStats stats = CommitText(*ws_, *embedder, info, p, source, o);
+    EXPECT_EQ(stats.chunks, p.records.size());
+    tx.Commit();
+  }
+  pending.Discard();  // nothing to remove: every vector is referenced
+  const std::vector<Hash128> hashes = hashes_of(p);
+  EXPECT_EQ(count(ws_->HasEmbeddings(embedder->Fingerprint(), hashes)), static_cast<long>(hashes.size()));
+}
+
 TEST_F(IngestTest, UpdateKeepsIdsOfUnchangedChunksAndEmbedsOnlyNewOnes) {
   std::string text = Paragraphs(100, 3);
   IngestOptions o;
@@ -137,7 +198,8 @@ TEST_F(IngestTest, InvalidUtf8LateInAFileLeavesNothingBehind) {
     FAIL() << "expected InvalidInput";
   } catch (const InvalidInput& e) {
     EXPECT_EQ(e.type(), "InvalidUtf8");
-    EXPECT_NE(std::string(e.what()).find("byte offset " + std::to_string(bad_at)), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("byte offset " + std::to_string(bad_at)), std::string::npos)
+        << e.what();
   }
   EXPECT_TRUE(ws_->ListBuffers().empty());
   EXPECT_TRUE(ws_->AllChunks().empty());
