@@ -106,4 +106,36 @@ TEST_F(IntegrityTest, ConcurrentModelAddsAreAllKept) {
   EXPECT_EQ(models.size(), 3u * kProcs) << list.out;
 }
 
+// Writes `value` over element `index` of the F32 tensor `name` in dir/model.safetensors.
+void PatchF32(const fs::path& dir, const std::string& name, size_t index, float value) {
+  std::string bytes = rlm::ReadFile((dir / "model.safetensors").string());
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, bytes.data(), 8);
+  const auto header = nlohmann::json::parse(bytes.substr(8, header_len));
+  const size_t at = 8 + header_len + header.at(name).at("data_offsets")[0].get<size_t>() + index * 4;
+  std::memcpy(bytes.data() + at, &value, 4);
+  std::ofstream(dir / "model.safetensors", std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// A local model with a NaN weight: `load` fails naming the model and stores nothing, as with an HTTP
+// provider that returns NaN. Before the check, the NaN vectors were stored and searched.
+TEST_F(IntegrityTest, LocalModelComputingNaNIsRefusedAtLoad) {
+  const fs::path model = dir_ / "nan-model";
+  fs::copy(fs::path(RLM_SOURCE_DIR) / "tests/fixtures/models/tiny-bert", model, fs::copy_options::recursive);
+  PatchF32(model, "embeddings.LayerNorm.bias", 0, std::nanf(""));
+  WriteText(dir_ / "doc.txt", 2000);
+  const std::vector<std::string> env = {"RLM_CACHE_DIR=" + (dir_ / "cache").string(),
+                                        "RLM_CONFIG_DIR=" + (dir_ / "config").string()};
+  ASSERT_EQ(RunRlm(dir_, {"-d", "ws.db", "init"}, env).code, 0);
+  Outcome load =
+      RunRlm(dir_, {"-d", "ws.db", "load", "doc.txt", "--embedder", "local:" + model.string()}, env);
+  EXPECT_EQ(load.code, 1) << load.out << load.err;
+  EXPECT_NE(load.err.find("local model 'nan-model' (" + model.string() + ") computed a non-finite embedding"),
+            std::string::npos)
+      << load.err;
+  EXPECT_NE(load.err.find("for text 0 of"), std::string::npos) << load.err;
+  Outcome list = RunRlm(dir_, {"-d", "ws.db", "--format", "json", "list"}, env);
+  EXPECT_EQ(list.out, "[]\n") << "nothing is stored";
+}
+
 }  // namespace
