@@ -71,7 +71,7 @@ std::unique_ptr<Embedder> WorkspaceEmbedder(Workspace& ws, const std::string& re
                        "`, or use another workspace (--db-path)",
                    ErrorType::kEmbedderMismatch);
   }
-  if (!recorded || *recorded != fp) {
+  if ((!recorded || *recorded != fp) && !ws.read_only()) {  // a read-only workspace records nothing
     ws.SetMeta("embedder", spec);
     ws.SetMeta("embedder_fingerprint", fp);
   }

@@ -138,4 +138,94 @@ TEST_F(IntegrityTest, LocalModelComputingNaNIsRefusedAtLoad) {
   EXPECT_EQ(list.out, "[]\n") << "nothing is stored";
 }
 
+// A workspace on a read-only file system answers every read command; write commands say it is read-only.
+// Before, every command failed to open it ("unable to open database file": SQLite cannot create the WAL
+// index file there).
+TEST_F(IntegrityTest, ReadOnlyWorkspaceAnswersReads) {
+  if (!MountTmpfs("16m")) GTEST_SKIP() << reason_;
+  WriteText(dir_ / "doc.txt", 20000);
+  const std::vector<std::string> db = {"-d", "mnt/ws.db"};
+  auto rlm = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), db.begin(), db.end());
+    return RunRlm(dir_, args);
+  };
+  ASSERT_EQ(rlm({"init"}).code, 0);
+  ASSERT_EQ(rlm({"load", "doc.txt", "-n", "doc"}).code, 0);
+  ASSERT_EQ(rlm({"var", "colour", "blue"}).code, 0);
+  ASSERT_TRUE(RemountReadOnly()) << std::strerror(errno);
+  ASSERT_NE(::access((dir_ / "mnt/ws.db").c_str(), W_OK), 0) << "the tmpfs is still writable";
+
+  const std::vector<std::vector<std::string>> reads = {
+      {"list"},
+      {"status"},
+      {"show", "doc", "--chunks"},
+      {"peek", "1", "--start", "0", "--end", "100"},
+      {"grep", "doc", "needle", "-n", "3"},
+      {"search", "needle foxtrot"},
+      {"search", "needle", "-m", "bm25"},
+      {"--format", "json", "search", "needle", "-m", "semantic", "-t", "0"},
+      {"chunk", "list", "doc"},
+      {"chunk", "get", "1"},
+      {"chunk", "status"},
+      {"chunk-indices", "doc"},
+      {"dispatch", "doc"},
+      {"export-buffers"},
+      {"var", "colour"},
+  };
+  for (const auto& args : reads) {
+    Outcome r = rlm(args);
+    EXPECT_EQ(r.code, 0) << args[0] << " " << (args.size() > 1 ? args[1] : "") << "\n" << r.out << r.err;
+  }
+  EXPECT_NE(rlm({"peek", "doc", "--end", "40"}).out.find("Bytes 0..40"), std::string::npos);
+  EXPECT_NE(rlm({"grep", "doc", "needle", "-n", "1"}).out.find("Found 1 matches"), std::string::npos);
+  EXPECT_NE(rlm({"var", "colour"}).out.find("blue"), std::string::npos);
+
+  const std::vector<std::vector<std::string>> writes = {
+      {"load", "doc.txt", "-n", "again"},
+      {"add-buffer", "x", "text"},
+      {"delete", "doc", "-y"},
+      {"var", "colour", "red"},
+      {"update-buffer", "doc", "new text"},
+      {"chunk", "embed", "doc", "--force"},
+  };
+  for (const auto& args : writes) {
+    Outcome r = rlm(args);
+    EXPECT_EQ(r.code, 1) << args[0] << "\n" << r.out << r.err;
+    EXPECT_NE(r.err.find("mnt/ws.db is read-only (read-only file system)"), std::string::npos)
+        << args[0] << "\n"
+        << r.err;
+  }
+  Outcome j = rlm({"--format", "json", "add-buffer", "x", "text"});
+  EXPECT_NE(j.out.find("\"type\": \"ReadOnlyWorkspace\""), std::string::npos) << j.out;
+}
+
+// A full disk: SQLite's "database or disk is full" names the workspace file, and the workspace is intact
+// afterwards; a full disk under an output file names that file.
+TEST_F(IntegrityTest, DiskFullErrorsNameTheFile) {
+  if (!MountTmpfs("1m")) GTEST_SKIP() << reason_;
+  WriteText(dir_ / "big.txt", 3 << 20);
+  ASSERT_EQ(RunRlm(dir_, {"-d", "mnt/ws.db", "init"}).code, 0);
+  Outcome load = RunRlm(dir_, {"-d", "mnt/ws.db", "load", "big.txt"});
+  EXPECT_EQ(load.code, 1) << load.out << load.err;
+  EXPECT_NE(load.err.find("full"), std::string::npos) << load.err;
+  EXPECT_NE(load.err.find((dir_ / "mnt/ws.db").string()), std::string::npos) << load.err;
+  Outcome json = RunRlm(dir_, {"-d", "mnt/ws.db", "--format", "json", "load", "big.txt"});
+  EXPECT_NE(json.out.find("free space on the file system that holds"), std::string::npos) << json.out;
+  Outcome list = RunRlm(dir_, {"-d", "mnt/ws.db", "--format", "json", "list"});
+  EXPECT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(list.out, "[]\n");
+
+  // Output files: a workspace elsewhere, exported onto the full tmpfs.
+  ASSERT_EQ(RunRlm(dir_, {"-d", "ws.db", "init"}).code, 0);
+  ASSERT_EQ(RunRlm(dir_, {"-q", "-d", "ws.db", "load", "big.txt"}).code, 0);
+  Outcome exp = RunRlm(dir_, {"-d", "ws.db", "export-buffers", "-o", "mnt/out/all.txt"});
+  EXPECT_EQ(exp.code, 1) << exp.out << exp.err;
+  EXPECT_NE(exp.err.find("mnt/out/all.txt"), std::string::npos) << exp.err;
+  EXPECT_NE(exp.err.find("No space left on device"), std::string::npos) << exp.err;
+  Outcome chunks = RunRlm(dir_, {"-d", "ws.db", "write-chunks", "big.txt", "-o", "mnt/chunks"});
+  EXPECT_EQ(chunks.code, 1) << chunks.out << chunks.err;
+  EXPECT_NE(chunks.err.find("mnt/chunks/chunk_"), std::string::npos) << chunks.err;
+  EXPECT_NE(chunks.err.find("No space left on device"), std::string::npos) << chunks.err;
+}
+
 }  // namespace
