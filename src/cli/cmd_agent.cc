@@ -10,6 +10,7 @@
 #include "cli/context.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/printable.h"
 #include "core/utf8.h"
 #include "engine/aggregate.h"
 #include "engine/dispatch.h"
@@ -38,7 +39,7 @@ void RunDispatch(Context& ctx, const DispatchArgs& a) {
   o.mode = ParseSearchMode(a.mode);
   o.threshold = a.threshold;
   ValidateDispatchOptions(o);  // before the workspace is touched
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   DispatchPlan plan = PlanDispatch(*ws, a.buffer, o);
 
   if (ctx.json_mode()) {
@@ -62,14 +63,14 @@ void RunDispatch(Context& ctx, const DispatchArgs& a) {
     return;
   }
   if (plan.buffer_chunks == 0) {
-    ctx.Print("No chunks found in buffer '" + plan.buffer.name + "'\n");
+    ctx.Print("No chunks found in buffer '" + EscapeForTerminal(plan.buffer.name) + "'\n");
     return;
   }
   if (plan.chunk_ids.empty()) {
-    ctx.Print("No matching chunks found in buffer '" + plan.buffer.name + "' for query\n");
+    ctx.Print("No matching chunks found in buffer '" + EscapeForTerminal(plan.buffer.name) + "' for query\n");
     return;
   }
-  std::string out = "Dispatch plan for buffer '" + plan.buffer.name + "' (" +
+  std::string out = "Dispatch plan for buffer '" + EscapeForTerminal(plan.buffer.name) + "' (" +
                     std::to_string(plan.chunk_ids.size()) + " chunks -> " +
                     std::to_string(plan.batches.size()) + " batches):\n\n";
   for (const DispatchBatch& b : plan.batches) {
@@ -101,7 +102,8 @@ void RunAggregate(Context& ctx, const AggregateArgs& a) {
   std::unique_ptr<Workspace> ws;
   std::string input, source;
   if (!a.buffer.empty()) {
-    ws = ctx.OpenWorkspace();
+    // Read-only unless the result is stored as a buffer (-o).
+    ws = ctx.OpenWorkspace(a.output_buffer.empty() ? Workspace::Mode::kRead : Workspace::Mode::kMustExist);
     Workspace::ReadTransaction snapshot(*ws);
     BufferInfo b = ws->GetBuffer(a.buffer);
     input = ws->ReadText(b.id, 0, b.size);
@@ -169,7 +171,7 @@ void RegisterAgentCommands(CLI::App& app, Context& ctx) {
   auto d = std::make_shared<DispatchArgs>();
   CLI::App* dispatch =
       app.add_subcommand("dispatch", "Split a buffer's chunks into batches for parallel subagents");
-  dispatch->add_option("buffer", d->buffer, "Buffer id or name")->required();
+  dispatch->add_option("buffer", d->buffer, "Buffer id (all digits) or name")->required();
   dispatch->add_option("--batch-size", d->batch_size, "Chunks per batch")->capture_default_str();
   dispatch->add_option("--workers", d->workers,
                        "Number of workers: one batch per worker (overrides --batch-size)");

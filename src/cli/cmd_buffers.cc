@@ -17,6 +17,7 @@
 #include "cli/context.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/printable.h"
 #include "core/utf8.h"
 #include "engine/grep.h"
 #include "engine/ingest.h"
@@ -109,7 +110,7 @@ ChunkPlan PlanChunks(Workspace& ws, const BufferInfo& b, std::optional<size_t> s
 // ---- commands --------------------------------------------------------------------------------------------
 
 void List(Context& ctx) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   std::vector<BufferInfo> buffers = ws->ListBuffers();
   if (ctx.json_mode()) {
     json arr = json::array();
@@ -124,15 +125,15 @@ void List(Context& ctx) {
   std::string out = "Buffers:\n" + Pad("ID", 6) + " " + Pad("Name", 20) + " " + Pad("Size", 12) + " " +
                     Pad("Chunks", 8) + " Source\n" + std::string(70, '-') + "\n";
   for (const BufferInfo& b : buffers) {
-    out += Pad(std::to_string(b.id), 6) + " " + Pad(TruncateStr(b.name, 20), 20) + " " +
+    out += Pad(std::to_string(b.id), 6) + " " + Pad(TruncateStr(EscapeForTerminal(b.name), 20), 20) + " " +
            Pad(HumanBytes(b.size), 12) + " " + Pad(std::to_string(b.chunk_count), 8) + " " +
-           TruncateStr(b.source.empty() ? "-" : b.source, 30) + "\n";
+           TruncateStr(b.source.empty() ? "-" : EscapeForTerminal(b.source), 30) + "\n";
   }
   ctx.Print(out);
 }
 
 void Show(Context& ctx, const std::string& id, bool with_chunks) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   Workspace::ReadTransaction snapshot(*ws);
   BufferInfo b = ws->GetBuffer(id);
   std::vector<ChunkRecord> chunks;
@@ -152,14 +153,14 @@ void Show(Context& ctx, const std::string& id, bool with_chunks) {
     ctx.Emit(doc);
     return;
   }
-  std::string out = "Buffer: " + b.name + "\n";
+  std::string out = "Buffer: " + EscapeForTerminal(b.name) + "\n";
   out += "  ID:           " + std::to_string(b.id) + "\n";
   out += "  Size:         " + std::to_string(b.size) + " bytes\n";
   out += "  Lines:        " + std::to_string(b.line_count) + "\n";
   out += "  Chunks:       " + std::to_string(b.chunk_count) + "\n";
   if (json ct = ContentType(b.source); !ct.is_null())
     out += "  Content type: " + ct.get<std::string>() + "\n";
-  if (!b.source.empty()) out += "  Source:       " + b.source + "\n";
+  if (!b.source.empty()) out += "  Source:       " + EscapeForTerminal(b.source) + "\n";
   out += "  Chunker:      " + b.chunker + " (size " + std::to_string(b.chunk_size) + ", overlap " +
          std::to_string(b.overlap) + ")\n";
   if (with_chunks) {
@@ -189,7 +190,7 @@ void Delete(Context& ctx, const std::string& id, bool yes) {
     ctx.Emit(
         json{{"action", "delete_buffer"}, {"buffer_id", b.id}, {"buffer_name", b.name}, {"success", true}});
   } else {
-    ctx.Line("Deleted buffer: " + b.name);
+    ctx.Line("Deleted buffer: " + EscapeForTerminal(b.name));
   }
 }
 
@@ -203,7 +204,7 @@ uint64_t ResolveOffset(int64_t v, uint64_t len) {
 }
 
 void Peek(Context& ctx, const std::string& id, int64_t start_arg, std::optional<int64_t> end_arg) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   Workspace::ReadTransaction snapshot(*ws);
   BufferInfo b = ws->GetBuffer(id);
   const uint64_t len = b.size;
@@ -230,7 +231,7 @@ void Peek(Context& ctx, const std::string& id, int64_t start_arg, std::optional<
 }
 
 void GrepCmd(Context& ctx, const std::string& id, const std::string& pattern, const GrepOptions& o) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   std::string text;
   {
     Workspace::ReadTransaction snapshot(*ws);
@@ -247,11 +248,17 @@ void GrepCmd(Context& ctx, const std::string& id, const std::string& pattern, co
     ctx.EmitList(arr);
     return;
   }
+  // "No matches" only when there are none, and a count cut by --max-matches says so: "Found 20 matches"
+  // for a pattern that matches 5000 times read as if 20 were all of them.
+  const std::string more =
+      r.truncated ? " (stopped at --max-matches " + std::to_string(o.max_matches) + "; there are more)" : "";
   if (r.matches.empty()) {
-    ctx.Line("No matches found for pattern: " + pattern);
+    ctx.Line(r.truncated ? "No matches shown for pattern: " + pattern + more
+                         : "No matches found for pattern: " + pattern);
     return;
   }
-  std::string out = "Found " + std::to_string(r.matches.size()) + " matches for pattern: " + pattern + "\n\n";
+  std::string out =
+      "Found " + std::to_string(r.matches.size()) + " matches for pattern: " + pattern + more + "\n\n";
   for (size_t i = 0; i < r.matches.size(); ++i) {
     out += "Match " + std::to_string(i + 1) + " at byte " + std::to_string(r.matches[i].offset) + ":\n  " +
            EscapeNewlines(r.matches[i].snippet) + "\n";
@@ -261,7 +268,7 @@ void GrepCmd(Context& ctx, const std::string& id, const std::string& pattern, co
 
 void ChunkIndices(Context& ctx, const std::string& id, std::optional<size_t> size,
                   std::optional<size_t> overlap) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   Workspace::ReadTransaction snapshot(*ws);
   BufferInfo b = ws->GetBuffer(id);
   std::string text;
@@ -298,7 +305,7 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
         "Path traversal outside allowed directory is not permitted (the prefix must be a plain name)",
         ErrorType::kPathTraversalDenied);
   }
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   std::string text;
   ChunkPlan plan;
   {
@@ -326,7 +333,7 @@ void WriteChunks(Context& ctx, const WriteChunksArgs& a) {
     return;
   }
   std::string out = "Wrote " + std::to_string(paths.size()) + " chunks:\n";
-  for (const std::string& p : paths) out += "  " + p + "\n";
+  for (const std::string& p : paths) out += "  " + EscapeForTerminal(p) + "\n";
   ctx.Print(out);
 }
 
@@ -345,7 +352,7 @@ void WriteStreamAtomic(const std::string& path, const std::function<void(AtomicF
 }
 
 void ExportBuffers(Context& ctx, const std::string& output, bool pretty) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   Workspace::ReadTransaction snapshot(*ws);
   std::vector<BufferInfo> buffers = ws->ListBuffers();
 
@@ -385,7 +392,7 @@ void ExportBuffers(Context& ctx, const std::string& output, bool pretty) {
     return;
   }
   WriteStreamAtomic(output, [&](AtomicFile& f) { stream([&](std::string_view s) { f.Write(s); }); });
-  ctx.Line("Exported buffers to: " + output);
+  ctx.Line("Exported buffers to: " + EscapeForTerminal(output));
 }
 
 }  // namespace
@@ -418,7 +425,7 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto id = std::make_shared<std::string>();
     auto chunks = std::make_shared<bool>(false);
     auto* sub = app.add_subcommand("show", "Show a buffer's details");
-    sub->add_option("buffer", *id, "Buffer id or name")->required();
+    sub->add_option("buffer", *id, "Buffer id (all digits) or name")->required();
     sub->add_flag("-c,--chunks", *chunks, "Also list its chunks");
     OnRun(sub, ctx, [&ctx, id, chunks] { Show(ctx, *id, *chunks); });
   }
@@ -427,7 +434,7 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto yes = std::make_shared<bool>(false);
     auto* sub = app.add_subcommand("delete", "Delete a buffer with its chunks and embeddings");
     sub->alias("rm");
-    sub->add_option("buffer", *id, "Buffer id or name")->required();
+    sub->add_option("buffer", *id, "Buffer id (all digits) or name")->required();
     sub->add_flag("-y,--yes", *yes, "Confirm");
     OnRun(sub, ctx, [&ctx, id, yes] { Delete(ctx, *id, *yes); });
   }
@@ -436,7 +443,7 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto start = std::make_shared<int64_t>(0);
     auto end = std::make_shared<std::optional<int64_t>>();
     auto* sub = app.add_subcommand("peek", "Print a byte range of a buffer");
-    sub->add_option("buffer", *id, "Buffer id or name")->required();
+    sub->add_option("buffer", *id, "Buffer id (all digits) or name")->required();
     sub->add_option("--start", *start, "Start byte; negative counts from the end")->capture_default_str();
     sub->add_option("--end", *end, "End byte (default: start + 3000); negative counts from the end");
     OnRun(sub, ctx, [&ctx, id, start, end] { Peek(ctx, *id, *start, *end); });
@@ -446,7 +453,7 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto pattern = std::make_shared<std::string>();
     auto o = std::make_shared<GrepOptions>();
     auto* sub = app.add_subcommand("grep", "Search a buffer with a regular expression (RE2 syntax)");
-    sub->add_option("buffer", *id, "Buffer id or name")->required();
+    sub->add_option("buffer", *id, "Buffer id (all digits) or name")->required();
     sub->add_option("pattern", *pattern, "Regular expression")->required();
     sub->add_option("-n,--max-matches", o->max_matches, "Maximum matches")
         ->capture_default_str()
@@ -462,7 +469,7 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto size = std::make_shared<std::optional<size_t>>();
     auto overlap = std::make_shared<std::optional<size_t>>();
     auto* sub = app.add_subcommand("chunk-indices", "Chunk byte ranges of a buffer");
-    sub->add_option("buffer", *id, "Buffer id or name")->required();
+    sub->add_option("buffer", *id, "Buffer id (all digits) or name")->required();
     sub->add_option("--chunk-size", *size, "Chunk size in bytes (default: the buffer's: its stored chunks)")
         ->check(WholeInRange(0, kMaxChunkBytes));
     sub->add_option("--overlap", *overlap, "Overlap in bytes (default: the buffer's)")
@@ -473,7 +480,7 @@ void RegisterBufferCommands(CLI::App& app, Context& ctx) {
     auto a = std::make_shared<WriteChunksArgs>();
     auto* sub =
         app.add_subcommand("write-chunks", "Write a buffer's chunks to files {prefix}_{index:04}.txt");
-    sub->add_option("buffer", a->buffer, "Buffer id or name")->required();
+    sub->add_option("buffer", a->buffer, "Buffer id (all digits) or name")->required();
     sub->add_option("-o,--out-dir", a->out_dir, "Output folder")->capture_default_str();
     sub->add_option("--chunk-size", a->chunk_size,
                     "Chunk size in bytes (default: the buffer's stored chunks)")

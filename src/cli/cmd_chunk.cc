@@ -11,6 +11,7 @@
 
 #include "cli/context.h"
 #include "core/error.h"
+#include "core/printable.h"
 #include "core/utf8.h"
 #include "embed/embedder.h"
 #include "engine/ingest.h"
@@ -39,7 +40,7 @@ json RangeJson(uint64_t start, uint64_t end) {
 // ---- chunk get ------------------------------------------------------------------------------------------
 
 void RunGet(Context& ctx, int64_t id, bool metadata) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   auto c = ws->GetChunk(id);
   if (!c) {
     throw NotFound("chunk not found: " + std::to_string(id),
@@ -79,7 +80,7 @@ struct ListArgs {
 };
 
 void RunList(Context& ctx, const ListArgs& a) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   BufferInfo b;
   std::vector<ChunkRecord> chunks;
   std::vector<std::string> previews;
@@ -121,10 +122,11 @@ void RunList(Context& ctx, const ListArgs& a) {
     return;
   }
   if (chunks.empty()) {
-    ctx.Print("No chunks found for buffer: " + b.name + "\n");
+    ctx.Print("No chunks found for buffer: " + EscapeForTerminal(b.name) + "\n");
     return;
   }
-  std::string out = "Chunks for buffer '" + b.name + "' (" + std::to_string(chunks.size()) + " chunks):\n\n";
+  std::string out = "Chunks for buffer '" + EscapeForTerminal(b.name) + "' (" +
+                    std::to_string(chunks.size()) + " chunks):\n\n";
   if (a.preview) {
     out +=
         Pad("ID", 8) + " " + Pad("Index", 6) + " " + Pad("Start", 12) + " " + Pad("Size", 12) + " Preview\n";
@@ -185,13 +187,13 @@ std::string EmbedText(const EmbedReport& r) {
   const BufferInfo& b = r.buffer;
   const size_t total = r.total, embedded = r.embedded, replaced = r.replaced, skipped = r.skipped();
   if (embedded == 0 && replaced == 0) {
-    return "Buffer '" + b.name + "' already fully embedded (" + std::to_string(total) +
+    return "Buffer '" + EscapeForTerminal(b.name) + "' already fully embedded (" + std::to_string(total) +
            " chunks). Use --force to re-embed.\n";
   }
   std::string out;
   if (embedded > 0) {
-    out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + b.name + "' using model '" +
-           r.fingerprint + "'.\n";
+    out += "Embedded " + std::to_string(embedded) + " new chunks in buffer '" + EscapeForTerminal(b.name) +
+           "' using model '" + r.fingerprint + "'.\n";
   }
   if (replaced > 0) out += "Re-embedded " + std::to_string(replaced) + " chunks with updated model.\n";
   if (skipped > 0)
@@ -237,7 +239,7 @@ void RunEmbed(Context& ctx, const EmbedArgs& a) {
 // ---- chunk status ---------------------------------------------------------------------------------------
 
 void RunStatus(Context& ctx) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   std::vector<BufferInfo> buffers;
   std::unordered_map<int64_t, std::pair<int64_t, int64_t>> counts;  // buffer -> (chunks, embedded)
   std::string fp;
@@ -290,8 +292,8 @@ void RunStatus(Context& ctx) {
     for (const BufferInfo& b : buffers) {
       auto [n, e] = counts[b.id];
       const char* status = n == e ? "✓ complete" : e > 0 ? "◐ partial" : "○ none";
-      out += Pad(b.id, 6) + " " + Pad(TruncateStr(b.name, 20), 20) + " " + Pad(n, 10) + " " + Pad(e, 10) +
-             " " + status + "\n";
+      out += Pad(b.id, 6) + " " + Pad(TruncateStr(EscapeForTerminal(b.name), 20), 20) + " " + Pad(n, 10) +
+             " " + Pad(e, 10) + " " + status + "\n";
     }
   }
   ctx.Print(out);
@@ -312,7 +314,7 @@ void RegisterChunkCommands(CLI::App& app, Context& ctx) {
 
   auto list_args = std::make_shared<ListArgs>();
   CLI::App* list = chunk->add_subcommand("list", "List a buffer's chunks");
-  list->add_option("buffer", list_args->buffer, "Buffer id or name")->required();
+  list->add_option("buffer", list_args->buffer, "Buffer id (all digits) or name")->required();
   list->add_flag("-p,--preview", list_args->preview, "Show the start of each chunk");
   list->add_option("--preview-len", list_args->preview_len, "Preview length in characters")
       ->capture_default_str();
@@ -320,7 +322,7 @@ void RegisterChunkCommands(CLI::App& app, Context& ctx) {
 
   auto embed_args = std::make_shared<EmbedArgs>();
   CLI::App* embed = chunk->add_subcommand("embed", "Embed a buffer's chunks that have no vector yet");
-  embed->add_option("buffer", embed_args->buffer, "Buffer id or name");
+  embed->add_option("buffer", embed_args->buffer, "Buffer id (all digits) or name");
   embed->add_flag("-a,--all", embed_args->all, "Embed every buffer");
   embed->add_flag("-f,--force", embed_args->force, "Recompute every vector of the buffer");
   embed->add_option(

@@ -14,6 +14,7 @@
 #include "cli/context.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/printable.h"
 #include "engine/load.h"
 
 namespace rlm::cli {
@@ -126,9 +127,10 @@ void Load(Context& ctx, const LoadArgs& a) {
     if (ctx.json_mode()) {
       ctx.Emit(LoadedJson(b));
     } else {
-      ctx.Line("Loaded buffer " + b.info.name + " (ID: " + std::to_string(b.info.id) + ") with " +
-               std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) +
-               " embedded) from " + (b.info.source == "-" ? std::string("stdin") : b.info.source));
+      ctx.Line("Loaded buffer " + EscapeForTerminal(b.info.name) + " (ID: " + std::to_string(b.info.id) +
+               ") with " + std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) +
+               " embedded) from " +
+               (b.info.source == "-" ? std::string("stdin") : EscapeForTerminal(b.info.source)));
     }
     return;
   }
@@ -154,15 +156,16 @@ void Load(Context& ctx, const LoadArgs& a) {
                   {"source", a.path}});
     return;
   }
-  for (const SkippedFile& s : report.skipped) ctx.Note("skipped " + s.path + ": " + s.reason);
+  for (const SkippedFile& s : report.skipped)
+    ctx.Note("skipped " + EscapeForTerminal(s.path) + ": " + EscapeForTerminal(s.reason));
   std::string out;
   for (const LoadedBuffer& b : report.loaded) {
-    out += "Loaded buffer " + b.info.name + " (ID: " + std::to_string(b.info.id) + ") with " +
-           std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) +
-           " embedded) from " + b.info.source + "\n";
+    out += "Loaded buffer " + EscapeForTerminal(b.info.name) + " (ID: " + std::to_string(b.info.id) +
+           ") with " + std::to_string(b.stats.chunks) + " chunks (" + std::to_string(b.stats.chunks) +
+           " embedded) from " + EscapeForTerminal(b.info.source) + "\n";
   }
   out += "Loaded " + std::to_string(report.loaded.size()) + " files (" + std::to_string(chunks) +
-         " chunks, " + std::to_string(bytes) + " bytes) from " + a.path + ", skipped " +
+         " chunks, " + std::to_string(bytes) + " bytes) from " + EscapeForTerminal(a.path) + ", skipped " +
          std::to_string(report.skipped.size()) + "\n";
   ctx.Print(out);
 }
@@ -194,8 +197,8 @@ void AddBufferCmd(Context& ctx, const AddArgs& a) {
                   {"name", b.info.name},
                   {"size", b.info.size}});
   } else {
-    ctx.Line("Added buffer '" + b.info.name + "' (ID: " + std::to_string(b.info.id) + ", " +
-             std::to_string(b.info.size) + " bytes)");
+    ctx.Line("Added buffer '" + EscapeForTerminal(b.info.name) + "' (ID: " + std::to_string(b.info.id) +
+             ", " + std::to_string(b.info.size) + " bytes)");
   }
 }
 
@@ -240,11 +243,11 @@ void UpdateBufferCmd(Context& ctx, const UpdateArgs& a) {
                   {"strategy", o.chunker}});
     return;
   }
-  ctx.Print("Updated buffer '" + b.info.name + "' (" + std::to_string(b.info.size) + " bytes)\n" +
-            "Chunks: " + std::to_string(old_count) + " -> " + std::to_string(s.chunks) + " (using " +
-            o.chunker + " strategy)\n" + "Embedded " + std::to_string(s.embedded) + " chunks using model '" +
-            model + "'\n" + "Chunk ids: " + std::to_string(s.kept) + " kept, " + std::to_string(s.added) +
-            " added, " + std::to_string(s.removed) + " removed\n");
+  ctx.Print("Updated buffer '" + EscapeForTerminal(b.info.name) + "' (" + std::to_string(b.info.size) +
+            " bytes)\n" + "Chunks: " + std::to_string(old_count) + " -> " + std::to_string(s.chunks) +
+            " (using " + o.chunker + " strategy)\n" + "Embedded " + std::to_string(s.embedded) +
+            " chunks using model '" + model + "'\n" + "Chunk ids: " + std::to_string(s.kept) + " kept, " +
+            std::to_string(s.added) + " added, " + std::to_string(s.removed) + " removed\n");
 }
 
 }  // namespace
@@ -260,7 +263,8 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     auto* sub =
         app.add_subcommand("load", "Load a file, a directory (recursively) or stdin (-) into buffers");
     sub->add_option("path", a->path, "File, directory or - for stdin")->required();
-    sub->add_option("-n,--name", a->name, "Buffer name (default: the file name; for a directory, a prefix)");
+    sub->add_option("-n,--name", a->name,
+                    "Buffer name, not all digits (default: the file name; for a directory, a prefix)");
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
     sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")
         ->capture_default_str()
@@ -281,7 +285,7 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     auto a = std::make_shared<AddArgs>();
     auto* sub = app.add_subcommand("add-buffer",
                                    "Create a buffer from text (argument or stdin); chunked and embedded");
-    sub->add_option("name", a->name, "Buffer name")->required();
+    sub->add_option("name", a->name, "Buffer name (not all digits: digits are read as an id)")->required();
     sub->add_option("content", a->content, "Text (stdin when omitted or -)");
     sub->add_option("-c,--chunker", a->chunker, chunkers_help)->capture_default_str();
     sub->add_option("--chunk-size", a->chunk_size, "Target chunk size in bytes")
@@ -298,7 +302,7 @@ void RegisterLoadCommands(CLI::App& app, Context& ctx) {
     auto* sub =
         app.add_subcommand("update-buffer", "Replace a buffer's text; unchanged chunks keep their ids");
     sub->alias("update");
-    sub->add_option("buffer", a->buffer, "Buffer id or name")->required();
+    sub->add_option("buffer", a->buffer, "Buffer id (all digits) or name")->required();
     sub->add_option("content", a->content, "New text (stdin when omitted or -)");
     sub->add_flag("-e,--embed", a->embed, "Embed the new chunks (always done; accepted for compatibility)");
     sub->add_option("--strategy", a->strategy, "Chunking strategy (default: the buffer's, else semantic)");

@@ -82,7 +82,7 @@ void RunSearch(Context& ctx, const SearchArgs& a) {
   o.bm25.k1 = a.k1;
   o.bm25.b = a.b;
 
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   for (const std::string& name : a.buffers) {
     int64_t id = ws->GetBuffer(name).id;
     if (std::find(o.buffer_ids.begin(), o.buffer_ids.end(), id) == o.buffer_ids.end())
@@ -158,7 +158,8 @@ void RegisterSearchCommands(CLI::App& app, Context& ctx) {
       ->check(RealInRange(-1, 1));
   sub->add_option("-m,--mode", a->mode, "hybrid, semantic or bm25")->capture_default_str();
   sub->add_option("--rrf-k", a->rrf_k, "RRF constant k (hybrid mode)")->capture_default_str();
-  sub->add_option("-b,--buffer", a->buffers, "Search only this buffer (id or name; repeatable)")
+  sub->add_option("-b,--buffer", a->buffers,
+                  "Search only this buffer (id if all digits, else name; repeatable)")
       ->allow_extra_args(false);
   sub->add_flag("-p,--preview", a->preview, "Show a preview of each chunk's content");
   sub->add_option("--preview-len", a->preview_len, "Preview length in bytes (never splits a character)")

@@ -56,7 +56,7 @@ struct Scope {
 
 void RunVar(Context& ctx, const Scope& sc, const std::string& name, const std::optional<std::string>& value,
             bool del) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(del || value ? Workspace::Mode::kMustExist : Workspace::Mode::kRead);
   if (del) {  // delete wins over a value, as in rlm-rs
     bool existed = ws->DeleteVar(sc.scope, name);
     if (ctx.json_mode()) {

@@ -49,7 +49,7 @@ void Init(Context& ctx, bool force) {
 }
 
 void Status(Context& ctx) {
-  auto ws = ctx.OpenWorkspace();
+  auto ws = ctx.OpenWorkspace(Workspace::Mode::kRead);
   WorkspaceStatus st = ws->Status();
   if (ctx.json_mode()) {
     // rlm-rs's StorageStats in struct order, then our additions.

@@ -11,6 +11,7 @@
 
 #include "cli/context.h"
 #include "core/error.h"
+#include "core/printable.h"
 
 namespace rlm::cli {
 namespace {
@@ -37,7 +38,9 @@ int ReportError(const Context& ctx, const std::string& type, const std::string& 
     } catch (const ClosedPipe&) {
     }
   } else {
-    std::string line = "error: " + message + (suggestion.empty() ? "" : " (" + suggestion + ")") + "\n";
+    // Messages name files and buffers, which may hold terminal controls: printed escaped.
+    std::string line = "error: " + EscapeForTerminal(message) +
+                       (suggestion.empty() ? "" : " (" + EscapeForTerminal(suggestion) + ")") + "\n";
     (void)!std::fwrite(line.data(), 1, line.size(), stderr);
   }
   return code;

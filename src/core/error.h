@@ -61,6 +61,7 @@ enum class ErrorType : uint8_t {
   X(OutputNotWritable) \
   X(OverlapTooLarge) \
   X(PathTraversalDenied) \
+  X(ReadOnlyWorkspace) \
   X(RedisAuth) \
   X(TooLargeToShip) \
   X(UnknownDocument) \

@@ -102,9 +102,23 @@ void LocalEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole rol
     begin = end;
   }
 
-  // 3. Re-normalise texts made of several windows; publish.
+  // 3. Re-normalise texts made of several windows; publish. A NaN or infinity (weights holding them, or a
+  // float overflow in the forward pass) is refused as the HTTP providers' non-finite replies are: it would
+  // be stored and poison every cosine of every search.
   for (size_t i = 0; i < texts.size(); ++i) {
     float* v = sum.data() + i * dims;
+    for (size_t j = 0; j < dims; ++j) {
+      if (!std::isfinite(v[j])) {
+        throw InvalidInput(
+            "local model '" + folder_.name + "' (" + folder_.path.string() +
+                ") computed a non-finite embedding (element " + std::to_string(j) + " is " +
+                (std::isnan(v[j]) ? "NaN" : "infinite") + ") for text " + std::to_string(i) + " of " +
+                std::to_string(texts.size()),
+            "the model's weights hold NaN or infinite values, or overflow float32: re-download "
+            "or re-convert the model",
+            ErrorType::kInvalidModel);
+      }
+    }
     if (per_text[i].size() > 1) {
       double norm = 0;
       for (size_t j = 0; j < dims; ++j) norm += static_cast<double>(v[j]) * v[j];

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/file_lock.h"
 
 namespace rlm {
 namespace fs = std::filesystem;
@@ -64,14 +65,17 @@ void AddModel(const RegisteredModel& model) {
   if (!valid) {
     throw InvalidInput("invalid model name '" + model.name + "'", "use letters, digits, '.', '_' and '-'");
   }
+  std::error_code ec;
+  fs::create_directories(ConfigDir(), ec);
+  if (ec) throw IoError("cannot create " + ConfigDir().string() + ": " + ec.message());
+  // Read, change and write back under one lock: without it, of several processes adding at once each wrote
+  // the registry it had read plus its own model, and all but the last additions were lost.
+  FileLock lock(ModelRegistryPath().string(), FileLock::Wait::kBlock, "model registry");
   std::vector<RegisteredModel> models = ListModels();
   std::erase_if(models, [&](const RegisteredModel& m) { return m.name == model.name; });
   models.push_back({model.name, fs::absolute(model.path).lexically_normal()});
   json root = {{"models", json::object()}};
   for (const RegisteredModel& m : models) root["models"][m.name] = {{"path", m.path.string()}};
-  std::error_code ec;
-  fs::create_directories(ConfigDir(), ec);
-  if (ec) throw IoError("cannot create " + ConfigDir().string() + ": " + ec.message());
   WriteFileAtomic(ModelRegistryPath().string(), root.dump(2) + "\n");
 }
 

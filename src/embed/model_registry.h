@@ -1,7 +1,8 @@
 // Named local models: `rlm model add NAME FOLDER` records a model folder under a short name, so
 // `--embedder local:NAME` works from any directory. The registry is one JSON file,
 // `<config dir>/models.json`, where the config dir is $RLM_CONFIG_DIR, else $XDG_CONFIG_HOME/rlm, else
-// ~/.config/rlm. Writes are atomic (temp file + rename).
+// ~/.config/rlm. Writes are atomic (temp file + rename), and AddModel's read-modify-write holds an
+// exclusive lock (`models.json.lock`, core/file_lock.h), so concurrent additions are all kept.
 #pragma once
 
 #include <filesystem>

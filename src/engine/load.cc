@@ -59,10 +59,6 @@ LoadedBuffer CommitNew(Workspace& ws, const Embedder& embedder, const std::strin
   return out;
 }
 
-void CheckName(const std::string& name) {
-  if (name.empty()) throw InvalidInput("buffer name must not be empty");
-}
-
 // A savepoint: lets a directory load drop one file in phase 2 and keep the rest of its transaction.
 class Savepoint {
  public:
@@ -163,9 +159,13 @@ void LoadDirectory(Workspace& ws, const fs::path& dir, const LoadOptions& option
       if (rel.empty() || rel.rfind("..", 0) == 0) rel = f.filename().string();
       if (!Selected(options, rel)) continue;
       std::string name = options.name.empty() ? rel : options.name + "/" + rel;
-      CheckName(name);
       if (!names.insert(name).second) continue;
-      ws.CheckBufferNameFree(name);
+      try {
+        ws.CheckBufferNameFree(name);
+      } catch (const InvalidInput& e) {  // a name rlm cannot give a buffer (all digits): skip the file
+        report.skipped.push_back({f.string(), e.what()});
+        continue;
+      }
       if (::access(f.c_str(), R_OK) != 0) {
         report.skipped.push_back({f.string(), "unreadable: " + std::string(std::strerror(errno))});
         continue;
@@ -251,7 +251,6 @@ void LoadDirectory(Workspace& ws, const fs::path& dir, const LoadOptions& option
 // or the buffer when it has none): phase 1 without the lock, phase 2 in one transaction.
 LoadedBuffer LoadOne(Workspace& ws, const std::string& name, const std::string& source, TextSource& text,
                      const IngestOptions& options) {
-  CheckName(name);
   ValidateChunkOptions(options.chunk);
   ws.CheckBufferNameFree(name);
   auto embedder = WorkspaceEmbedder(ws, options.embedder);

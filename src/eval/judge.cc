@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/file_lock.h"
 
 namespace rlm {
 
@@ -202,6 +203,9 @@ JudgmentLog::JudgmentLog(std::string qrels_path, std::string notes_path)
   }
   try {
     qrels_fd_ = OpenForAppend(qrels_path_, "qrels output", "--qrels");
+    // One session per qrels file: a second would read the file, then both would append and take back lines
+    // by offsets the other does not know.
+    lock_ = std::make_unique<FileLock>(qrels_path_, FileLock::Wait::kFailFast, "the qrels file");
     notes_fd_ = OpenForAppend(notes_path_, "notes output", "--notes");
     ReadQrels();
     ReadNotes();

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/file_lock.h"
 #include "eval/dataset.h"
 #include "eval/trec.h"
 
@@ -88,7 +90,9 @@ class JudgmentLog {
   // Reads and validates both files when they exist, then opens both for appending (creating them and their
   // folder). Throws InvalidInput "file:line: ..." for a malformed line (qrels: as trec::ParseQrels, including
   // a document judged twice; notes: not a JSON object, a missing or mistyped field, invalid UTF-8),
-  // IoError naming the file when it cannot be read, created or opened for writing.
+  // IoError naming the file when it cannot be read, created or opened for writing, Conflict naming the file
+  // and the holder's pid when another JudgmentLog (any process) has the qrels file open: its lock,
+  // `<qrels>.lock`, is held for the log's life.
   JudgmentLog(std::string qrels_path, std::string notes_path);
   ~JudgmentLog();
   JudgmentLog(const JudgmentLog&) = delete;
@@ -124,6 +128,7 @@ class JudgmentLog {
   void WriteLine(int fd, const std::string& path, uint64_t& size, const std::string& line);
 
   std::string qrels_path_, notes_path_;
+  std::unique_ptr<FileLock> lock_;  // on the qrels file, for the log's life
   int qrels_fd_ = -1, notes_fd_ = -1;
   uint64_t qrels_size_ = 0, notes_size_ = 0;
   std::vector<JudgeRecord> records_;

@@ -1,11 +1,13 @@
 #include "store/workspace.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -134,11 +136,56 @@ std::string RandomId() {
 
 }  // namespace
 
+namespace {
+
+// Why the workspace file cannot be written (nor its folder, when SQLite has to create the -wal and -shm
+// files there), or "" when it can.
+std::string WhyNotWritable(const std::string& path) {
+  namespace fs = std::filesystem;
+  struct statvfs vfs {};
+  if (::statvfs(path.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0) return "read-only file system";
+  if (::access(path.c_str(), W_OK) != 0)
+    return "no write permission on the file: " + std::string(std::strerror(errno));
+  std::error_code ec;
+  if (fs::exists(path + "-wal", ec) && fs::exists(path + "-shm", ec)) return "";
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return "no write permission on its folder " + dir + ": " + std::string(std::strerror(errno));
+  }
+  return "";
+}
+
+IoError ReadOnlyError(const std::string& path, const std::string& why) {
+  return IoError(
+      "workspace " + path + " is read-only (" + why + ")",
+      "read commands (list, show, peek, grep, search, status, chunk get/list) still work; to change it, "
+      "make it writable or copy it somewhere writable and pass -d",
+      ErrorType::kReadOnlyWorkspace);
+}
+
+// A path as an SQLite URI filename (https://sqlite.org/uri.html): '%', '?' and '#' percent-escaped.
+std::string UriPath(const std::string& path) {
+  std::string out = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
   namespace fs = std::filesystem;
   std::error_code ec;
   bool exists = fs::exists(path, ec);
-  if (!exists && mode == Mode::kMustExist) {
+  if (!exists && mode != Mode::kCreate) {
     throw NotFound("RLM not initialized: no workspace at " + path,
                    "Run 'rlm init' to initialize the database (or pass -d/--db-path)",
                    ErrorType::kNotInitialized);
@@ -152,7 +199,35 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, Mode mode) {
   }
   if (exists && fs::is_directory(path, ec))
     throw InvalidInput(path + " is a directory, not a workspace file");
+  const std::string why = exists ? WhyNotWritable(path) : "";
+  if (!why.empty() && mode != Mode::kRead) throw ReadOnlyError(path, why);
   sqlite3* db = nullptr;
+  if (!why.empty()) {
+    struct stat wal {};
+    const bool wal_has_data = ::stat((path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0;
+    const bool immutable = why == "read-only file system" && !wal_has_data;
+    const std::string uri = UriPath(path) + (immutable ? "?immutable=1" : "?mode=ro");
+    int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+      sqlite3_close(db);
+      throw StorageError("cannot open the read-only workspace " + path + " (" + why + "): " + msg);
+    }
+    std::unique_ptr<Workspace> ws(new Workspace(path, db));
+    ws->read_only_reason_ = why;
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db, 1);
+    try {
+      ws->CheckSchemaVersion();
+    } catch (const StorageError& e) {
+      throw StorageError("cannot read the read-only workspace " + path + " (" + why + "): " + e.what(),
+                         immutable ? e.suggestion()
+                                   : "in WAL mode SQLite needs to create " + path +
+                                         "-shm to read; make the folder writable or copy the workspace");
+    }
+    return ws;
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (mode == Mode::kCreate ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -199,6 +274,17 @@ int ParseSchemaVersion(const std::string& text, const std::string& path) {
 
 }  // namespace
 
+void Workspace::CheckSchemaVersion() {
+  sql::Statement s(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+  const int version = s.Step() ? ParseSchemaVersion(s.Text(0), path_) : 0;
+  if (version != kSchemaVersion) {
+    throw StorageError("workspace " + path_ + " has schema version " + std::to_string(version) +
+                           ", this rlm's is " + std::to_string(kSchemaVersion) +
+                           ", and a read-only workspace cannot be migrated",
+                       version > kSchemaVersion ? "upgrade rlm" : "open it once where it is writable");
+  }
+}
+
 void Workspace::Migrate() {
   sql::Exec(db_, "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   auto version_of = [&]() {
@@ -223,6 +309,7 @@ void Workspace::Migrate() {
 // ---- transactions ---------------------------------------------------------------------------------------
 
 Workspace::WriteTransaction::WriteTransaction(Workspace& ws) : ws_(ws) {
+  if (ws.read_only()) throw ReadOnlyError(ws.path_, ws.read_only_reason_);
   sql::Exec(ws.db_, "BEGIN IMMEDIATE");
 }
 
@@ -345,11 +432,28 @@ void Workspace::Reset() {
 
 // ---- buffers ---------------------------------------------------------------------------------------------
 
+bool IsBufferIdSpelling(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+void ValidateBufferName(std::string_view name) {
+  if (name.empty()) throw InvalidInput("buffer name must not be empty");
+  if (IsBufferIdSpelling(name)) {
+    throw InvalidInput(
+        "invalid buffer name '" + std::string(name) +
+            "': buffer names cannot be all digits, they would be read as buffer ids",
+        "choose a name with a letter or other non-digit in it, e.g. --name doc-" + std::string(name));
+  }
+}
+
 std::optional<BufferInfo> Workspace::FindBuffer(std::string_view id_or_name) {
-  // As rlm-rs: a number that is an existing id wins, then the exact name.
-  if (!id_or_name.empty() && id_or_name.size() < 19 &&
-      id_or_name.find_first_not_of("0123456789") == std::string_view::npos) {
-    if (auto b = GetBufferById(std::stoll(std::string(id_or_name)))) return b;
+  // Digits are always an id (never a name, which InsertBuffer refuses), so a buffer's name never shadows
+  // another buffer's id. A name from an older workspace that is all digits is reached through its id.
+  if (IsBufferIdSpelling(id_or_name)) {
+    int64_t id = 0;
+    const auto [end, ec] = std::from_chars(id_or_name.data(), id_or_name.data() + id_or_name.size(), id);
+    if (ec != std::errc() || end != id_or_name.data() + id_or_name.size()) return std::nullopt;  // > int64
+    return GetBufferById(id);
   }
   sql::Statement s(db_, std::string(kBufferColumns) + "WHERE b.name = ?");
   s.BindText(1, id_or_name);
@@ -360,8 +464,18 @@ std::optional<BufferInfo> Workspace::FindBuffer(std::string_view id_or_name) {
 BufferInfo Workspace::GetBuffer(std::string_view id_or_name) {
   auto b = FindBuffer(id_or_name);
   if (!b) {
-    throw NotFound("buffer not found: " + std::string(id_or_name), "Run 'rlm list' to see available buffers",
-                   ErrorType::kBufferNotFound);
+    // A workspace from before the rule may have a buffer named with these digits: say how to reach it.
+    std::string named;
+    if (IsBufferIdSpelling(id_or_name)) {
+      sql::Statement s(db_, "SELECT id FROM buffers WHERE name = ?");
+      s.BindText(1, id_or_name);
+      if (s.Step()) {
+        named = " (digits are read as a buffer id; the buffer named '" + std::string(id_or_name) +
+                "' has id " + std::to_string(s.Int(0)) + ")";
+      }
+    }
+    throw NotFound("buffer not found: " + std::string(id_or_name) + named,
+                   "Run 'rlm list' to see available buffers", ErrorType::kBufferNotFound);
   }
   return *b;
 }
@@ -381,6 +495,7 @@ std::vector<BufferInfo> Workspace::ListBuffers() {
 }
 
 void Workspace::CheckBufferNameFree(std::string_view name) {
+  ValidateBufferName(name);
   sql::Statement s(db_, "SELECT 1 FROM buffers WHERE name = ?");
   s.BindText(1, name);
   if (s.Step()) {

@@ -62,17 +62,33 @@ struct WorkspaceStatus {
   std::string embedder;
 };
 
+// True for a non-empty string of ASCII digits: how a buffer id is spelled on the command line.
+bool IsBufferIdSpelling(std::string_view s);
+// Throws InvalidInput for a name that cannot be a buffer's: empty, or all digits (it would read as an id).
+void ValidateBufferName(std::string_view name);
+
 class Workspace {
  public:
-  enum class Mode { kMustExist, kCreate };
-  // Opens the workspace at `path`. kMustExist throws NotFound (suggesting `rlm init`) when there is no file;
-  // kCreate creates parent folders and the schema. Applies pending schema migrations. Throws StorageError for
-  // a file that is not an rlm workspace or has a newer schema.
+  // kMustExist: an existing workspace, to read and write. kCreate: creates it (and its parent folders) if
+  // missing. kRead: an existing workspace, to read only; when the file or its folder is not writable (a
+  // read-only file system, no permission) it is opened read-only instead of failing.
+  enum class Mode { kMustExist, kCreate, kRead };
+  // Opens the workspace at `path`. kMustExist and kRead throw NotFound (suggesting `rlm init`) when there is
+  // no file. Applies pending schema migrations (a read-only open cannot, and throws StorageError when one is
+  // pending). Throws StorageError for a file that is not an rlm workspace or has a newer schema, IoError
+  // (type ReadOnlyWorkspace) when kMustExist/kCreate find the file or its folder not writable.
+  //
+  // A read-only open on a read-only file system uses SQLite's `immutable` mode when there is no WAL content
+  // to read (SQLite cannot otherwise open a WAL-mode database whose -shm file it cannot create; nobody can
+  // change the file meanwhile); else `mode=ro`, which needs the -shm file to exist or to be creatable.
   static std::unique_ptr<Workspace> Open(const std::string& path, Mode mode);
   // For `init --force`: throws InvalidInput naming `path` unless it is absent, an empty file, an rlm
   // workspace (SQLite with rlm's meta table), or a SQLite file too damaged to tell. Anything else (a text
   // file, another program's database, a FIFO or device) is never deleted.
   static void CheckReplaceable(const std::string& path);
+  // True when opened read-only (Mode::kRead on an unwritable workspace): a WriteTransaction then throws
+  // IoError (type ReadOnlyWorkspace).
+  bool read_only() const { return !read_only_reason_.empty(); }
   ~Workspace();
 
   const std::string& path() const { return path_; }
@@ -110,15 +126,18 @@ class Workspace {
   void Reset();
 
   // ---- buffers ------------------------------------------------------------------------------------------
-  // Resolves a buffer as rlm-rs does: a number naming an existing id first, else the exact name.
+  // Resolves a buffer: all digits is an id (and only an id), anything else the exact name. rlm-rs tried
+  // an all-digit argument as an id and then as a name, so a buffer named "2" and the buffer with id 2 were
+  // one argument; here names cannot be all digits (InsertBuffer), and a lookup by digits never finds a name.
   std::optional<BufferInfo> FindBuffer(std::string_view id_or_name);
   // Like FindBuffer; throws NotFound naming the buffer and suggesting `rlm list`.
   BufferInfo GetBuffer(std::string_view id_or_name);
   std::optional<BufferInfo> GetBufferById(int64_t id);
   std::vector<BufferInfo> ListBuffers();
-  // Throws Conflict when a buffer is named `name`.
+  // Throws InvalidInput when `name` is empty or all digits (ValidateBufferName), Conflict when a buffer is
+  // named `name`.
   void CheckBufferNameFree(std::string_view name);
-  // Inserts the row (id assigned); throws Conflict when the name is taken.
+  // Inserts the row (id assigned); throws like CheckBufferNameFree.
   int64_t InsertBuffer(const BufferInfo& info);
   void UpdateBuffer(const BufferInfo& info);
   // Deletes the buffer, its text, chunks and embeddings no other chunk uses.
@@ -188,8 +207,10 @@ class Workspace {
  private:
   Workspace(std::string path, sqlite3* db);
   void Migrate();
+  void CheckSchemaVersion();
   std::string path_;
   sqlite3* db_;
+  std::string read_only_reason_;  // why the workspace is not writable; empty when opened read-write
 };
 
 }  // namespace rlm

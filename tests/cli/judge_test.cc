@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "cli/rlm_process.h"
-
 #include "eval/trec.h"
 
 namespace {
@@ -217,6 +216,31 @@ TEST_F(JudgeCliTest, GradesNotesQuitsResumesAndFinishes) {
   EXPECT_EQ(doc.at("judged"), 6) << summary;
   EXPECT_EQ(doc.at("judged_this_session"), 0) << summary;
   EXPECT_EQ(doc.at("pool").at("pairs"), 6) << summary;
+}
+
+// Two sessions on one qrels file: the second is refused at once, naming the file and the first session's
+// process, and the first goes on unharmed. (Before the lock, both ran and appended to the same file.)
+TEST_F(JudgeCliTest, SecondSessionOnOneQrelsFileIsRefused) {
+  Start();
+  const std::string first = session_;
+  WaitFor({"pair 1/6, query 1/2, judged 0/6", "APPLES-PASSAGE"});
+  const std::string shell_pid = Tmux("list-panes -t " + first + " -F '#{pane_pid}'");
+  const std::string pid = Shell("pgrep -P " + std::to_string(std::stol(shell_pid)));
+  ASSERT_FALSE(pid.empty()) << "no rlm process under the pane's shell " << shell_pid;
+
+  Start();
+  std::string screen = WaitFor({"EXIT-1", "TTY-RESTORED"});
+  EXPECT_NE(screen.find("out/j.qrels is in use by process " + std::to_string(std::stol(pid))),
+            std::string::npos)
+      << screen;
+  EXPECT_EQ(screen.find("APPLES-PASSAGE"), std::string::npos) << screen;
+
+  session_ = first;
+  Keys("2");
+  WaitFor({"pair 2/6", "saved d1 = 2"});
+  Keys("q");
+  WaitFor({"EXIT-0", "TTY-RESTORED"});
+  EXPECT_EQ(Read(dir_ / "out" / "j.qrels"), "q1 0 d1 2\n");
 }
 
 }  // namespace

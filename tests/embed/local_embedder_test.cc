@@ -76,7 +76,8 @@ TEST_P(LocalTexts, TextsMatchTorch) {
       }
       EXPECT_GE(Cosine(out.data() + r * e.Dims(), want.data(), e.Dims()), 0.99999) << c.texts[r];
       double max_abs = 0;
-      for (size_t j = 0; j < e.Dims(); ++j) max_abs = std::max(max_abs, std::abs(double(out[r * e.Dims() + j]) - want[j]));
+      for (size_t j = 0; j < e.Dims(); ++j)
+        max_abs = std::max(max_abs, std::abs(double(out[r * e.Dims() + j]) - want[j]));
       EXPECT_LE(max_abs, 1e-4) << c.texts[r];
       ++checked;
     }
@@ -292,6 +293,43 @@ TEST(LocalEmbedder, ShardedWeightsGiveIdenticalVectors) {
     b.Embed(views, EmbedRole::kDocument, vb.data());
     ASSERT_EQ(va.size(), vb.size());
     EXPECT_EQ(std::memcmp(va.data(), vb.data(), va.size() * sizeof(float)), 0);
+  }
+}
+
+// Writes `value` over element `index` of the F32 tensor `name` in dir/model.safetensors.
+void PatchF32(const fs::path& dir, const std::string& name, size_t index, float value) {
+  std::string bytes = ReadFile((dir / "model.safetensors").string());
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, bytes.data(), 8);
+  const auto header = nlohmann::json::parse(bytes.substr(8, header_len));
+  ASSERT_EQ(header.at(name).at("dtype"), "F32");
+  const size_t at = 8 + header_len + header.at(name).at("data_offsets")[0].get<size_t>() + index * 4;
+  std::memcpy(bytes.data() + at, &value, 4);
+  std::ofstream(dir / "model.safetensors", std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// A model whose weights hold a NaN or an infinity computes non-finite vectors: refused with an error naming
+// the model and the text, as the HTTP providers' non-finite replies are, never returned (and stored).
+TEST(LocalEmbedder, NonFiniteWeightsAreRefused) {
+  for (const float bad : {std::nanf(""), INFINITY}) {
+    SCOPED_TRACE(bad);
+    const fs::path dir = fs::path(::testing::TempDir()) / "local-nonfinite";
+    fs::remove_all(dir);
+    fs::copy(Materialized("tiny-bert"), dir, fs::copy_options::recursive);
+    PatchF32(dir, "embeddings.LayerNorm.bias", 3, bad);
+    const LocalEmbedder e(ReadModelFolder(dir), LongTextMode::kTruncate);
+    const std::vector<std::string_view> texts = {"first text", "second text"};
+    std::vector<float> out(texts.size() * e.Dims(), 0.5f);
+    try {
+      e.Embed(texts, EmbedRole::kDocument, out.data());
+      ADD_FAILURE() << "non-finite vectors were returned, e.g. " << out[3];
+    } catch (const InvalidInput& err) {
+      const std::string what = err.what();
+      EXPECT_NE(what.find("local model 'local-nonfinite' (" + dir.string() + ")"), std::string::npos) << what;
+      EXPECT_NE(what.find("non-finite embedding"), std::string::npos) << what;
+      EXPECT_NE(what.find("for text 0 of 2"), std::string::npos) << what;
+      EXPECT_EQ(err.type(), "InvalidModel");
+    }
   }
 }
 

@@ -97,12 +97,15 @@ TEST_F(WorkspaceTest, BufferNamesAreUniqueAndResolvable) {
   EXPECT_THROW(ws->InsertBuffer(b), Conflict);
   BufferInfo num;
   num.name = "12345";
+  EXPECT_THROW(ws->InsertBuffer(num), InvalidInput) << "an all-digit name would read as an id";
+  num.name = "12345a";
   int64_t num_id = ws->InsertBuffer(num);
   tx.Commit();
   EXPECT_EQ(ws->GetBuffer(b.name).id, id);
   EXPECT_EQ(ws->GetBuffer(std::to_string(id)).id, id);
-  EXPECT_EQ(ws->GetBuffer("12345").id, num_id) << "a numeric name with no such id resolves by name";
-  EXPECT_EQ(ws->GetBuffer(std::to_string(num_id)).id, num_id) << "an existing id wins";
+  EXPECT_EQ(ws->GetBuffer("12345a").id, num_id);
+  EXPECT_FALSE(ws->FindBuffer("12345")) << "digits are an id, and there is no buffer 12345";
+  EXPECT_FALSE(ws->FindBuffer("99999999999999999999")) << "beyond int64: no such id, not an error";
   try {
     ws->GetBuffer("nope");
     FAIL();
