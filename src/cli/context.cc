@@ -11,7 +11,9 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "core/redact.h"
 #include "core/utf8.h"
+#include "embed/http_embedder.h"
 
 namespace rlm::cli {
 
@@ -58,7 +60,7 @@ void Context::EmitList(const json& array) const {
 
 void Context::Note(std::string_view s) const {
   if (global.quiet) return;
-  std::string line = std::string(s) + "\n";
+  std::string line = Redact(s) + "\n";
   (void)!std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
@@ -140,6 +142,65 @@ ProgressFn Context::Progress() const {
   if (global.quiet || !::isatty(STDERR_FILENO)) return {};
   auto bar = std::make_shared<ProgressBar>();
   return [bar](std::string_view phase, uint64_t done, uint64_t total) { bar->Update(phase, done, total); };
+}
+
+NoticeFn Context::Notices() const {
+  return [this](std::string_view message) { Note(message); };
+}
+
+void AddHttpOptions(CLI::App& app, GlobalOptions& g) {
+  app.add_option("--http-timeout", g.http_timeout,
+                 "Seconds an HTTP request (embedding providers) may take, per attempt (env RLM_HTTP_TIMEOUT)")
+      ->envname("RLM_HTTP_TIMEOUT")
+      ->check(RealInRange(0.001, 86400))
+      ->capture_default_str();
+  app.add_option("--http-connect-timeout", g.http_connect_timeout,
+                 "Seconds to connect to an HTTP server (env RLM_HTTP_CONNECT_TIMEOUT)")
+      ->envname("RLM_HTTP_CONNECT_TIMEOUT")
+      ->check(RealInRange(0.001, 3600))
+      ->capture_default_str();
+  app.add_option(
+         "--http-retries", g.http_retries,
+         "Retries of an HTTP request after 429, 5xx, timeouts and network errors (env RLM_HTTP_RETRIES)")
+      ->envname("RLM_HTTP_RETRIES")
+      ->check(WholeInRange(0, 100))
+      ->capture_default_str();
+  app.add_option("--http-retry-budget", g.http_retry_budget,
+                 "Seconds one HTTP request may spend waiting to retry; a longer Retry-After fails at once "
+                 "(env RLM_HTTP_RETRY_BUDGET)")
+      ->envname("RLM_HTTP_RETRY_BUDGET")
+      ->check(RealInRange(0, 86400))
+      ->capture_default_str();
+  app.add_option("--http-max-response", g.http_max_response,
+                 "Bytes one HTTP reply may have (env RLM_HTTP_MAX_RESPONSE)")
+      ->envname("RLM_HTTP_MAX_RESPONSE")
+      ->check(WholeInRange(1024, uint64_t{1} << 34))
+      ->capture_default_str();
+  app.add_option("--http-response-memory", g.http_response_memory,
+                 "Bytes all HTTP replies in flight may hold together (env RLM_HTTP_RESPONSE_MEMORY)")
+      ->envname("RLM_HTTP_RESPONSE_MEMORY")
+      ->check(WholeInRange(1024, uint64_t{1} << 36))
+      ->capture_default_str();
+}
+
+void ApplyHttpOptions(const Context& ctx) {
+  const GlobalOptions& g = ctx.global;
+  if (g.http_response_memory < g.http_max_response) {
+    throw UsageError("--http-response-memory (" + std::to_string(g.http_response_memory) +
+                     ") must be at least --http-max-response (" + std::to_string(g.http_max_response) + ")");
+  }
+  auto ms = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(std::llround(seconds * 1000)));
+  };
+  HttpSettings s;
+  s.limits.timeout = std::max(ms(g.http_timeout), std::chrono::milliseconds(1));
+  s.limits.connect_timeout = std::max(ms(g.http_connect_timeout), std::chrono::milliseconds(1));
+  s.limits.max_retries = static_cast<int>(g.http_retries);
+  s.limits.retry_budget = ms(g.http_retry_budget);
+  s.limits.max_response_bytes = static_cast<size_t>(g.http_max_response);
+  s.response_memory = static_cast<size_t>(g.http_response_memory);
+  s.on_wait = ctx.Notices();
+  SetHttpSettings(std::move(s));
 }
 
 std::string Pad(std::string s, size_t width) {

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -28,6 +29,13 @@ struct GlobalOptions {
   bool quiet = false;
   int verbose = 0;
   int threads = 0;
+  // HTTP limits (--http-*, RLM_HTTP_*), handed to the library by ApplyHttpOptions.
+  double http_timeout = 60;          // seconds per attempt
+  double http_connect_timeout = 10;  // seconds
+  uint64_t http_retries = 5;
+  double http_retry_budget = 120;                     // seconds of waiting per request
+  uint64_t http_max_response = uint64_t{64} << 20;    // bytes per reply
+  uint64_t http_response_memory = uint64_t{1} << 30;  // bytes of replies in flight, process-wide
 };
 
 // Thrown when stdout is a closed pipe (`rlm ... | head`): the command stops and exits 0.
@@ -61,6 +69,8 @@ class Context {
   void Note(std::string_view s) const;
   // A progress callback drawing a bar on stderr when it is a terminal and not -q; empty otherwise.
   ProgressFn Progress() const;
+  // A notice callback for library waits (HTTP retries): a Note, so on stderr unless -q. Thread-safe.
+  NoticeFn Notices() const;
 
   // The handler chosen by parsing; main runs it once the global options are applied.
   std::function<void()> run;
@@ -79,6 +89,12 @@ class StopOnSignals {
  private:
   struct sigaction old_[2]{};  // SIGINT, SIGTERM
 };
+
+// Adds the global --http-* options (each also read from its RLM_HTTP_* variable) to `app`.
+void AddHttpOptions(CLI::App& app, GlobalOptions& global);
+// Hands the --http-* options to the library (SetHttpSettings), with ctx.Notices() for waits. Throws
+// UsageError when they contradict each other.
+void ApplyHttpOptions(const Context& ctx);
 
 // Makes `fn` the handler of subcommand `sub`.
 inline void OnRun(CLI::App* sub, Context& ctx, std::function<void()> fn) {

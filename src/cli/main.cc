@@ -12,6 +12,7 @@
 #include "cli/context.h"
 #include "core/error.h"
 #include "core/printable.h"
+#include "core/redact.h"
 
 namespace rlm::cli {
 namespace {
@@ -24,8 +25,11 @@ constexpr CommandRegistrar kFamilies[] = {
 };
 
 // JSON error object on stdout in JSON modes, a one-line message on stderr otherwise.
-int ReportError(const Context& ctx, const std::string& type, const std::string& message,
-                const std::string& suggestion, int code) {
+int ReportError(const Context& ctx, const std::string& type, const std::string& raw_message,
+                const std::string& raw_suggestion, int code) {
+  // A last guard: messages are redacted where they are made, but none may print a secret.
+  const std::string message = Redact(raw_message);
+  const std::string suggestion = Redact(raw_suggestion);
   if (ctx.json_mode()) {
     // Keys in rlm-rs's (alphabetical) order; a missing suggestion is null as in rlm-rs.
     json err = {{"error",
@@ -61,6 +65,7 @@ int Run(int argc, char** argv) {
   app.add_flag("-v,--verbose", ctx.global.verbose, "More detail");
   app.add_option("--threads", ctx.global.threads, "Worker threads (default: all cores)")
       ->check(WholeInRange(0, 4096));
+  AddHttpOptions(app, ctx.global);
   for (CommandRegistrar reg : kFamilies) reg(app, ctx);
 
   // The format is needed to report parse errors, so find it before parsing.
@@ -88,6 +93,7 @@ int Run(int argc, char** argv) {
       threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                       static_cast<size_t>(ctx.global.threads));
     }
+    ApplyHttpOptions(ctx);
     if (ctx.run) ctx.run();
     return 0;
   } catch (const ClosedPipe&) {

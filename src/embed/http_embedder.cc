@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <exception>
@@ -16,6 +18,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/redact.h"
 #include "core/utf8.h"
 
 namespace rlm {
@@ -23,10 +26,10 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr size_t kMaxReplyBytes = size_t{1} << 30;  // a reply this large is a server bug, not embeddings
 constexpr size_t kMaxIdleHandles = 16;
-constexpr double kMaxRetryAfterSeconds = 300;  // a Retry-After beyond this is clamped
-constexpr size_t kMaxMessageBytes = 300;       // of a server's error message quoted in ours
+constexpr size_t kGrowInPlaceBytes = size_t{1} << 20;  // an undeclared reply past this reserves its cap
+constexpr double kMaxRetryAfterSeconds = 86400;  // a Retry-After beyond a day is clamped (the budget decides)
+constexpr size_t kMaxMessageBytes = 300;         // of a server's error message quoted in ours
 const char* const kProbeText = "dimension probe";
 
 std::string Trim(std::string_view s) {
@@ -45,10 +48,10 @@ std::string GetEnv(const char* name) {
   return v ? std::string(v) : std::string();
 }
 
-// A server's text made safe to quote in an error message (which ends up in JSON): valid UTF-8, no control
-// characters, at most kMaxMessageBytes.
+// A server's text made safe to quote in an error message (which ends up in JSON): no secrets (redacted before
+// it is cut, so no prefix of one survives), valid UTF-8, no control characters, at most kMaxMessageBytes.
 std::string Quote(std::string_view text) {
-  std::string s = Trim(text);
+  std::string s = Trim(Redact(text));
   const bool valid = !utf8::FindInvalid(s).has_value();
   for (char& c : s) {
     const auto u = static_cast<unsigned char>(c);
@@ -91,13 +94,14 @@ UrlParts SplitBaseUrl(const std::string& url, const std::string& who) {
   UrlParts p;
   if (sep != std::string::npos) p.scheme = Lower(url.substr(0, sep));
   if (p.scheme != "http" && p.scheme != "https") {
-    throw InvalidInput(who + ": base URL '" + Quote(url) + "' is not an http:// or https:// URL",
+    throw InvalidInput(who + ": base URL '" + Quote(RedactUrl(url)) + "' is not an http:// or https:// URL",
                        "e.g. https://api.openai.com/v1 or http://localhost:11434");
   }
   std::string rest = url.substr(sep + 3);
   if (rest.find_first_of("?# \t\r\n") != std::string::npos) {
-    throw InvalidInput(who + ": base URL '" + Quote(url) + "' must not contain a query, fragment or space",
-                       "give the URL the API paths are appended to, e.g. https://api.openai.com/v1");
+    throw InvalidInput(
+        who + ": base URL '" + Quote(RedactUrl(url)) + "' must not contain a query, fragment or space",
+        "give the URL the API paths are appended to, e.g. https://api.openai.com/v1");
   }
   const size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
@@ -107,7 +111,12 @@ UrlParts SplitBaseUrl(const std::string& url, const std::string& who) {
     p.userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
   }
-  if (authority.empty()) throw InvalidInput(who + ": base URL '" + Quote(url) + "' has no host");
+  if (p.path.find('@') != std::string::npos) {
+    // "https://user:pa/ss@host": the password's '/' ended the authority, so the URL cannot be shown safely.
+    throw InvalidInput(who + ": the base URL has an '@' after its host",
+                       "credentials in a URL must percent-encode '/', '?', '#' and '@' (e.g. '/' as %2F)");
+  }
+  if (authority.empty()) throw InvalidInput(who + ": base URL '" + Quote(RedactUrl(url)) + "' has no host");
   p.authority = Lower(authority);
   return p;
 }
@@ -177,20 +186,61 @@ struct Reply {
   CURLcode code = CURLE_OK;
   long status = 0;
   std::string body;
+  size_t max_body = 0;                // the size cap: more makes the transfer fail (too_large)
+  bool too_large = false;             // the reply passed max_body (declared or received)
+  uint64_t declared = 0;              // its Content-Length, when it declared one over the cap
   std::optional<double> retry_after;  // seconds, from a Retry-After header of the last response
   std::string error;                  // curl's message when code != CURLE_OK
 };
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* reply = static_cast<Reply*>(user);
-  if (reply->body.size() + n > kMaxReplyBytes) return 0;  // CURLE_WRITE_ERROR
+  if (size * n > reply->max_body - reply->body.size()) {
+    reply->too_large = true;
+    return 0;  // CURLE_WRITE_ERROR: the rest is never read
+  }
+  if (reply->body.size() + size * n > reply->body.capacity() && reply->body.size() >= kGrowInPlaceBytes) {
+    // A large reply of unknown length: take the cap's address space once instead of doubling. Pages are
+    // touched only as bytes arrive, and a doubling would hold the old and the new buffer at once (1.5x the
+    // bytes) and leave freed buffers in the allocator's arenas: measured, 4 undeclared replies cut at 64 MiB
+    // peaked at 450 MB with doubling.
+    reply->body.reserve(reply->max_body);
+  }
   reply->body.append(data, size * n);
   return size * n;
+}
+
+// "8.0 MiB" for whole multiples of 1 MiB below, else bytes.
+std::string SizeText(uint64_t bytes) {
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+// "5 s", "0.25 s": a wait for a message.
+std::string SecondsText(std::chrono::milliseconds ms) {
+  if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + " s";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g s", static_cast<double>(ms.count()) / 1000);
+  return buf;
 }
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* reply = static_cast<Reply*>(user);
   const std::string_view line(data, size * n);
+  if (line.size() > 15 && Lower(std::string(line.substr(0, 15))) == "content-length:") {
+    const std::string value = Trim(line.substr(15));
+    char* end = nullptr;
+    const unsigned long long length = std::strtoull(value.c_str(), &end, 10);
+    if (!value.empty() && end == value.c_str() + value.size()) {
+      if (length > reply->max_body) {  // refused before its body is read
+        reply->too_large = true;
+        reply->declared = length;
+        return 0;  // CURLE_WRITE_ERROR
+      }
+      reply->body.reserve(static_cast<size_t>(length));  // no doubling growth; within the cap
+    }
+  }
   if (line.starts_with("HTTP/")) {
     reply->retry_after.reset();  // a new response (after a 100 Continue or a retry inside curl)
   } else if (line.size() > 12 && Lower(std::string(line.substr(0, 12))) == "retry-after:") {
@@ -222,6 +272,83 @@ std::chrono::milliseconds RetryWait(const HttpEmbedderOptions& o, int attempt, i
   return std::chrono::milliseconds(
       static_cast<int64_t>(std::uniform_real_distribution<double>(0.0, cap)(rng)));
 }
+
+namespace {
+
+// The process's response memory budget (HttpSettings::response_memory): a semaphore on bytes.
+class ResponseBudget {
+ public:
+  static ResponseBudget& Instance() {
+    static ResponseBudget budget;
+    return budget;
+  }
+  void SetCapacity(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      capacity_ = bytes;
+    }
+    cv_.notify_all();
+  }
+  // Waits until `bytes` fit beside what is reserved (or nothing is reserved), then reserves them.
+  void Acquire(size_t bytes) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return used_ == 0 || bytes <= capacity_ - std::min(capacity_, used_); });
+    used_ += bytes;
+  }
+  void Release(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      used_ -= std::min(used_, bytes);
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t capacity_ = HttpSettings{}.response_memory;  // GUARDED_BY(mu_)
+  size_t used_ = 0;                                   // GUARDED_BY(mu_)
+};
+
+HttpSettings& Settings() {
+  static HttpSettings settings;
+  return settings;
+}
+
+}  // namespace
+
+void SetHttpSettings(HttpSettings settings) {
+  ResponseBudget::Instance().SetCapacity(settings.response_memory);
+  Settings() = std::move(settings);
+}
+
+const HttpSettings& GetHttpSettings() {
+  return Settings();
+}
+
+// A request's share of the response budget: held from before the request is sent until its reply is
+// parsed, given back while it waits to retry. Used by one thread.
+class HttpEmbedder::ReplyMemory {
+ public:
+  explicit ReplyMemory(size_t bytes) : bytes_(bytes) {}
+  ~ReplyMemory() { Release(); }
+  ReplyMemory(const ReplyMemory&) = delete;
+  ReplyMemory& operator=(const ReplyMemory&) = delete;
+  void Acquire() {
+    if (held_) return;
+    ResponseBudget::Instance().Acquire(bytes_);
+    held_ = true;
+  }
+  void Release() {
+    if (!held_) return;
+    ResponseBudget::Instance().Release(bytes_);
+    held_ = false;
+  }
+
+ private:
+  size_t bytes_;
+  bool held_ = false;
+};
 
 // Idle easy handles, reused so that keep-alive connections and TLS sessions survive between requests. A
 // handle is used by one thread at a time (curl's rule); the pool hands each out to one caller.
@@ -274,6 +401,7 @@ namespace {
 Reply Perform(CURL* h, curl_slist* headers, const std::string& url, const std::string& body,
               const HttpEmbedderOptions& o) {
   Reply reply;
+  reply.max_body = o.limits.max_response_bytes;
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -287,8 +415,8 @@ Reply Perform(CURL* h, curl_slist* headers, const std::string& url, const std::s
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // whatever curl can decode; JSON compresses well
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);         // required with threads; timeouts still work
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(o.limits.timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.limits.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);
@@ -299,7 +427,6 @@ Reply Perform(CURL* h, curl_slist* headers, const std::string& url, const std::s
   if (reply.code != CURLE_OK) {
     reply.error = curl_easy_strerror(reply.code);
     if (errbuf[0] != '\0' && reply.error != errbuf) reply.error += std::string(" (") + errbuf + ")";
-    if (reply.code == CURLE_WRITE_ERROR) reply.error = "reply larger than 1 GiB";
   }
   return reply;
 }
@@ -321,10 +448,13 @@ HttpEmbedder::HttpEmbedder(HttpEmbedderOptions options) : options_(std::move(opt
   }
   if (options_.batch_size == 0) throw InvalidInput(name_ + ": batch size must be at least 1");
   if (options_.max_in_flight == 0) throw InvalidInput(name_ + ": requests in flight must be at least 1");
-  if (options_.timeout.count() <= 0 || options_.connect_timeout.count() <= 0) {
+  const HttpLimits& limits = options_.limits;
+  if (limits.timeout.count() <= 0 || limits.connect_timeout.count() <= 0) {
     throw InvalidInput(name_ + ": timeouts must be positive");
   }
-  if (options_.max_retries < 0) throw InvalidInput(name_ + ": max retries must not be negative");
+  if (limits.max_retries < 0) throw InvalidInput(name_ + ": max retries must not be negative");
+  if (limits.retry_budget.count() < 0) throw InvalidInput(name_ + ": the retry budget must not be negative");
+  if (limits.max_response_bytes == 0) throw InvalidInput(name_ + ": the reply size cap must be positive");
   if (options_.backoff_base.count() < 0 || options_.backoff_max.count() < 0) {
     throw InvalidInput(name_ + ": backoff times must not be negative");
   }
@@ -344,9 +474,11 @@ HttpEmbedder::HttpEmbedder(HttpEmbedderOptions options) : options_(std::move(opt
   request_url_ = parts.scheme + "://" + userinfo + parts.authority + parts.path + api_path;
   url_ = parts.scheme + "://" + parts.authority + parts.path + api_path;
   location_ = parts.authority + parts.path;
+  RegisterUrlCredentials(parts.userinfo);  // a server may echo them (as HTTP Basic credentials)
 
   if (!options_.api_key_env) options_.api_key_env = openai ? "OPENAI_API_KEY" : "";
   if (!options_.api_key_env->empty()) api_key_ = Trim(GetEnv(options_.api_key_env->c_str()));
+  RegisterSecret(api_key_);  // a server may echo it in an error body
   dims_.store(options_.dims);
 
   GlobalInit();
@@ -397,16 +529,19 @@ size_t HttpEmbedder::Dims() const {
 }
 
 void HttpEmbedder::ThrowBadReply(const std::string& what) const {
-  throw InvalidInput(name_ + ": bad reply from " + url_ + ": " + what,
+  throw InvalidInput(Redact(name_ + ": bad reply from " + url_ + ": " + what),
                      options_.api == HttpEmbedApi::kOpenAi
                          ? "check that the server speaks the OpenAI embeddings API (POST /embeddings)"
                          : "check that the server is Ollama (POST /api/embed)",
                      ErrorType::kBadEmbeddingReply);
 }
 
-std::string HttpEmbedder::Post(const std::string& body) const {
+std::string HttpEmbedder::Post(const std::string& body, ReplyMemory* reserved) const {
   const bool openai = options_.api == HttpEmbedApi::kOpenAi;
+  const HttpLimits& limits = options_.limits;
+  std::chrono::milliseconds budget_left = limits.retry_budget;
   for (int attempt = 0;; ++attempt) {
+    reserved->Acquire();
     CURL* handle = pool_->Acquire();
     Reply reply;
     try {
@@ -417,17 +552,24 @@ std::string HttpEmbedder::Post(const std::string& body) const {
     }
     pool_->Release(handle);
     if (reply.code == CURLE_OK && reply.status >= 200 && reply.status < 300) return std::move(reply.body);
+    reserved->Release();
 
+    if (reply.too_large) {
+      throw InvalidInput(
+          Redact(name_ + ": the response from " + url_ + " exceeds " + SizeText(limits.max_response_bytes) +
+                 (reply.declared > 0 ? " (it declared " + std::to_string(reply.declared) + " bytes)" : "") +
+                 (reply.status > 0 ? " (HTTP " + std::to_string(reply.status) + ")" : "")),
+          "a reply this large is not a batch of embeddings: check the server; if its replies really are "
+          "this large, raise --http-max-response BYTES (RLM_HTTP_MAX_RESPONSE)",
+          ErrorType::kBadEmbeddingReply);
+    }
     std::string what;
-    bool retry;
     if (reply.code != CURLE_OK) {
       what = reply.error;
-      retry = IsRetryableCurl(reply.code);
-      if (!retry) throw IoError(name_ + ": POST " + url_ + " failed: " + what);
+      if (!IsRetryableCurl(reply.code)) throw IoError(Redact(name_ + ": POST " + url_ + " failed: " + what));
     } else {
       what = "HTTP " + std::to_string(reply.status) + ": " + ServerMessage(reply.body);
-      retry = IsRetryableStatus(reply.status);
-      if (!retry) {
+      if (!IsRetryableStatus(reply.status)) {
         std::string suggestion;
         const std::string& key_env = *options_.api_key_env;
         if (reply.status == 401 || reply.status == 403) {
@@ -441,11 +583,12 @@ std::string HttpEmbedder::Post(const std::string& body) const {
         } else if (reply.status == 400 || reply.status == 413 || reply.status == 422) {
           suggestion = "a text may exceed the model's input length; try a smaller chunk size";
         }
-        throw InvalidInput(name_ + ": POST " + url_ + " returned " + what, suggestion,
+        throw InvalidInput(Redact(name_ + ": POST " + url_ + " returned " + what), suggestion,
                            ErrorType::kEmbeddingRequestRejected);
       }
     }
-    if (attempt >= options_.max_retries) {
+    const std::string attempts = std::to_string(attempt + 1) + (attempt == 0 ? " attempt" : " attempts");
+    if (attempt >= limits.max_retries) {
       std::string suggestion;
       if (reply.status == 429) {
         suggestion = "the server is rate limiting; retry later or lower the request rate";
@@ -453,12 +596,33 @@ std::string HttpEmbedder::Post(const std::string& body) const {
         suggestion = openai ? "check the network and the base URL (OPENAI_BASE_URL)"
                             : "is Ollama running (ollama serve)? check OLLAMA_HOST";
       }
-      throw IoError(name_ + ": POST " + url_ + " failed after " + std::to_string(attempt + 1) +
-                        (attempt == 0 ? " attempt: " : " attempts: ") + what,
-                    suggestion);
+      if (!suggestion.empty()) suggestion += "; ";
+      suggestion += "--http-retries N (RLM_HTTP_RETRIES) allows more attempts";
+      throw IoError(Redact(name_ + ": POST " + url_ + " failed after " + attempts + ": " + what), suggestion);
     }
-    std::this_thread::sleep_for(
-        RetryWait(options_, attempt, static_cast<int>(reply.status), reply.retry_after));
+    const int status = static_cast<int>(reply.status);
+    std::chrono::milliseconds wait = RetryWait(options_, attempt, status, reply.retry_after);
+    const bool server_asked = reply.retry_after && (status == 429 || status == 503);
+    if (server_asked && wait > budget_left) {
+      // Retrying sooner than the server asked would only be refused again.
+      throw IoError(
+          Redact(name_ + ": " + url_ + " asked to wait " + SecondsText(wait) + " before retrying (" + what +
+                 "), more than the " + SecondsText(budget_left) + " left of the retry budget (" +
+                 SecondsText(limits.retry_budget) + ") after " + attempts),
+          "retry later, or allow longer waits with --http-retry-budget SECS (RLM_HTTP_RETRY_BUDGET)");
+    }
+    wait = std::min(wait, budget_left);
+    budget_left -= wait;
+    if (wait.count() > 0 && options_.on_wait) {
+      const std::string retry =
+          " (retry " + std::to_string(attempt + 1) + " of " + std::to_string(limits.max_retries) + ")";
+      options_.on_wait(Redact(
+          server_asked
+              ? name_ + ": waiting " + SecondsText(wait) + ": the server asked to retry (HTTP " +
+                    std::to_string(status) + ") at " + url_ + retry
+              : name_ + ": waiting " + SecondsText(wait) + " to retry " + url_ + " after " + what + retry));
+    }
+    std::this_thread::sleep_for(wait);
   }
 }
 
@@ -472,7 +636,9 @@ std::vector<float> HttpEmbedder::EmbedBatch(std::span<const std::string> texts,
     if (options_.send_dimensions) request["dimensions"] = options_.dims;
   }
   // Invalid UTF-8 (the library's texts are valid; this is a safety net) becomes U+FFFD instead of throwing.
-  const std::string reply = Post(request.dump(-1, ' ', false, json::error_handler_t::replace));
+  // The reply's share of the response budget is held until the reply is parsed (this function's end).
+  ReplyMemory reserved(options_.limits.max_response_bytes);
+  const std::string reply = Post(request.dump(-1, ' ', false, json::error_handler_t::replace), &reserved);
 
   const json doc = json::parse(reply, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) ThrowBadReply("not valid JSON: " + Quote(reply));
@@ -617,6 +783,8 @@ void HttpEmbedder::Embed(std::span<const std::string_view> texts, EmbedRole role
 
 std::unique_ptr<Embedder> MakeOpenAiEmbedder(std::string_view model) {
   HttpEmbedderOptions options;
+  options.limits = GetHttpSettings().limits;
+  options.on_wait = GetHttpSettings().on_wait;
   options.api = HttpEmbedApi::kOpenAi;
   options.model = std::string(model);
   return std::make_unique<HttpEmbedder>(std::move(options));
@@ -624,6 +792,8 @@ std::unique_ptr<Embedder> MakeOpenAiEmbedder(std::string_view model) {
 
 std::unique_ptr<Embedder> MakeOllamaEmbedder(std::string_view model) {
   HttpEmbedderOptions options;
+  options.limits = GetHttpSettings().limits;
+  options.on_wait = GetHttpSettings().on_wait;
   options.api = HttpEmbedApi::kOllama;
   options.model = std::string(model);
   return std::make_unique<HttpEmbedder>(std::move(options));

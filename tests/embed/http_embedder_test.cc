@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/redact.h"
 #include "test_http_server.h"
 
 namespace rlm {
@@ -102,11 +104,11 @@ HttpEmbedderOptions Options(HttpEmbedApi api, const TestHttpServer& server, size
   o.base_url = api == HttpEmbedApi::kOpenAi ? server.url() + "/v1" : server.url();
   o.api_key_env = "";
   o.dims = dims;
-  o.max_retries = 3;
+  o.limits.max_retries = 3;
   o.backoff_base = 1ms;
   o.backoff_max = 5ms;
-  o.timeout = 5000ms;
-  o.connect_timeout = 2000ms;
+  o.limits.timeout = 5000ms;
+  o.limits.connect_timeout = 2000ms;
   return o;
 }
 
@@ -327,7 +329,7 @@ TEST_F(HttpEmbedderTest, RetriesEveryTransientStatus) {
     return Answer(r);
   });
   HttpEmbedderOptions o = Options(HttpEmbedApi::kOllama, server);
-  o.max_retries = 4;
+  o.limits.max_retries = 4;
   HttpEmbedder e(o);
   ExpectRows(EmbedAll(e, {"a"}), {"a"});
   EXPECT_EQ(server.request_count(), 5u);
@@ -516,8 +518,8 @@ TEST_F(HttpEmbedderTest, SlowReplyTimesOutAndIsRetried) {
     return res;
   });
   HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
-  o.timeout = 300ms;
-  o.max_retries = 1;
+  o.limits.timeout = 300ms;
+  o.limits.max_retries = 1;
   HttpEmbedder e(o);
   const auto start = std::chrono::steady_clock::now();
   const IoError err = EmbedFails<IoError>(e, {"a"});
@@ -532,7 +534,7 @@ TEST_F(HttpEmbedderTest, ConnectionRefusedIsIoErrorAfterRetries) {
   o.model = "m";
   o.base_url = "http://127.0.0.1:" + std::to_string(ClosedPort());
   o.dims = kDims;
-  o.max_retries = 2;
+  o.limits.max_retries = 2;
   o.backoff_base = 1ms;
   HttpEmbedder e(o);
   const IoError err = EmbedFails<IoError>(e, {"a"});
@@ -666,7 +668,7 @@ TEST_F(HttpEmbedderTest, BadOptionsAreInvalidInput) {
                InvalidInput);
   EXPECT_THROW(HttpEmbedder(with([](HttpEmbedderOptions& o) { o.batch_size = 0; })), InvalidInput);
   EXPECT_THROW(HttpEmbedder(with([](HttpEmbedderOptions& o) { o.max_in_flight = 0; })), InvalidInput);
-  EXPECT_THROW(HttpEmbedder(with([](HttpEmbedderOptions& o) { o.timeout = 0ms; })), InvalidInput);
+  EXPECT_THROW(HttpEmbedder(with([](HttpEmbedderOptions& o) { o.limits.timeout = 0ms; })), InvalidInput);
   EXPECT_THROW(HttpEmbedder(with([](HttpEmbedderOptions& o) { o.send_dimensions = true; })), InvalidInput);
   EXPECT_THROW(HttpEmbedder(with([](HttpEmbedderOptions& o) { o.dims = HttpEmbedder::kMaxDims + 1; })),
                InvalidInput);
@@ -697,6 +699,167 @@ TEST_F(HttpEmbedderTest, ConcurrentEmbedCalls) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(server.request_count(), 4u * 7u);  // ceil(100 / 16) per call
+}
+
+// ---- user-controlled limits (issue 11 item 4) -------------------------------------------------------------
+
+TEST_F(HttpEmbedderTest, RetryAfterBeyondTheBudgetFailsAtOnce) {
+  TestHttpServer server([](const TestHttpRequest&) {
+    return Json(429, {{"error", {{"message", "rate limited"}}}}, {{"Retry-After", "30"}});
+  });
+  HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
+  o.limits.retry_budget = 2s;
+  HttpEmbedder e(o);
+  const auto start = std::chrono::steady_clock::now();
+  const IoError err = EmbedFails<IoError>(e, {"a"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(server.request_count(), 1u);
+  const std::string msg = err.what();
+  EXPECT_NE(
+      msg.find(e.Url() + " asked to wait 30 s before retrying (HTTP 429: rate limited), more than the 2 s "
+                         "left of the retry budget (2 s) after 1 attempt"),
+      std::string::npos)
+      << msg;
+  EXPECT_NE(err.suggestion().find("--http-retry-budget"), std::string::npos) << err.suggestion();
+}
+
+TEST_F(HttpEmbedderTest, RetryBudgetCutsBackoffWaits) {
+  TestHttpServer server([](const TestHttpRequest&) { return Json(503, {{"error", "busy"}}); });
+  HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
+  o.backoff_base = 20s;  // jitter up to 20 s, 40 s, ... per retry without the budget
+  o.backoff_max = 60s;
+  o.limits.max_retries = 4;
+  o.limits.retry_budget = 300ms;
+  HttpEmbedder e(o);
+  const auto start = std::chrono::steady_clock::now();
+  const IoError err = EmbedFails<IoError>(e, {"a"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(server.request_count(), 5u);  // every retry still made, without waiting past the budget
+  EXPECT_NE(std::string(err.what()).find("after 5 attempts"), std::string::npos) << err.what();
+}
+
+TEST_F(HttpEmbedderTest, WaitsAreReported) {
+  std::atomic<int> calls{0};
+  TestHttpServer server([&](const TestHttpRequest& r) {
+    const int n = calls++;
+    if (n == 0) return Json(429, {{"error", "slow down"}}, {{"Retry-After", "0.2"}});
+    if (n == 1) return Json(502, {{"error", "bad gateway"}});
+    return Answer(r);
+  });
+  HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
+  o.backoff_base = 100ms;
+  o.backoff_max = 100ms;
+  std::mutex mu;
+  std::vector<std::string> notices;
+  o.on_wait = [&](std::string_view m) {
+    std::lock_guard<std::mutex> lock(mu);
+    notices.emplace_back(m);
+  };
+  HttpEmbedder e(o);
+  ExpectRows(EmbedAll(e, {"a"}), {"a"});
+  ASSERT_GE(notices.size(), 1u);
+  EXPECT_EQ(notices[0],
+            "openai:text-embedding-3-small: waiting 0.2 s: the server asked to retry (HTTP 429) at " +
+                e.Url() + " (retry 1 of 3)");
+  if (notices.size() > 1) {  // the jittered wait may draw 0 ms, which is not reported
+    EXPECT_NE(notices[1].find("to retry " + e.Url() + " after HTTP 502: bad gateway (retry 2 of 3)"),
+              std::string::npos)
+        << notices[1];
+  }
+}
+
+TEST_F(HttpEmbedderTest, RepliesOverTheSizeCapAreRefused) {
+  for (const bool chunked : {false, true}) {
+    SCOPED_TRACE(chunked ? "chunked" : "Content-Length");
+    TestHttpServer server([&](const TestHttpRequest&) {
+      TestHttpResponse r;
+      r.zeros = 64u << 20;
+      r.chunked = chunked;
+      return r;
+    });
+    HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
+    o.limits.max_response_bytes = 1u << 20;
+    HttpEmbedder e(o);
+    const InvalidInput err = EmbedFails<InvalidInput>(e, {"a"});
+    EXPECT_EQ(err.type(), std::string("BadEmbeddingReply"));
+    EXPECT_EQ(server.request_count(), 1u) << "not retried";
+    const std::string msg = err.what();
+    EXPECT_NE(msg.find("the response from " + e.Url() + " exceeds 1 MiB"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("declared 67108864 bytes") != std::string::npos, !chunked) << msg;
+    EXPECT_NE(err.suggestion().find("--http-max-response"), std::string::npos);
+  }
+}
+
+TEST_F(HttpEmbedderTest, ResponseMemoryIsOneBudgetForTheProcess) {
+  std::atomic<int> in_flight{0}, most{0};
+  TestHttpServer server([&](const TestHttpRequest& r) {
+    const int now = ++in_flight;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(50ms);
+    --in_flight;
+    return Answer(r);
+  });
+  const HttpSettings saved = GetHttpSettings();
+  HttpSettings s;
+  s.response_memory = 2u << 20;  // two replies of 1 MiB
+  SetHttpSettings(s);
+  HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
+  o.limits.max_response_bytes = 1u << 20;
+  o.batch_size = 4;
+  o.max_in_flight = 8;
+  HttpEmbedder a(o), b(o);
+  std::thread other([&] { ExpectRows(EmbedAll(b, Texts(32)), Texts(32)); });
+  ExpectRows(EmbedAll(a, Texts(32)), Texts(32));
+  other.join();
+  SetHttpSettings(saved);
+  EXPECT_EQ(server.request_count(), 16u);
+  EXPECT_EQ(most.load(), 2) << "two embedders, eight requests each in flight, memory for two replies";
+}
+
+// ---- secrets (issue 11 item 5) ----------------------------------------------------------------------------
+
+TEST_F(HttpEmbedderTest, EchoedKeysAndCredentialsNeverReachAMessage) {
+  const std::string key = "sk-proj-Echo0123456789";
+  std::atomic<int> status{401};
+  TestHttpServer server([&](const TestHttpRequest& r) {
+    const std::string auth = r.Header("authorization").value_or("");
+    if (status == 200) {  // a reply that is not JSON, quoted in the error
+      TestHttpResponse res;
+      res.body = std::string(275, 'x') + " you sent " + auth;  // the quote's 300-byte cut falls in the secret
+      return res;
+    }
+    return Json(status,
+                {{"error",
+                  {{"message", "Invalid key " + auth.substr(auth.find(' ') + 1) +
+                                   "; header was: Authorization: " + auth}}}},
+                {{"Retry-After", "0"}});
+  });
+  ScopedEnv env("RLM_TEST_ECHO_KEY", key);
+  for (const int s : {401, 500, 200}) {
+    status = s;
+    HttpEmbedderOptions o = Options(HttpEmbedApi::kOpenAi, server);
+    o.api_key_env = "RLM_TEST_ECHO_KEY";
+    HttpEmbedder with_key(o);
+    o.api_key_env = "";
+    o.base_url = "http://bob:Pa55-w0rd-echo@127.0.0.1:" + std::to_string(server.port()) + "/v1";
+    HttpEmbedder with_url(o);
+    for (const HttpEmbedder* e : {&with_key, &with_url}) {
+      std::string msg;
+      try {
+        EmbedAll(*e, {"a"});
+      } catch (const Error& err) {
+        msg = std::string(err.what()) + " | " + err.suggestion();
+      }
+      ASSERT_FALSE(msg.empty());
+      for (const std::string& secret :
+           {std::string("sk-proj"), std::string("Echo0123456789"), std::string("Pa55-w0rd-echo"),
+            Base64("bob:Pa55-w0rd-echo").substr(0, 8)}) {
+        EXPECT_EQ(msg.find(secret), std::string::npos) << s << ": " << msg;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -14,10 +14,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -55,6 +58,11 @@ struct TestHttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers, e.g. {"Retry-After", "0"}
   std::chrono::milliseconds delay{0};  // waited before responding; cut short when the server stops
   bool close = false;                  // close the connection after this response
+  // A huge reply without holding it: instead of `body`, this many '0' bytes, written in 64 KiB pieces
+  // until done or the client hangs up (which then ends the connection).
+  uint64_t zeros = 0;
+  // With `zeros`: Transfer-Encoding: chunked, no Content-Length (the client cannot know the size up front).
+  bool chunked = false;
 };
 
 class TestHttpServer {
@@ -157,6 +165,23 @@ class TestHttpServer {
     return true;
   }
 
+  // `n` '0' bytes in 64 KiB pieces (as chunks when `chunked`); false when the peer hung up.
+  static bool SendZeros(int fd, uint64_t n, bool chunked) {
+    const std::string piece(size_t{1} << 16, '0');
+    char size_line[32];
+    while (n > 0) {
+      const size_t k = static_cast<size_t>(std::min<uint64_t>(n, piece.size()));
+      if (chunked) {
+        std::snprintf(size_line, sizeof size_line, "%zx\r\n", k);
+        if (!SendAll(fd, size_line)) return false;
+      }
+      if (!SendAll(fd, std::string_view(piece).substr(0, k))) return false;
+      if (chunked && !SendAll(fd, "\r\n")) return false;
+      n -= k;
+    }
+    return !chunked || SendAll(fd, "0\r\n\r\n");
+  }
+
   static std::string Trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -248,10 +273,19 @@ class TestHttpServer {
       const bool close = res.close || req.Header("connection") == std::optional<std::string>("close");
       std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + Reason(res.status) + "\r\n";
       out += "Content-Type: " + res.content_type + "\r\n";
-      out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+      if (res.zeros > 0 && res.chunked) {
+        out += "Transfer-Encoding: chunked\r\n";
+      } else {
+        out += "Content-Length: " + std::to_string(res.zeros > 0 ? res.zeros : res.body.size()) + "\r\n";
+      }
       for (const auto& [k, v] : res.headers) out += k + ": " + v + "\r\n";
       if (close) out += "Connection: close\r\n";
       out += "\r\n";
+      if (res.zeros > 0) {
+        if (!SendAll(fd, out) || !SendZeros(fd, res.zeros, res.chunked)) break;
+        if (close) break;
+        continue;
+      }
       out += res.body;
       if (!SendAll(fd, out) || close) break;
     }
