@@ -1,6 +1,6 @@
 # Entry points. `make demo` and `make test` work on a fresh Debian 12 machine (as root, or with sudo):
 # each installs missing packages (scripts/setup), builds, and runs.
-.PHONY: all deps build test test-asan fuzz demo bench install clean
+.PHONY: all deps build test test-asan fuzz fuzz-long demo bench install clean
 
 JOBS ?= $(shell nproc)
 
@@ -32,6 +32,14 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	@scripts/setup fuzz
 	@scripts/fuzz $(FUZZ_SECONDS)
+
+# A campaign: every target for FUZZ_LONG_SECONDS (default ten minutes), FUZZ_JOBS at a time; the summary of
+# executions per target is printed and kept in build-fuzz/summary.txt (docs/benchmarks.md records one).
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_JOBS ?= 1
+fuzz-long:
+	@scripts/setup fuzz
+	@FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz $(FUZZ_LONG_SECONDS)
 
 demo: build
 	@scripts/demo

@@ -640,13 +640,23 @@ std::vector<float> HttpEmbedder::EmbedBatch(std::span<const std::string> texts,
   ReplyMemory reserved(options_.limits.max_response_bytes);
   const std::string reply = Post(request.dump(-1, ' ', false, json::error_handler_t::replace), &reserved);
 
+  return DecodeEmbeddingReply(options_.api, reply, inputs, dims, [this](const std::string& what) { ThrowBadReply(what); });
+}
+
+std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply, std::span<const size_t> inputs,
+                                        size_t* dims, const std::function<void(const std::string&)>& bad) {
+  const size_t n = inputs.size();
+  auto ThrowBadReply = [&](const std::string& what) {
+    bad(what);
+    throw InvalidInput(what, "", ErrorType::kBadEmbeddingReply);  // `bad` must throw; this is its fallback
+  };
   const json doc = json::parse(reply, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) ThrowBadReply("not valid JSON: " + Quote(reply));
   if (!doc.is_object()) ThrowBadReply("not a JSON object");
 
   // vectors[i]: the embedding of texts[i].
   std::vector<const json*> vectors(n, nullptr);
-  if (options_.api == HttpEmbedApi::kOpenAi) {
+  if (api == HttpEmbedApi::kOpenAi) {
     const auto data = doc.find("data");
     if (data == doc.end() || !data->is_array()) ThrowBadReply("no \"data\" array");
     if (data->size() != n) {
@@ -688,17 +698,15 @@ std::vector<float> HttpEmbedder::EmbedBatch(std::span<const std::string> texts,
   if (d == 0) {
     d = vectors[0]->size();
     if (d == 0) ThrowBadReply("an empty embedding");
-    if (d > kMaxDims)
-      ThrowBadReply(std::to_string(d) + " dims, above the limit of " + std::to_string(kMaxDims));
+    if (d > HttpEmbedder::kMaxDims)
+      ThrowBadReply(std::to_string(d) + " dims, above the limit of " + std::to_string(HttpEmbedder::kMaxDims));
   }
   std::vector<float> rows(n * d);
   for (size_t i = 0; i < n; ++i) {
     const json& v = *vectors[i];
     if (v.size() != d) {
-      throw InvalidInput(name_ + " returned " + std::to_string(v.size()) + " dims for input " +
-                             std::to_string(inputs[i]) + ", expected " + std::to_string(d),
-                         "every vector of one model must have the same length; check the server's model",
-                         ErrorType::kBadEmbeddingReply);
+      ThrowBadReply(std::to_string(v.size()) + " dims for input " + std::to_string(inputs[i]) + ", expected " +
+                    std::to_string(d) + " (every vector of one model must have the same length)");
     }
     float* row = rows.data() + i * d;
     double norm2 = 0;

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -174,6 +175,14 @@ class HttpEmbedder : public Embedder {
 // per-thread generator seeded from std::random_device, so concurrent clients spread out. Thread-safe.
 std::chrono::milliseconds RetryWait(const HttpEmbedderOptions& options, int attempt, int status,
                                     std::optional<double> retry_after_seconds);
+
+// Decodes the reply of an embeddings request of `api` for inputs.size() texts (inputs[i]: the caller's index
+// of text i, for messages) into inputs.size() x *dims floats, each row L2-normalised; *dims 0 means any
+// (set from the reply, at most kMaxDims). Calls `bad` (which must throw) with what is wrong: not JSON, the
+// wrong number of vectors, a duplicate or out-of-range index, a non-number or non-finite element, unequal
+// lengths. The outside input of the HTTP embedders; fuzzed by tests/fuzz/embedding_reply_fuzz.cc.
+std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply, std::span<const size_t> inputs,
+                                        size_t* dims, const std::function<void(const std::string&)>& bad);
 
 // Registry entries: "openai:<model>" and "ollama:<model>" with the limits and wait notices of
 // GetHttpSettings() and every other option at its default (base URL and key from the environment as above).
