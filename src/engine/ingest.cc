@@ -115,11 +115,14 @@ EmbedReport EmbedBufferChunks(Workspace& ws, const Embedder& embedder, const Buf
   for (size_t first = 0; first < todo.size(); first += kEmbedFlush) {
     const std::vector<ChunkRecord> slice(todo.begin() + first,
                                          todo.begin() + std::min(todo.size(), first + kEmbedFlush));
-    std::vector<std::string> texts(slice.size());
-    std::vector<Hash128> hashes(slice.size());
+    std::vector<std::string> texts;
+    std::vector<Hash128> hashes;
+    // Outside a snapshot the buffer may have been updated since its chunks were listed: a text that no
+    // longer hashes to its chunk's hash is skipped, so no vector is ever stored under another text's hash.
     ws.ForEachChunkText(buffer.id, slice, UINT64_MAX, [&](size_t i, std::string_view t) {
-      texts[i] = t;
-      hashes[i] = slice[i].hash;
+      if (ContentHash(t) != slice[i].hash) return;
+      texts.emplace_back(t);
+      hashes.push_back(slice[i].hash);
     });
     std::vector<std::string_view> views(texts.begin(), texts.end());
     std::vector<float> vectors(views.size() * dims);
