@@ -48,26 +48,43 @@ class RlmProcess {
              const std::vector<std::string>& env = {})
       : out_(dir / (tag + ".out")), err_(dir / (tag + ".err")) {
     std::filesystem::create_directories(dir);
+    // Everything the child needs is made before fork: the test process has threads (test servers), and a
+    // child of a threaded process may only call async-signal-safe functions until exec (a malloc lock held
+    // by another thread at fork time would hang it; seen under ASan).
+    // RLM_TEST_BINARY runs the tests against another build (to show that a test fails on an old one).
+    const char* other = std::getenv("RLM_TEST_BINARY");
+    std::string bin = other != nullptr && *other != '\0' ? other : RLM_BINARY;
+    std::vector<std::string> argv_strings = {bin};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // The environment: this process's, with `env` (NAME=value) replacing or adding entries.
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry = *e;
+      const std::string name = entry.substr(0, entry.find('='));
+      bool replaced = false;
+      for (const std::string& x : env) replaced |= x.substr(0, x.find('=')) == name;
+      if (!replaced) env_strings.push_back(entry);
+    }
+    env_strings.insert(env_strings.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string out_path = out_.string(), err_path = err_.string(), dir_path = dir.string();
+
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       int in = ::open("/dev/null", O_RDONLY);
-      int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (in < 0 || out < 0 || err < 0 || ::chdir(dir.c_str()) != 0) ::_exit(126);
+      int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (in < 0 || out < 0 || err < 0 || ::chdir(dir_path.c_str()) != 0) ::_exit(126);
       ::dup2(in, 0);
       ::dup2(out, 1);
       ::dup2(err, 2);
-      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      std::vector<char*> argv;
-      // RLM_TEST_BINARY runs the tests against another build (to show that a test fails on an old one).
-      const char* other = std::getenv("RLM_TEST_BINARY");
-      std::string bin = other != nullptr && *other != '\0' ? other : RLM_BINARY;
-      argv.push_back(bin.data());
-      std::vector<std::string> copy = args;
-      for (std::string& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
+      ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
   }
