@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "cli/redis_flags.h"
 #include "core/error.h"
 #include "eval/experiment.h"
 #include "eval/experiment_run.h"
@@ -27,7 +28,7 @@ struct RunArgs {
   std::string test;
   std::string wilcoxon;
   std::string correction;
-  std::string redis;
+  RedisFlags redis;
   uint64_t max_ship_mb = 256;
 };
 
@@ -68,9 +69,9 @@ void RunEval(Context& ctx, const RunArgs& a) {
   const Experiment e = BuildExperiment(a);
   ExperimentRunOptions o;
   o.progress = ctx.Progress();
-  if (!a.redis.empty()) {
+  if (!a.redis.url.empty()) {
     DistributedOptions d;
-    d.url = ParseRedisUrl(a.redis);
+    d.url = ResolveRedisUrl(ctx, a.redis);
     d.max_ship_bytes = a.max_ship_mb << 20;
     o.executor = [d](const RunCorpus& corpus, const std::vector<RunVariant>& variants, const RunOptions& ro) {
       return RunDistributed(corpus, variants, ro, d);
@@ -83,8 +84,8 @@ void RunEval(Context& ctx, const RunArgs& a) {
     r = RunExperiment(e, o);
   }
   if (r.interrupted) {
-    const std::string where = a.redis.empty() ? "finished jobs are saved in " + e.output + "/ledger.sqlite"
-                                              : "the jobs stay queued in Redis and workers go on";
+    const std::string where =
+        a.redis.url.empty() ? "finished jobs are saved in " + e.output + "/ledger.sqlite" : r.interruption;
     throw Error(ErrorKind::kConflict, "interrupted: " + where,
                 "run the same command again to resume run " + r.run_id, ErrorType::kInterrupted);
   }
@@ -117,8 +118,7 @@ void AddEvalRun(CLI::App* eval, Context& ctx) {
   sub->add_option("--wilcoxon-method", a->wilcoxon,
                   "auto (exact conditional up to 200 pairs, else normal), exact or approx");
   sub->add_option("--correction", a->correction, "holm, bonferroni, bh or none");
-  sub->add_option("--redis", a->redis,
-                  "Run the jobs on `rlm worker` processes through Redis: redis://[:password@]host:port[/db]");
+  AddRedisFlags(sub, a->redis, /*from_environment=*/false);
   sub->add_option("--max-ship-mb", a->max_ship_mb, "With --redis: largest input shipped through Redis (MB)")
       ->capture_default_str();
   OnRun(sub, ctx, [&ctx, a] { RunEval(ctx, *a); });

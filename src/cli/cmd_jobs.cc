@@ -1,10 +1,13 @@
 // Distributed runs: `rlm worker --redis URL` serves evaluation jobs; `rlm jobs status|retry|purge|bench
-// --redis URL` operates the queue (jobs/queue.h, jobs/admin.h). The Redis password is never printed.
+// --redis URL` operates the queue (jobs/queue.h, jobs/admin.h). The URL may come from $RLM_REDIS_URL and the
+// password from --redis-password-file (cli/redis_flags.h); the password is never printed.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/context.h"
+#include "cli/redis_flags.h"
 #include "core/error.h"
 #include "embed/embedding_cache.h"
 #include "eval/jobs.h"
@@ -16,7 +19,7 @@ namespace rlm::cli {
 namespace {
 
 struct WorkerArgs {
-  std::string redis;
+  RedisFlags redis;
   size_t concurrency = 5;
   int visibility_ms = 30000;
   int max_attempts = kJobAttempts;
@@ -25,7 +28,7 @@ struct WorkerArgs {
 };
 
 void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
-  const RedisUrl url = ParseRedisUrl(a.redis);
+  const RedisUrl url = ResolveRedisUrl(ctx, a.redis);
   if (a.concurrency == 0) throw UsageError("--concurrency must be at least 1");
   if (a.max_attempts < 1) throw UsageError("--max-attempts must be at least 1");
   if (a.visibility_ms < 100) throw UsageError("--visibility-ms must be at least 100");
@@ -33,7 +36,9 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
                                    ? (std::filesystem::path(EmbeddingCache::DefaultDir()) / "blobs").string()
                                    : a.blob_dir;
   const JobQueue queue;
-  EvalJobHandler handler(url, queue, blob_dir);
+  // Installed first: the handler's and the worker's waits for an unreachable Redis end on SIGINT/SIGTERM.
+  std::optional<StopOnSignals> signals(std::in_place);
+  EvalJobHandler handler(url, queue, blob_dir, &signals->flag());
   WorkerOptions o;
   o.concurrency = a.concurrency;
   o.visibility_ms = a.visibility_ms;
@@ -43,14 +48,17 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
   WorkerStats stats;
   ctx.Note("worker serving " + url.Redacted() + " with concurrency " + std::to_string(a.concurrency) +
            " (Ctrl-C finishes the jobs in hand and leaves)");
-  {
-    const StopOnSignals signals;
-    o.stop = &signals.flag();
-    RunWorker(
-        url, queue, o, [&handler](const Job& j) { return handler(j); }, &stats);
+  o.stop = &signals->flag();
+  RunWorker(
+      url, queue, o, [&handler](const Job& j) { return handler(j); }, &stats);
+  signals.reset();
+  if (stats.stopped_unreachable) {
+    ctx.Note("Redis at " + url.Redacted() + " is unreachable: " + std::to_string(stats.uncommitted.load()) +
+             " jobs in hand were not committed; they stay pending and other workers take them over");
   }
   const json summary = {{"handled", stats.handled.load()},
                         {"failed_attempts", stats.failed.load()},
+                        {"rejected", stats.rejected.load()},
                         {"reclaimed", stats.reclaimed.load()},
                         {"embedding_batches_computed", handler.counters().batches_computed.load()},
                         {"embedding_batches_reused", handler.counters().batches_reused.load()}};
@@ -66,7 +74,7 @@ void RunWorkerCommand(Context& ctx, const WorkerArgs& a) {
 }
 
 struct JobsArgs {
-  std::string redis;
+  RedisFlags redis;
   std::string run;
   bool all = false;
   bool prometheus = false;
@@ -75,7 +83,7 @@ struct JobsArgs {
 };
 
 void Status(Context& ctx, const JobsArgs& a) {
-  RedisClient redis(ParseRedisUrl(a.redis));
+  RedisClient redis(ResolveRedisUrl(ctx, a.redis));
   const QueueStatus s = ReadQueueStatus(redis, JobQueue());
   if (a.prometheus) {
     ctx.Print(PrometheusText(s));
@@ -126,7 +134,7 @@ void Status(Context& ctx, const JobsArgs& a) {
 }
 
 void Retry(Context& ctx, const JobsArgs& a) {
-  RedisClient redis(ParseRedisUrl(a.redis));
+  RedisClient redis(ResolveRedisUrl(ctx, a.redis));
   const size_t n = RetryDead(redis, JobQueue(), a.run);
   if (ctx.json_mode()) {
     ctx.Emit({{"requeued", n}});
@@ -137,7 +145,7 @@ void Retry(Context& ctx, const JobsArgs& a) {
 
 void Purge(Context& ctx, const JobsArgs& a) {
   if (a.all && !a.run.empty()) throw UsageError("give --all or --run, not both");
-  RedisClient redis(ParseRedisUrl(a.redis));
+  RedisClient redis(ResolveRedisUrl(ctx, a.redis));
   const size_t n = PurgeQueue(redis, JobQueue(), a.run, a.all);
   if (ctx.json_mode()) {
     ctx.Emit({{"deleted_keys", n}});
@@ -147,7 +155,7 @@ void Purge(Context& ctx, const JobsArgs& a) {
 }
 
 void Bench(Context& ctx, const JobsArgs& a) {
-  const QueueBenchResult r = BenchQueue(ParseRedisUrl(a.redis), a.jobs, a.concurrency);
+  const QueueBenchResult r = BenchQueue(ResolveRedisUrl(ctx, a.redis), a.jobs, a.concurrency);
   if (ctx.json_mode()) {
     ctx.Emit({{"jobs", r.jobs},
               {"concurrency", r.concurrency},
@@ -166,7 +174,7 @@ void RegisterJobsCommands(CLI::App& app, Context& ctx) {
   auto w = std::make_shared<WorkerArgs>();
   CLI::App* worker =
       app.add_subcommand("worker", "Serve the jobs of distributed evaluation runs (Redis Streams)");
-  worker->add_option("--redis", w->redis, "redis://[:password@]host:port[/db]")->required();
+  AddRedisFlags(worker, w->redis, /*from_environment=*/true);
   worker->add_option("--concurrency", w->concurrency, "Jobs run at once")->capture_default_str();
   worker
       ->add_option("--visibility-ms", w->visibility_ms,
@@ -183,20 +191,20 @@ void RegisterJobsCommands(CLI::App& app, Context& ctx) {
   CLI::App* jobs = app.add_subcommand("jobs", "The Redis job queue: status, retry, purge, bench");
   jobs->require_subcommand(1);
   CLI::App* status = jobs->add_subcommand("status", "Queued, running, retried and dead jobs; workers; runs");
-  status->add_option("--redis", a->redis, "redis://[:password@]host:port[/db]")->required();
+  AddRedisFlags(status, a->redis, /*from_environment=*/true);
   status->add_flag("--prometheus", a->prometheus, "Print the counters in Prometheus' text format");
   OnRun(status, ctx, [&ctx, a] { Status(ctx, *a); });
   CLI::App* retry = jobs->add_subcommand("retry", "Put dead-lettered jobs back in the queue");
-  retry->add_option("--redis", a->redis, "redis://[:password@]host:port[/db]")->required();
+  AddRedisFlags(retry, a->redis, /*from_environment=*/true);
   retry->add_option("--run", a->run, "Only the jobs of this run");
   OnRun(retry, ctx, [&ctx, a] { Retry(ctx, *a); });
   CLI::App* purge = jobs->add_subcommand("purge", "Delete the dead-letter stream (or a run, or everything)");
-  purge->add_option("--redis", a->redis, "redis://[:password@]host:port[/db]")->required();
+  AddRedisFlags(purge, a->redis, /*from_environment=*/true);
   purge->add_option("--run", a->run, "Delete this run's description and results instead");
   purge->add_flag("--all", a->all, "Delete every key of the queue: jobs, runs, blobs, vectors, counters");
   OnRun(purge, ctx, [&ctx, a] { Purge(ctx, *a); });
   CLI::App* bench = jobs->add_subcommand("bench", "Measure the queue with no-op jobs");
-  bench->add_option("--redis", a->redis, "redis://[:password@]host:port[/db]")->required();
+  AddRedisFlags(bench, a->redis, /*from_environment=*/true);
   bench->add_option("--jobs", a->jobs, "Jobs")->capture_default_str();
   bench->add_option("--concurrency", a->concurrency, "Jobs run at once by the consumer")
       ->capture_default_str();

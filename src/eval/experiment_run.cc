@@ -65,6 +65,7 @@ ExperimentRunResult RunExperiment(const Experiment& e, const ExperimentRunOption
       options.executor ? options.executor(corpus, variants, ro) : RunEvaluation(corpus, variants, ro);
   if (outcome.interrupted) {
     result.interrupted = true;
+    result.interruption = outcome.interruption;
     return result;
   }
 

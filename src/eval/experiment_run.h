@@ -33,6 +33,7 @@ struct ExperimentRunResult {
   std::string run_id;
   std::string output;
   bool interrupted = false;  // outputs are not written; a re-run resumes
+  std::string interruption;  // what the executor left, and where (RunOutcome::interruption)
   std::string summary_markdown;
   nlohmann::json results;             // what results.json holds
   std::vector<std::string> warnings;  // differing query sets, failures (also in results.json and the reports)

@@ -59,6 +59,7 @@ struct VariantRun {
 struct RunOutcome {
   std::vector<VariantRun> variants;
   bool interrupted = false;
+  std::string interruption;  // when interrupted, what is left and where (distributed runs; may be empty)
 };
 
 RunOutcome RunEvaluation(const RunCorpus& corpus, const std::vector<RunVariant>& variants,

@@ -12,8 +12,10 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/hash.h"
@@ -119,6 +121,61 @@ int64_t LiveWorkers(const RedisValue& beats) {
 size_t Batches(const CorpusUnits& units) {
   return EmbedJobCount(units.texts.size());
 }
+
+// Calls fn(field, value) for every field of the hash at `key` (HSCAN: bounded replies however large).
+template <class Fn>
+void ScanHash(RedisClient& redis, const std::string& key, Fn fn) {
+  std::string cursor = "0";
+  do {
+    RedisValue r = redis.Command({"HSCAN", key, cursor, "COUNT", "1000"});
+    const auto& parts = r.Array("HSCAN");
+    if (parts.size() != 2) throw IoError("Redis reply to HSCAN: expected 2 parts");
+    cursor = parts[0].String("the HSCAN cursor");
+    const auto& kv = parts[1].Array("HSCAN fields");
+    for (size_t i = 0; i + 1 < kv.size(); i += 2)
+      fn(kv[i].String("a result's job id"), kv[i + 1].String("a result"));
+  } while (cursor != "0");
+}
+
+// The job ids that have a result in `key`.
+std::set<std::string> ResultIds(RedisClient& redis, const std::string& key) {
+  std::set<std::string> ids;
+  ScanHash(redis, key, [&](const std::string& id, const std::string&) { ids.insert(id); });
+  return ids;
+}
+
+// What an interrupted run leaves in Redis, said as it is: its jobs still queued, nothing (Redis lost or
+// purged the run), or unknown (Redis is unreachable).
+std::string DescribeWhatIsLeft(RedisClient& redis, const JobQueue& queue, const std::string& run,
+                               const std::string& kind, size_t total) {
+  const std::string where = "Redis at " + redis.url().Redacted();
+  const std::string phase = kind == "embed" ? "embedding" : "query";
+  try {
+    std::vector<RedisValue> r =
+        redis.Pipeline({{"HMGET", queue.Key("run:") + run, "corpus", kind + "_published"},
+                        {"HLEN", queue.ResultsKey(run, kind)}});
+    const auto& f = r[0].Array("HMGET run");
+    if (f.size() != 2 || f[0].IsNil()) {
+      return where + " no longer holds run " + run +
+             " (its data was lost or purged): nothing of it is left queued there";
+    }
+    if (f[1].IsNil()) {
+      return "run " + run + " is described in " + where + " but none of its " + phase +
+             " jobs is queued there";
+    }
+    const size_t done = std::min<size_t>(static_cast<size_t>(r[1].Integer("HLEN")), total);
+    return "run " + run + ": " + std::to_string(done) + " of " + std::to_string(total) + " " + phase +
+           " jobs done; the other " + std::to_string(total - done) + " stay queued in " + where +
+           " and the workers go on";
+  } catch (const Error&) {
+    return where + " is unreachable: what is left of run " + run + " there is unknown";
+  }
+}
+
+// A job of a run whose description is not in Redis (purged, or lost with the rest of Redis's data).
+struct RunNotDescribed : NotFound {
+  using NotFound::NotFound;
+};
 
 }  // namespace
 
@@ -360,51 +417,36 @@ std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string
 RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants,
                           const RunOptions& options, const DistributedOptions& d) {
   auto stopped = [&] { return options.stop && options.stop->load(std::memory_order_relaxed); };
-  RedisClient redis(d.url);
+  RedisOptions ro;
+  ro.stop = options.stop;
+  RedisClient redis(d.url, ro);
   const JobQueue queue(d.prefix);
-  queue.EnsureGroup(redis);
   const std::string& run = options.run_id;
   const std::string meta = queue.Key("run:") + run;
-  const std::string corpus_hash = PutBlob(redis, queue, EncodeCorpus(corpus), d.max_ship_bytes, "the corpus");
-  const std::string variants_hash =
-      PutBlob(redis, queue, EncodeVariants(variants), d.max_ship_bytes, "the variants");
-  redis.Pipeline({{"HSET", meta, "corpus", corpus_hash, "variants", variants_hash, "queries",
-                   std::to_string(corpus.query_ids.size()), "variant_count", std::to_string(variants.size())},
-                  {"HSETNX", meta, "created_ms", std::to_string(UnixMillis())},
-                  {"SADD", queue.Key("runs"), run}});
+  const std::string corpus_blob = EncodeCorpus(corpus);
+  const std::string variants_blob = EncodeVariants(variants);
+  // Stores the run's inputs and description: at the start, and again when Redis lost them.
+  auto store_run = [&] {
+    queue.EnsureGroup(redis);
+    const std::string corpus_hash = PutBlob(redis, queue, corpus_blob, d.max_ship_bytes, "the corpus");
+    const std::string variants_hash = PutBlob(redis, queue, variants_blob, d.max_ship_bytes, "the variants");
+    redis.Pipeline(
+        {{"HSET", meta, "corpus", corpus_hash, "variants", variants_hash, "queries",
+          std::to_string(corpus.query_ids.size()), "variant_count", std::to_string(variants.size())},
+         {"HSETNX", meta, "created_ms", std::to_string(UnixMillis())},
+         {"SADD", queue.Key("runs"), run}});
+  };
 
   RunOutcome outcome;
   outcome.variants.resize(variants.size());
   for (size_t v = 0; v < variants.size(); ++v) outcome.variants[v].name = variants[v].name;
-
-  // Follows one phase: polls the count of results until every job has one.
-  auto follow = [&](const std::string& kind, size_t total, const std::string& phase) {
-    const std::string results = queue.ResultsKey(run, kind);
-    const auto t0 = Clock::now();
-    for (;;) {
-      std::vector<RedisValue> r = redis.Pipeline({{"HLEN", results},
-                                                  {"XPENDING", queue.Key("jobs"), JobQueue::kGroup},
-                                                  {"ZCARD", queue.Key("delayed")},
-                                                  {"HGET", queue.Key("stats"), "dead"},
-                                                  {"HVALS", queue.Key("workers")}});
-      const size_t done = static_cast<size_t>(r[0].Integer("HLEN"));
-      if (options.progress) {
-        int64_t running = 0;  // XPENDING's summary: [count, first id, last id, consumers]
-        if (r[1].type == RedisValue::Type::kArray && !r[1].elements.empty() &&
-            r[1].elements[0].type == RedisValue::Type::kInteger) {
-          running = r[1].elements[0].integer;
-        }
-        options.progress(phase + " | " + std::to_string(running) + " running, " +
-                             std::to_string(r[2].Integer("ZCARD")) + " waiting to retry, " +
-                             (r[3].IsNil() ? "0" : r[3].str) + " dead, " + std::to_string(LiveWorkers(r[4])) +
-                             " workers",
-                         done, total);
-      }
-      if (done >= total) break;
-      if (stopped()) return -1.0;
-      std::this_thread::sleep_for(std::chrono::milliseconds(d.poll_ms));
-    }
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+  // The phase being followed, for the report of an interruption.
+  std::string kind = "embed";
+  size_t total = 0;
+  auto interrupted = [&] {
+    outcome.interrupted = true;
+    outcome.interruption = DescribeWhatIsLeft(redis, queue, run, kind, total);
+    return outcome;
   };
 
   // Phase 1: embedding batches of the variants that need vectors, once per (embedder, chunking): variants
@@ -425,93 +467,160 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
       embed_jobs.push_back({run, "embed", std::to_string(v) + ":" + std::to_string(b), p});
     }
   }
-  if (redis.Command({"HGET", meta, "embed_published"}).IsNil()) {
-    queue.Publish(redis, embed_jobs, {{"HSET", meta, "embed_published", "1"}});
-  }
-  const double embed_seconds = follow("embed", embed_jobs.size(), "embed (redis)");
-  if (embed_seconds < 0) {
-    outcome.interrupted = true;
-    return outcome;
-  }
-  // A variant whose embedding failed cannot run: its queries fail with that error.
-  std::vector<std::string> variant_error(variants.size());
-  for (const Job& j : embed_jobs) {
-    RedisValue r = redis.Command({"HGET", queue.ResultsKey(run, "embed"), j.id});
-    int attempts = 0;
-    std::string error;
-    if (!r.IsNil() && ParseDeadJobValue(r.String("HGET embed result"), &attempts, &error)) {
-      variant_error[ParsePair(j.payload).first] = "embedding batch " + j.id + " failed: " + error;
-    }
-  }
-  for (size_t v = 0; v < variants.size(); ++v) {
-    if (variants[v].retrieval.NeedsVectors() && variant_error[v].empty())
-      variant_error[v] = variant_error[embeds_for[v]];
-  }
 
-  // Phase 2: one job per (variant, query).
-  std::vector<Job> query_jobs;
-  for (size_t v = 0; v < variants.size(); ++v) {
-    if (!variant_error[v].empty()) continue;
-    for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
-      const std::string id = std::to_string(v) + ":" + std::to_string(q);
-      query_jobs.push_back({run, "query", id, std::to_string(v) + " " + std::to_string(q)});
+  // Publishes a phase's jobs that have no result yet (all of them the first time) with the phase's flag:
+  // when the flag is missing, or always when Redis lost the run (`again`).
+  auto publish = [&](const std::vector<Job>& jobs, bool again) {
+    if (!again && !redis.Command({"HGET", meta, kind + "_published"}).IsNil()) return;
+    const std::set<std::string> done = ResultIds(redis, queue.ResultsKey(run, kind));
+    std::vector<Job> missing;
+    for (const Job& j : jobs) {
+      if (!done.count(j.id)) missing.push_back(j);
     }
-  }
-  if (redis.Command({"HGET", meta, "query_published"}).IsNil()) {
-    queue.Publish(redis, query_jobs, {{"HSET", meta, "query_published", "1"}});
-  }
-  const double query_seconds = follow("query", query_jobs.size(), "query (redis)");
-  if (query_seconds < 0) {
-    outcome.interrupted = true;
-    return outcome;
-  }
+    queue.Publish(redis, missing, {{"HSET", meta, kind + "_published", "1"}});
+  };
 
-  // Collect every result (HSCAN: bounded replies however large the run).
-  std::vector<std::vector<std::optional<JobResult>>> got(
-      variants.size(), std::vector<std::optional<JobResult>>(corpus.query_ids.size()));
-  std::string cursor = "0";
-  do {
-    RedisValue r = redis.Command({"HSCAN", queue.ResultsKey(run, "query"), cursor, "COUNT", "500"});
-    const auto& parts = r.Array("HSCAN");
-    if (parts.size() != 2) throw IoError("Redis reply to HSCAN: expected 2 parts");
-    cursor = parts[0].String("the HSCAN cursor");
-    const auto& kv = parts[1].Array("HSCAN fields");
-    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
-      const std::string& id = kv[i].String("a result's job id");
-      const size_t colon = id.find(':');
-      size_t v = 0, q = 0;
-      auto [p1, e1] = std::from_chars(id.data(), id.data() + (colon == std::string::npos ? 0 : colon), v);
-      auto [p2, e2] = std::from_chars(id.data() + colon + 1, id.data() + id.size(), q);
-      if (colon == std::string::npos || e1 != std::errc() || e2 != std::errc() ||
-          p2 != id.data() + id.size() || v >= variants.size() || q >= corpus.query_ids.size()) {
-        throw IoError("a result in " + queue.ResultsKey(run, "query") + " has a bad job id '" + id + "'");
+  // Follows one phase: polls the count of results until every job has one, or the run vanishes from Redis
+  // (its description or flag gone, or the stream gone with nothing waiting to retry).
+  enum class Followed { kDone, kStopped, kLost };
+  auto follow = [&](const std::vector<Job>& jobs, const std::string& phase, double* seconds) {
+    const std::string results = queue.ResultsKey(run, kind);
+    const auto t0 = Clock::now();
+    auto last_check = Clock::now() - std::chrono::hours(1);
+    for (;;) {
+      if (stopped()) return Followed::kStopped;
+      std::vector<RedisValue> r = redis.Pipeline({{"HLEN", results},
+                                                  {"XPENDING", queue.Key("jobs"), JobQueue::kGroup},
+                                                  {"ZCARD", queue.Key("delayed")},
+                                                  {"HGET", queue.Key("stats"), "dead"},
+                                                  {"HVALS", queue.Key("workers")},
+                                                  {"HMGET", meta, "corpus", kind + "_published"},
+                                                  {"EXISTS", queue.Key("jobs")}});
+      const size_t done = static_cast<size_t>(r[0].Integer("HLEN"));
+      const int64_t delayed = r[2].Integer("ZCARD");
+      if (options.progress) {
+        int64_t running = 0;  // XPENDING's summary: [count, first id, last id, consumers]
+        if (r[1].type == RedisValue::Type::kArray && !r[1].elements.empty() &&
+            r[1].elements[0].type == RedisValue::Type::kInteger) {
+          running = r[1].elements[0].integer;
+        }
+        options.progress(phase + " | " + std::to_string(running) + " running, " + std::to_string(delayed) +
+                             " waiting to retry, " + (r[3].IsNil() ? "0" : r[3].str) + " dead, " +
+                             std::to_string(LiveWorkers(r[4])) + " workers",
+                         done, jobs.size());
       }
-      got[v][q] = DecodeJobResult(kv[i + 1].String("a result"));
-    }
-  } while (cursor != "0");
-
-  for (size_t v = 0; v < variants.size(); ++v) {
-    VariantRun& out = outcome.variants[v];
-    out.embed_seconds = variants[v].retrieval.NeedsVectors() ? embed_seconds : 0;
-    out.query_seconds = query_seconds;
-    for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
-      JobResult r;
-      if (!variant_error[v].empty()) {
-        r.ok = false;
-        r.error = variant_error[v];
-      } else if (got[v][q]) {
-        r = std::move(*got[v][q]);
-      } else {
-        throw IoError("the result of query " + corpus.query_ids[q] + " of variant " + variants[v].name +
-                      " is missing from Redis although every job reported done");
+      const auto& described = r[5].Array("HMGET run");
+      const bool lost = described.size() != 2 || described[0].IsNil() || described[1].IsNil() ||
+                        (r[6].Integer("EXISTS") == 0 && delayed == 0 && done < jobs.size());
+      if (lost) return Followed::kLost;
+      // HLEN counts every field; the phase is done when each of its jobs has a result (checked at most once
+      // a second, in case something else wrote into the hash).
+      if (done >= jobs.size() && Clock::now() - last_check >= std::chrono::seconds(1)) {
+        last_check = Clock::now();
+        const std::set<std::string> ids = ResultIds(redis, results);
+        if (std::all_of(jobs.begin(), jobs.end(), [&](const Job& j) { return ids.count(j.id) > 0; })) {
+          *seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+          return Followed::kDone;
+        }
       }
-      r.variant = variants[v].name;
-      r.query_id = corpus.query_ids[q];
-      if (!r.ok) ++out.failed;
-      out.results.push_back(std::move(r));
+      std::this_thread::sleep_for(std::chrono::milliseconds(d.poll_ms));
     }
+  };
+
+  try {
+    store_run();
+    // Each pass publishes what is missing and follows both phases; a pass that finds the run lost from
+    // Redis stores it again and starts over from the embedding phase (the vectors were lost too).
+    for (bool again = false;; again = true) {
+      kind = "embed";
+      total = embed_jobs.size();
+      if (again) store_run();
+      publish(embed_jobs, again);
+      double embed_seconds = 0;
+      Followed f = follow(embed_jobs, "embed (redis)", &embed_seconds);
+      if (f == Followed::kStopped) return interrupted();
+      if (f == Followed::kLost) continue;
+      // A variant whose embedding failed cannot run: its queries fail with that error.
+      std::vector<std::string> variant_error(variants.size());
+      for (const Job& j : embed_jobs) {
+        RedisValue r = redis.Command({"HGET", queue.ResultsKey(run, "embed"), j.id});
+        int attempts = 0;
+        std::string error;
+        if (!r.IsNil() && ParseDeadJobValue(r.String("HGET embed result"), &attempts, &error)) {
+          variant_error[ParsePair(j.payload).first] = "embedding batch " + j.id + " failed: " + error;
+        }
+      }
+      for (size_t v = 0; v < variants.size(); ++v) {
+        if (variants[v].retrieval.NeedsVectors() && variant_error[v].empty())
+          variant_error[v] = variant_error[embeds_for[v]];
+      }
+
+      // Phase 2: one job per (variant, query).
+      std::vector<Job> query_jobs;
+      for (size_t v = 0; v < variants.size(); ++v) {
+        if (!variant_error[v].empty()) continue;
+        for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
+          const std::string id = std::to_string(v) + ":" + std::to_string(q);
+          query_jobs.push_back({run, "query", id, std::to_string(v) + " " + std::to_string(q)});
+        }
+      }
+      kind = "query";
+      total = query_jobs.size();
+      publish(query_jobs, again);
+      double query_seconds = 0;
+      f = follow(query_jobs, "query (redis)", &query_seconds);
+      if (f == Followed::kStopped) return interrupted();
+      if (f == Followed::kLost) continue;
+
+      // Collect every result (HSCAN: bounded replies however large the run). Fields that are not one of the
+      // run's jobs are ignored; a result missing now (Redis lost them since) means another pass.
+      std::vector<std::vector<std::optional<JobResult>>> got(
+          variants.size(), std::vector<std::optional<JobResult>>(corpus.query_ids.size()));
+      ScanHash(redis, queue.ResultsKey(run, "query"), [&](const std::string& id, const std::string& value) {
+        const size_t colon = id.find(':');
+        if (colon == std::string::npos) return;
+        size_t v = 0, q = 0;
+        auto [p1, e1] = std::from_chars(id.data(), id.data() + colon, v);
+        auto [p2, e2] = std::from_chars(id.data() + colon + 1, id.data() + id.size(), q);
+        if (e1 != std::errc() || p1 != id.data() + colon || e2 != std::errc() ||
+            p2 != id.data() + id.size() || v >= variants.size() || q >= corpus.query_ids.size()) {
+          return;
+        }
+        got[v][q] = DecodeJobResult(value);
+      });
+      bool complete = true;
+      for (size_t v = 0; v < variants.size() && complete; ++v) {
+        if (!variant_error[v].empty()) continue;
+        for (size_t q = 0; q < corpus.query_ids.size() && complete; ++q) complete = got[v][q].has_value();
+      }
+      if (!complete) continue;
+
+      for (size_t v = 0; v < variants.size(); ++v) {
+        VariantRun& out = outcome.variants[v];
+        out.embed_seconds = variants[v].retrieval.NeedsVectors() ? embed_seconds : 0;
+        out.query_seconds = query_seconds;
+        for (size_t q = 0; q < corpus.query_ids.size(); ++q) {
+          JobResult r;
+          if (!variant_error[v].empty()) {
+            r.ok = false;
+            r.error = variant_error[v];
+          } else {
+            r = std::move(*got[v][q]);
+          }
+          r.variant = variants[v].name;
+          r.query_id = corpus.query_ids[q];
+          if (!r.ok) ++out.failed;
+          out.results.push_back(std::move(r));
+        }
+      }
+      break;
+    }
+    redis.Command({"HSET", meta, "finished_ms", std::to_string(UnixMillis())});
+  } catch (const Error& e) {
+    // Stopped while waiting for an unreachable Redis.
+    if (e.error_type() == ErrorType::kInterrupted && stopped()) return interrupted();
+    throw;
   }
-  redis.Command({"HSET", meta, "finished_ms", std::to_string(UnixMillis())});
   return outcome;
 }
 
@@ -520,8 +629,9 @@ RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>
 namespace {
 
 struct VariantState {
-  std::once_flag built;
-  std::exception_ptr build_error;
+  // Guards `retriever`. A failed build is not kept: vectors missing now (Redis lost them; the coordinator
+  // has them computed again) may be there for the next attempt.
+  std::mutex build_mu;
   std::unique_ptr<CorpusUnits> units;
   std::unique_ptr<Embedder> embedder;
   std::unique_ptr<VariantRetriever> retriever;
@@ -540,6 +650,7 @@ struct EvalJobHandler::Impl {
   RedisUrl url;
   JobQueue queue;
   std::string blob_dir;
+  const std::atomic<bool>* stop = nullptr;
   EvalJobHandler::Counters counters;
   std::mutex mu;
   // The runs this worker has loaded, most recently used last; at most kKeptRuns stay in memory (a job in
@@ -553,7 +664,11 @@ struct EvalJobHandler::Impl {
   RedisClient& Client() {
     std::lock_guard lock(clients_mu);
     auto& c = clients[std::this_thread::get_id()];
-    if (!c) c = std::make_unique<RedisClient>(url);
+    if (!c) {
+      RedisOptions o;
+      o.stop = stop;
+      c = std::make_unique<RedisClient>(url, o);
+    }
     return *c;
   }
 
@@ -575,7 +690,8 @@ struct EvalJobHandler::Impl {
     const auto& kv = meta.Array("HGETALL run");
     for (size_t i = 0; i + 1 < kv.size(); i += 2) fields[kv[i].String("field")] = kv[i + 1].String("value");
     if (!fields.count("corpus") || !fields.count("variants")) {
-      throw NotFound("run " + run_id + " is not described in Redis (" + queue.Key("run:") + run_id + ")");
+      throw RunNotDescribed("run " + run_id + " is not described in Redis (" + queue.Key("run:") + run_id +
+                            ")");
     }
     auto loaded = std::make_shared<LoadedRun>();
     loaded->corpus = DecodeCorpus(GetBlob(redis, queue, fields["corpus"], blob_dir));
@@ -623,8 +739,9 @@ struct EvalJobHandler::Impl {
 
   VariantRetriever& Retriever(LoadedRun& run, size_t v) {
     VariantState& s = *run.states[v];
-    std::call_once(s.built, [&] {
-      try {
+    std::lock_guard build_lock(s.build_mu);
+    if (!s.retriever) {
+      {
         Prepare(run, v);
         std::vector<float> vectors;
         size_t dims = 0;
@@ -648,11 +765,8 @@ struct EvalJobHandler::Impl {
         }
         s.retriever =
             std::make_unique<VariantRetriever>(run.variants[v].retrieval, *s.units, std::move(vectors), dims);
-      } catch (...) {
-        s.build_error = std::current_exception();
       }
-    });
-    if (s.build_error) std::rethrow_exception(s.build_error);
+    }
     return *s.retriever;
   }
 
@@ -664,8 +778,10 @@ struct EvalJobHandler::Impl {
   }
 };
 
-EvalJobHandler::EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir)
+EvalJobHandler::EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir,
+                               const std::atomic<bool>* stop)
     : impl_(std::make_unique<Impl>()) {
+  impl_->stop = stop;
   impl_->url = std::move(url);
   impl_->queue = std::move(queue);
   impl_->blob_dir = std::move(blob_dir);
@@ -689,12 +805,43 @@ JobOutcome EvalJobHandler::operator()(const Job& job) {
       start = comma + 1;
     }
   }
-  std::shared_ptr<LoadedRun> run = impl_->Run(job.run);
-  const auto [v, x] = ParsePair(job.payload);
-  if (v >= run->variants.size()) throw InvalidInput("variant " + std::to_string(v) + " out of range");
-  if (job.kind == "embed") return {true, impl_->Embed(*run, v, x), ""};
-  if (job.kind == "query") return impl_->Query(*run, v, x);
-  throw InvalidInput("unknown job kind '" + job.kind + "'");
+  auto reject = [&](const std::string& why) {
+    JobOutcome out;
+    out.ok = false;
+    out.rejected = true;
+    out.error = "not a job of run " + job.run + ": " + why;
+    return out;
+  };
+  if (job.kind != "embed" && job.kind != "query") return reject("unknown job kind '" + job.kind + "'");
+  // The id names the job's result: it must be "<v>:<x>" for the payload "<v> <x>", or a forged entry could
+  // record its result as another job's.
+  size_t v = 0, x = 0;
+  try {
+    std::tie(v, x) = ParsePair(job.payload);
+  } catch (const InvalidInput&) {
+    return reject("malformed payload '" + job.payload.substr(0, 40) + "'");
+  }
+  if (job.id != std::to_string(v) + ":" + std::to_string(x)) {
+    return reject("job id '" + job.id.substr(0, 40) + "' does not match its payload '" +
+                  job.payload.substr(0, 40) + "'");
+  }
+  std::shared_ptr<LoadedRun> run;
+  try {
+    run = impl_->Run(job.run);
+  } catch (const RunNotDescribed& e) {
+    return reject(e.what());
+  }
+  if (v >= run->variants.size()) return reject("variant " + std::to_string(v) + " out of range");
+  if (job.kind == "embed") {
+    if (!run->variants[v].retrieval.NeedsVectors())
+      return reject("variant " + std::to_string(v) + " has no vectors");
+    impl_->Prepare(*run, v);
+    if (x >= Batches(*run->states[v]->units))
+      return reject("embedding batch " + std::to_string(x) + " out of range");
+    return {true, impl_->Embed(*run, v, x), ""};
+  }
+  if (x >= run->corpus.query_ids.size()) return reject("query " + std::to_string(x) + " out of range");
+  return impl_->Query(*run, v, x);
 }
 
 }  // namespace rlm

@@ -44,15 +44,21 @@ struct DistributedOptions {
 
 // Publishes the run's blobs and jobs (each phase once: a re-run with the same run id follows the jobs
 // already there), follows the workers' progress, and returns the outcome a local RunEvaluation would.
-// Stops following (interrupted) when options.stop is set; the jobs stay queued for the next run.
+// When Redis loses the run while it is followed (its description or the job stream vanish: a restart
+// without persistence, FLUSHALL, `jobs purge`), the inputs are stored again and the jobs without a result
+// published again, from the embedding phase on. Stops following (interrupted) when options.stop is set, at
+// once even while Redis is unreachable; outcome.interruption then says what is left of the run in Redis.
 RunOutcome RunDistributed(const RunCorpus& corpus, const std::vector<RunVariant>& variants,
                           const RunOptions& options, const DistributedOptions& distributed);
 
 // The job handler of `rlm worker`: thread-safe; loads a run's inputs on first use (cached on disk in
-// `blob_dir` by hash, when not empty) and keeps the built indexes in memory.
+// `blob_dir` by hash, when not empty) and keeps the built indexes in memory. A job that is not one of its
+// run's (id and payload disagree, out of range, a run Redis does not describe) is rejected
+// (JobOutcome::rejected): dead-lettered without a result, so a forged entry cannot write into a run.
 class EvalJobHandler {
  public:
-  EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir);
+  // `stop` (may be null) cuts short the handler's waits for an unreachable Redis (RedisOptions::stop).
+  EvalJobHandler(RedisUrl url, JobQueue queue, std::string blob_dir, const std::atomic<bool>* stop = nullptr);
   ~EvalJobHandler();
   JobOutcome operator()(const Job& job);
 

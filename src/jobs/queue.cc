@@ -17,11 +17,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // Commits a batch of finished jobs atomically. ARGV: stream group stats delayed dead claims, then per job
-// 8 values: action(done|retry|dead) entry results_key job_id value due_ms delayed_member dead_fields_json.
+// 8 values: action(done|retry|dead|reject) entry results_key job_id value due_ms delayed_member
+// dead_fields_json. A rejected job goes to the dead-letter stream without a result.
 constexpr const char* kCommitScript = R"lua(
 local stream, group, stats, delayed, dead, claims = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 for i = 7, #ARGV, 8 do
@@ -39,6 +41,9 @@ for i = 7, #ARGV, 8 do
     elseif action == 'retry' then
       redis.call('ZADD', delayed, ARGV[i+5], ARGV[i+6])
       redis.call('HINCRBY', stats, 'retried', 1)
+    elseif action == 'reject' then
+      local d = cjson.decode(ARGV[i+7])
+      redis.call('XADD', dead, '*', 'r', d[1], 'k', d[2], 'i', d[3], 'a', d[4], 'p', d[5], 'error', d[6])
     else
       local d = cjson.decode(ARGV[i+7])
       redis.call('XADD', dead, '*', 'r', d[1], 'k', d[2], 'i', d[3], 'a', d[4], 'p', d[5], 'error', d[6])
@@ -64,7 +69,14 @@ return #due
 )lua";
 
 std::vector<std::string> XaddArgs(const std::string& stream, const Job& j) {
-  return {"XADD", stream, "*", "r", j.run, "k", j.kind, "i", j.id, "a", std::to_string(j.attempt), "p", j.payload};
+  return {"XADD", stream,   "*", "r", j.run, "k", j.kind, "i", j.id, "a", std::to_string(j.attempt),
+          "p",    j.payload};
+}
+
+// The stream or its group is gone: deleted (`jobs purge --all`), or Redis restarted without its data. A
+// blocked XREADGROUP whose stream is deleted is answered "UNBLOCKED the stream key no longer exists".
+bool GroupLost(const RedisValue& r) {
+  return r.IsError() && (r.str.rfind("NOGROUP", 0) == 0 || r.str.rfind("UNBLOCKED", 0) == 0);
 }
 
 std::string DefaultWorkerName() {
@@ -81,8 +93,8 @@ std::string DefaultWorkerName() {
 void JobQueue::EnsureGroup(RedisClient& redis) const {
   RedisValue v = redis.Command({"XGROUP", "CREATE", Key("jobs"), kGroup, "0", "MKSTREAM"});
   if (v.IsError() && v.str.rfind("BUSYGROUP", 0) != 0) {
-    throw IoError("cannot create the consumer group of " + Key("jobs") + " on " + redis.url().Redacted() + ": " +
-                  v.str);
+    throw IoError("cannot create the consumer group of " + Key("jobs") + " on " + redis.url().Redacted() +
+                  ": " + v.str);
   }
 }
 
@@ -103,7 +115,8 @@ void JobQueue::Publish(RedisClient& redis, const std::vector<Job>& jobs,
     std::vector<RedisValue> replies = redis.Pipeline(cmds);
     const RedisValue& exec = replies.back();
     if (exec.type != RedisValue::Type::kArray) {
-      throw IoError("publishing jobs to " + stream + " failed: " + (exec.IsError() ? exec.str : "transaction aborted"));
+      throw IoError("publishing jobs to " + stream +
+                    " failed: " + (exec.IsError() ? exec.str : "transaction aborted"));
     }
     for (const RedisValue& r : exec.elements) {
       if (r.IsError()) throw IoError("publishing jobs to " + stream + " failed: " + r.str);
@@ -117,7 +130,8 @@ std::vector<Job> DecodeEntries(const RedisValue& entries, std::vector<std::strin
   if (entries.IsNil()) return jobs;
   for (const RedisValue& e : entries.Array("stream entries")) {
     const auto& pair = e.Array("a stream entry");
-    if (pair.size() != 2) throw IoError("Redis reply: a stream entry has " + std::to_string(pair.size()) + " parts, not 2");
+    if (pair.size() != 2)
+      throw IoError("Redis reply: a stream entry has " + std::to_string(pair.size()) + " parts, not 2");
     const std::string& id = pair[0].String("a stream entry id");
     if (pair[1].IsNil()) {  // deleted while pending (XAUTOCLAIM reports these separately; XREADGROUP as nil)
       if (bad) bad->push_back(id);
@@ -161,7 +175,8 @@ std::vector<Job> DecodeEntries(const RedisValue& entries, std::vector<std::strin
 }
 
 int64_t UnixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -183,7 +198,8 @@ bool ParseDeadJobValue(std::string_view value, int* attempts, std::string* error
 
 void TrimAcknowledged(RedisClient& redis, const JobQueue& queue) {
   const std::string stream = queue.Key("jobs");
-  std::vector<RedisValue> r = redis.Pipeline({{"XINFO", "GROUPS", stream}, {"XPENDING", stream, JobQueue::kGroup}});
+  std::vector<RedisValue> r =
+      redis.Pipeline({{"XINFO", "GROUPS", stream}, {"XPENDING", stream, JobQueue::kGroup}});
   if (r[0].IsError() || r[1].IsError()) return;  // no stream or group yet
   std::string last_delivered;
   for (const RedisValue& g : r[0].Array("XINFO GROUPS")) {
@@ -192,7 +208,8 @@ void TrimAcknowledged(RedisClient& redis, const JobQueue& queue) {
     std::string last;
     for (size_t i = 0; i + 1 < kv.size(); i += 2) {
       if (kv[i].type != RedisValue::Type::kString && kv[i].type != RedisValue::Type::kStatus) continue;
-      if (kv[i].str == "name") ours = kv[i + 1].type == RedisValue::Type::kString && kv[i + 1].str == JobQueue::kGroup;
+      if (kv[i].str == "name")
+        ours = kv[i + 1].type == RedisValue::Type::kString && kv[i + 1].str == JobQueue::kGroup;
       if (kv[i].str == "last-delivered-id") last = kv[i + 1].String("last-delivered-id");
     }
     if (ours) last_delivered = last;
@@ -283,19 +300,33 @@ class Worker {
         rng_(std::random_device{}()) {}
 
   void Run() {
-    RedisClient redis(url_);
-    queue_.EnsureGroup(redis);
-    std::thread heartbeat([this] { Heartbeat(); });
+    RedisOptions ro;
+    ro.stop = o_.stop;
+    std::thread heartbeat;
     try {
+      RedisClient redis(url_, ro);
+      queue_.EnsureGroup(redis);
+      heartbeat = std::thread([this] { Heartbeat(); });
       Loop(redis);
+      StopHeartbeat(heartbeat);
+      try {
+        redis.Command({"HDEL", queue_.Key("workers"), name_});
+      } catch (const Error& e) {  // only the heartbeat is lost; it ages out
+        if (e.error_type() == ErrorType::kInterrupted) stats_->stopped_unreachable = true;
+      }
+    } catch (const Error& e) {
+      StopHeartbeat(heartbeat);
+      // Stopped while waiting for an unreachable Redis: leave now; the jobs in hand stay pending.
+      if (e.error_type() == ErrorType::kInterrupted && Stopped()) {
+        stats_->stopped_unreachable = true;
+        std::lock_guard lock(mu_);
+        stats_->uncommitted += in_flight_.size();
+        return;
+      }
+      throw;
     } catch (...) {
       StopHeartbeat(heartbeat);
       throw;
-    }
-    StopHeartbeat(heartbeat);
-    try {
-      redis.Command({"HDEL", queue_.Key("workers"), name_});
-    } catch (const Error&) {
     }
   }
 
@@ -320,15 +351,15 @@ class Worker {
         last_maintenance = Clock::now();
         PromoteDelayed(redis, queue_);
         TrimAcknowledged(redis, queue_);
-        RedisValue r = redis.Command({"XAUTOCLAIM", stream, JobQueue::kGroup, name_, std::to_string(o_.visibility_ms),
-                                      autoclaim_cursor, "COUNT", std::to_string(batch)});
-        if (r.IsError()) {
-          if (r.str.rfind("NOGROUP", 0) == 0) {  // Redis lost the group (restarted without its data)
-            queue_.EnsureGroup(redis);
-            continue;
-          }
-          throw IoError("XAUTOCLAIM on " + stream + " failed: " + r.str);
+        RedisValue r =
+            redis.Command({"XAUTOCLAIM", stream, JobQueue::kGroup, name_, std::to_string(o_.visibility_ms),
+                           autoclaim_cursor, "COUNT", std::to_string(batch)});
+        if (GroupLost(r)) {
+          queue_.EnsureGroup(redis);
+          autoclaim_cursor = "0-0";
+          continue;
         }
+        if (r.IsError()) throw IoError("XAUTOCLAIM on " + stream + " failed: " + r.str);
         const auto& parts = r.Array("XAUTOCLAIM");
         if (parts.size() < 2) throw IoError("Redis reply to XAUTOCLAIM: expected 2 or 3 parts");
         autoclaim_cursor = parts[0].String("the XAUTOCLAIM cursor");
@@ -341,19 +372,20 @@ class Worker {
         reclaimed = !jobs.empty();
       }
       if (jobs.empty() && bad.empty()) {
-        RedisValue r = redis.Command({"XREADGROUP", "GROUP", JobQueue::kGroup, name_, "COUNT", std::to_string(batch),
-                                      "BLOCK", std::to_string(o_.block_ms), "STREAMS", stream, ">"});
-        if (r.IsError()) {
-          if (r.str.rfind("NOGROUP", 0) == 0) {
-            queue_.EnsureGroup(redis);
-            continue;
-          }
-          throw IoError("XREADGROUP on " + stream + " failed: " + r.str);
+        RedisValue r =
+            redis.Command({"XREADGROUP", "GROUP", JobQueue::kGroup, name_, "COUNT", std::to_string(batch),
+                           "BLOCK", std::to_string(o_.block_ms), "STREAMS", stream, ">"});
+        if (GroupLost(r)) {
+          queue_.EnsureGroup(redis);
+          continue;
         }
+        if (r.IsError()) throw IoError("XREADGROUP on " + stream + " failed: " + r.str);
         if (!r.IsNil()) {
           for (const RedisValue& s : r.Array("XREADGROUP")) {
             const auto& kv = s.Array("an XREADGROUP stream");
-            if (kv.size() != 2) throw IoError("Redis reply to XREADGROUP: a stream has " + std::to_string(kv.size()) + " parts");
+            if (kv.size() != 2)
+              throw IoError("Redis reply to XREADGROUP: a stream has " + std::to_string(kv.size()) +
+                            " parts");
             std::vector<Job> got = DecodeEntries(kv[1], &bad);
             jobs.insert(jobs.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));
           }
@@ -361,7 +393,8 @@ class Worker {
       }
       if (!bad.empty()) DropBad(redis, bad);
       if (jobs.empty()) {
-        if (o_.idle_exit_ms > 0 && Clock::now() - idle_since > std::chrono::milliseconds(o_.idle_exit_ms)) return;
+        if (o_.idle_exit_ms > 0 && Clock::now() - idle_since > std::chrono::milliseconds(o_.idle_exit_ms))
+          return;
         continue;
       }
       idle_since = Clock::now();
@@ -378,7 +411,8 @@ class Worker {
   void DropBad(RedisClient& redis, const std::vector<std::string>& ids) {
     std::vector<std::vector<std::string>> cmds;
     for (const std::string& id : ids) {
-      cmds.push_back({"XADD", queue_.Key("dead"), "*", "entry", id, "error", "malformed or deleted job entry"});
+      cmds.push_back(
+          {"XADD", queue_.Key("dead"), "*", "entry", id, "error", "malformed or deleted job entry"});
       cmds.push_back({"XACK", queue_.Key("jobs"), JobQueue::kGroup, id});
       cmds.push_back({"XDEL", queue_.Key("jobs"), id});
     }
@@ -400,9 +434,10 @@ class Worker {
       const int64_t n = counts[i].IsError() ? 0 : counts[i].Integer("HINCRBY claims");
       if (n >= o_.max_attempts) {
         jobs[i].attempt = std::max<int>(jobs[i].attempt, static_cast<int>(n));
-        dead.push_back({std::move(jobs[i]), JobOutcome{false, "", "abandoned " + std::to_string(n) +
-                                                                      " times: the workers running it died or "
-                                                                      "stalled past the visibility timeout"}});
+        dead.push_back({std::move(jobs[i]), JobOutcome{false, "",
+                                                       "abandoned " + std::to_string(n) +
+                                                           " times: the workers running it died or "
+                                                           "stalled past the visibility timeout"}});
       } else {
         run.push_back(std::move(jobs[i]));
       }
@@ -426,7 +461,11 @@ class Worker {
         out.ok = false;
         out.error = e.what();
       }
-      if (!out.ok) stats_->failed++;
+      if (out.rejected) {
+        stats_->rejected++;
+      } else if (!out.ok) {
+        stats_->failed++;
+      }
       done[i] = {std::move(jobs[i]), std::move(out)};
     });
     Commit(redis, done, false);
@@ -436,13 +475,23 @@ class Worker {
   }
 
   void Commit(RedisClient& redis, const std::vector<std::pair<Job, JobOutcome>>& done, bool force_dead) {
-    std::vector<std::string> args = {"EVAL",          kCommitScript,          "0",
-                                     queue_.Key("jobs"), JobQueue::kGroup,  queue_.Key("stats"),
-                                     queue_.Key("delayed"), queue_.Key("dead"), queue_.Key("claims")};
+    std::vector<std::string> args = {"EVAL",
+                                     kCommitScript,
+                                     "0",
+                                     queue_.Key("jobs"),
+                                     JobQueue::kGroup,
+                                     queue_.Key("stats"),
+                                     queue_.Key("delayed"),
+                                     queue_.Key("dead"),
+                                     queue_.Key("claims")};
     for (const auto& [job, out] : done) {
       const std::string rkey = job.run.empty() ? "" : queue_.ResultsKey(job.run, job.kind);
       std::string action, value, due, member, dead;
-      if (out.ok && !force_dead) {
+      if (out.rejected && !force_dead) {
+        action = "reject";
+        dead = Dump(nlohmann::json::array(
+            {job.run, job.kind, job.id, std::to_string(job.attempt), job.payload, out.error}));
+      } else if (out.ok && !force_dead) {
         action = "done";
         value = out.value;
       } else if (!force_dead && job.attempt < o_.max_attempts) {
@@ -455,7 +504,8 @@ class Worker {
           wait = base * jitter(rng_);
         }
         due = std::to_string(UnixMillis() + static_cast<int64_t>(wait));
-        member = Dump(nlohmann::json::array({job.run, job.kind, job.id, std::to_string(job.attempt + 1), job.payload}));
+        member = Dump(
+            nlohmann::json::array({job.run, job.kind, job.id, std::to_string(job.attempt + 1), job.payload}));
       } else {
         action = "dead";
         value = DeadJobValue(job.attempt, out.error);
@@ -479,6 +529,7 @@ class Worker {
         if (!redis) {
           RedisOptions ro;
           ro.reconnect_deadline_ms = 2000;
+          ro.stop = &heartbeat_stop_;
           redis = std::make_unique<RedisClient>(url_, ro);
         }
         std::vector<std::vector<std::string>> cmds;
@@ -500,10 +551,12 @@ class Worker {
   }
 
   void StopHeartbeat(std::thread& t) {
+    if (!t.joinable()) return;
     {
       std::lock_guard lock(mu_);
       quit_ = true;
     }
+    heartbeat_stop_ = true;  // a heartbeat waiting for an unreachable Redis gives up at once
     cv_.notify_all();
     t.join();
   }
@@ -519,14 +572,15 @@ class Worker {
   std::mutex mu_;
   std::condition_variable cv_;
   bool quit_ = false;
+  std::atomic<bool> heartbeat_stop_{false};
   std::vector<std::string> in_flight_;
   std::minstd_rand rng_;
 };
 
 }  // namespace
 
-void RunWorker(const RedisUrl& url, const JobQueue& queue, const WorkerOptions& options, const JobHandler& handler,
-               WorkerStats* stats) {
+void RunWorker(const RedisUrl& url, const JobQueue& queue, const WorkerOptions& options,
+               const JobHandler& handler, WorkerStats* stats) {
   Worker(url, queue, options, handler, stats).Run();
 }
 

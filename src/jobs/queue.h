@@ -14,10 +14,11 @@
 // the batch in one Lua script: per job XACK, then either (done) HSETNX its result, or (failed, attempts
 // left) ZADD it to <p>delayed with exponential backoff, or (failed max_attempts times) XADD it to <p>dead
 // and record the failure as its result. Acknowledged entries are trimmed from the stream in bulk
-// (TrimAcknowledged, XTRIM MINID) rather than deleted one by one. Workers move due delayed jobs back into the stream. A job whose
-// worker died stays pending in the group; after the visibility timeout any worker takes it over with
-// XAUTOCLAIM (long jobs are kept alive by a heartbeat thread that re-claims them for their own worker).
-// Every step is idempotent, so a crash anywhere (worker, coordinator, Redis with appendonly) loses nothing.
+// (TrimAcknowledged, XTRIM MINID) rather than deleted one by one. Workers move due delayed jobs back into the
+// stream. A job whose worker died stays pending in the group; after the visibility timeout any worker takes
+// it over with XAUTOCLAIM (long jobs are kept alive by a heartbeat thread that re-claims them for their own
+// worker). Every step is idempotent, so a crash anywhere (worker, coordinator, Redis with appendonly) loses
+// nothing.
 #pragma once
 
 #include <atomic>
@@ -43,6 +44,9 @@ struct JobOutcome {
   bool ok = true;
   std::string value;  // the result (ok)
   std::string error;  // why it failed (!ok)
+  // The job itself is invalid (forged, or of a run Redis no longer holds): it is dead-lettered at once with
+  // `error` and records no result, so it cannot stand in for one of the run's jobs.
+  bool rejected = false;
 };
 
 class JobQueue {
@@ -69,13 +73,13 @@ class JobQueue {
 };
 
 struct WorkerOptions {
-  size_t concurrency = 5;       // jobs run at once (a TBB arena of this many threads)
-  size_t prefetch = 4;          // batch = concurrency * prefetch jobs per XREADGROUP
-  int visibility_ms = 30000;    // a pending job idle this long is taken over from its worker
-  int max_attempts = 3;         // then the dead-letter stream
-  int backoff_ms = 200;         // retry n waits backoff_ms * 2^(n-1), +-25% jitter
-  int block_ms = 500;           // XREADGROUP BLOCK
-  std::string name;             // consumer name; empty: host:pid:nonce
+  size_t concurrency = 5;     // jobs run at once (a TBB arena of this many threads)
+  size_t prefetch = 4;        // batch = concurrency * prefetch jobs per XREADGROUP
+  int visibility_ms = 30000;  // a pending job idle this long is taken over from its worker
+  int max_attempts = 3;       // then the dead-letter stream
+  int backoff_ms = 200;       // retry n waits backoff_ms * 2^(n-1), +-25% jitter
+  int block_ms = 500;         // XREADGROUP BLOCK
+  std::string name;           // consumer name; empty: host:pid:nonce
   const std::atomic<bool>* stop = nullptr;
   // Leave when this many jobs have been handled (0: never), or when the queue has stayed empty for
   // idle_exit_ms (0: never). Used by `rlm jobs bench` and tests.
@@ -87,15 +91,22 @@ struct WorkerStats {
   std::atomic<uint64_t> handled{0};    // committed jobs (done, retried or dead)
   std::atomic<uint64_t> failed{0};     // handler failures (each attempt)
   std::atomic<uint64_t> reclaimed{0};  // taken over from other workers
+  std::atomic<uint64_t> rejected{0};   // invalid jobs dead-lettered without a result
+  // Stopped while Redis was unreachable: the jobs in hand (uncommitted) stay pending in the group and other
+  // workers take them over after the visibility timeout.
+  std::atomic<bool> stopped_unreachable{false};
+  std::atomic<uint64_t> uncommitted{0};
 };
 
 using JobHandler = std::function<JobOutcome(const Job&)>;
 
 // Serves jobs until stopped. The handler runs concurrently on up to `concurrency` threads; an exception
 // from it is a failed attempt with the exception's message. Throws IoError when Redis stays unreachable
-// past the client's reconnect deadline.
-void RunWorker(const RedisUrl& url, const JobQueue& queue, const WorkerOptions& options, const JobHandler& handler,
-               WorkerStats* stats = nullptr);
+// past the client's reconnect deadline; returns promptly when stopped while it is unreachable (then
+// stats->stopped_unreachable is set). A stream or group deleted under the worker (`jobs purge --all`, a
+// Redis restarted without its data) is created again and serving goes on.
+void RunWorker(const RedisUrl& url, const JobQueue& queue, const WorkerOptions& options,
+               const JobHandler& handler, WorkerStats* stats = nullptr);
 
 // A worker whose last heartbeat is older than this is presumed gone (it was killed; a worker that stops
 // cleanly removes itself from <p>workers).

@@ -1,11 +1,14 @@
 #include "jobs/redis.h"
 
 #include <hiredis/hiredis.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -35,7 +38,8 @@ const char* TypeName(RedisValue::Type t) {
 }
 
 [[noreturn]] void BadReply(std::string_view what, const char* expected, const RedisValue& got) {
-  std::string msg = "Redis reply to " + std::string(what) + ": expected " + expected + ", got " + TypeName(got.type);
+  std::string msg =
+      "Redis reply to " + std::string(what) + ": expected " + expected + ", got " + TypeName(got.type);
   if (got.type == RedisValue::Type::kError) msg += " (" + got.str + ")";
   throw IoError(msg);
 }
@@ -84,6 +88,52 @@ int ParsePort(std::string_view s, std::string_view url) {
                        "use redis://[:password@]host:port[/db]", ErrorType::kInvalidRedisUrl);
   }
   return port;
+}
+
+// Sends what hiredis has buffered and reads one reply, as redisGetReply does, except that every byte read
+// passes `bounds` before hiredis's reader sees it. Returns false with `error` set when the connection
+// fails; throws IoError (from the checker) on a reply over the limits.
+bool ReadReply(redisContext* c, RespBoundsChecker& bounds, redisReply** out, std::string& error) {
+  void* reply = nullptr;
+  auto from_reader = [&] {
+    if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+      error = std::string("protocol error: ") + c->reader->errstr;
+      return false;
+    }
+    return true;
+  };
+  if (!from_reader()) return false;
+  if (!reply) {
+    int done = 0;
+    do {
+      if (redisBufferWrite(c, &done) != REDIS_OK) {
+        error = c->errstr;
+        return false;
+      }
+    } while (!done);
+  }
+  char buf[16 * 1024];
+  while (!reply) {
+    const ssize_t n = ::read(c->fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;  // a signal (the stop flag is checked between commands)
+      error =
+          errno == EAGAIN || errno == EWOULDBLOCK ? "timed out waiting for the reply" : std::strerror(errno);
+      return false;
+    }
+    if (n == 0) {
+      error = "the server closed the connection";
+      return false;
+    }
+    bounds.Feed(std::string_view(buf, static_cast<size_t>(n)));
+    if (redisReaderFeed(c->reader, buf, static_cast<size_t>(n)) != REDIS_OK) {
+      error = std::string("protocol error: ") + c->reader->errstr;
+      return false;
+    }
+    if (!from_reader()) return false;
+  }
+  *out = static_cast<redisReply*>(reply);
+  return true;
 }
 
 }  // namespace
@@ -187,6 +237,20 @@ RedisUrl ParseRedisUrl(std::string_view url) {
   return u;
 }
 
+std::string ReadRedisPasswordFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ThrowErrno("cannot read the Redis password file " + path);
+  std::string password;
+  std::getline(in, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (in.bad()) ThrowErrno("cannot read the Redis password file " + path);
+  if (password.empty()) {
+    throw InvalidInput("the Redis password file " + path + " is empty",
+                       "write the password on its first line");
+  }
+  return password;
+}
+
 // ---- values ------------------------------------------------------------------------------------------
 
 const std::string& RedisValue::String(std::string_view what) const {
@@ -209,7 +273,8 @@ const std::vector<RedisValue>& RedisValue::Array(std::string_view what) const {
   return elements;
 }
 
-std::vector<RedisValue> ParseResp(std::string_view bytes) {
+std::vector<RedisValue> ParseResp(std::string_view bytes, RespLimits limits) {
+  RespBoundsChecker(limits).Feed(bytes);  // before hiredis allocates what the headers announce
   redisReader* reader = redisReaderCreate();
   if (!reader) throw InternalError("redisReaderCreate failed");
   std::vector<RedisValue> out;
@@ -257,6 +322,7 @@ void RedisClient::Connect() {
     timeval io{options_.io_timeout_ms / 1000, (options_.io_timeout_ms % 1000) * 1000};
     redisSetTimeout(c, io);
   }
+  RespBoundsChecker bounds(RespLimits{options_.max_reply_elements, options_.max_bulk_bytes});
   auto simple = [&](std::vector<std::string> args) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
@@ -264,15 +330,22 @@ void RedisClient::Connect() {
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (!r) throw IoError("lost the connection to Redis at " + url_.Redacted() + ": " + c->errstr);
+    redisReply* r = nullptr;
+    std::string error;
+    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) != REDIS_OK) {
+      throw IoError("lost the connection to Redis at " + url_.Redacted() + ": " + c->errstr);
+    }
+    if (!ReadReply(c, bounds, &r, error)) {
+      throw IoError("lost the connection to Redis at " + url_.Redacted() + ": " + error);
+    }
     RedisValue v = Convert(r);
     freeReplyObject(r);
     return v;
   };
   try {
     if (!url_.password.empty()) {
-      RedisValue v = url_.user.empty() ? simple({"AUTH", url_.password}) : simple({"AUTH", url_.user, url_.password});
+      RedisValue v =
+          url_.user.empty() ? simple({"AUTH", url_.password}) : simple({"AUTH", url_.user, url_.password});
       if (v.IsError()) {
         if (Transient(v)) throw IoError("Redis at " + url_.Redacted() + " is loading");
         throw InvalidInput("Redis at " + url_.Redacted() + " refused the credentials: " + v.str,
@@ -282,9 +355,9 @@ void RedisClient::Connect() {
     if (url_.db != 0) {
       RedisValue v = simple({"SELECT", std::to_string(url_.db)});
       if (v.IsError()) {
-        throw InvalidInput("Redis at " + url_.Redacted() + " refused database " + std::to_string(url_.db) + ": " +
-                               v.str,
-                           "use a database number below the server's `databases` setting", ErrorType::kInvalidRedisUrl);
+        throw InvalidInput(
+            "Redis at " + url_.Redacted() + " refused database " + std::to_string(url_.db) + ": " + v.str,
+            "use a database number below the server's `databases` setting", ErrorType::kInvalidRedisUrl);
       }
     }
   } catch (...) {
@@ -292,6 +365,25 @@ void RedisClient::Connect() {
     throw;
   }
   ctx_ = c;
+  bounds_ = RespBoundsChecker(RespLimits{options_.max_reply_elements, options_.max_bulk_bytes});
+}
+
+bool RedisClient::Stopped() const {
+  return options_.stop && options_.stop->load(std::memory_order_relaxed);
+}
+
+void RedisClient::Backoff(int ms, const std::string& error) const {
+  const auto until = Clock::now() + std::chrono::milliseconds(ms);
+  for (;;) {
+    if (Stopped()) {
+      throw Error(ErrorKind::kConflict,
+                  "stopped while Redis at " + url_.Redacted() + " is unreachable: " + error, "",
+                  ErrorType::kInterrupted);
+    }
+    const auto now = Clock::now();
+    if (now >= until) return;
+    std::this_thread::sleep_for(std::min<Clock::duration>(until - now, std::chrono::milliseconds(20)));
+  }
 }
 
 void RedisClient::ConnectWithRetry() {
@@ -302,16 +394,16 @@ void RedisClient::ConnectWithRetry() {
     try {
       Connect();
       return;
-    } catch (const IoError&) {
+    } catch (const IoError& e) {
       if (Clock::now() >= deadline) throw;
+      Backoff(delay_ms / 2 + static_cast<int>(rng() % (delay_ms / 2 + 1)), e.what());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms / 2 + rng() % (delay_ms / 2 + 1)));
     delay_ms = std::min(delay_ms * 2, 1000);
   }
 }
 
-bool RedisClient::TrySend(const std::vector<std::vector<std::string>>& commands, std::vector<RedisValue>& replies,
-                          std::string& error) {
+bool RedisClient::TrySend(const std::vector<std::vector<std::string>>& commands,
+                          std::vector<RedisValue>& replies, std::string& error) {
   replies.clear();
   if (!ctx_) {
     error = "not connected";
@@ -333,12 +425,16 @@ bool RedisClient::TrySend(const std::vector<std::vector<std::string>>& commands,
   }
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
-    void* r = nullptr;
-    if (redisGetReply(ctx_, &r) != REDIS_OK || !r) {
-      error = ctx_->err ? ctx_->errstr : "no reply";
-      return false;
+    redisReply* r = nullptr;
+    try {
+      if (!ReadReply(ctx_, bounds_, &r, error)) return false;
+    } catch (const IoError& e) {  // over the limits: the rest of the stream cannot be trusted
+      redisFree(ctx_);
+      ctx_ = nullptr;
+      throw IoError(std::string(e.what()) + " (from Redis at " + url_.Redacted() + ")",
+                    "a reply this large is not one rlm asked for: check the server at --redis");
     }
-    replies.push_back(Convert(static_cast<redisReply*>(r)));
+    replies.push_back(Convert(r));
     freeReplyObject(r);
   }
   return true;
@@ -353,7 +449,14 @@ std::vector<RedisValue> RedisClient::Pipeline(const std::vector<std::vector<std:
   for (;;) {
     if (TrySend(commands, replies, error)) {
       bool loading = false;
-      for (const RedisValue& v : replies) loading = loading || Transient(v);
+      for (const RedisValue& v : replies) {
+        if (v.IsError() && v.str.rfind("NOAUTH", 0) == 0) {
+          throw InvalidInput("Redis at " + url_.Redacted() + " requires a password: " + v.str,
+                             "give it with --redis-password-file or in the URL ($RLM_REDIS_URL)",
+                             ErrorType::kRedisAuth);
+        }
+        loading = loading || Transient(v);
+      }
       if (!loading) return replies;
       error = "the server is loading its data";
     } else {
@@ -368,7 +471,7 @@ std::vector<RedisValue> RedisClient::Pipeline(const std::vector<std::vector<std:
                     "check that redis-server is running; commands are retried for " +
                         std::to_string(options_.reconnect_deadline_ms / 1000) + " s");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    Backoff(delay_ms, error);
     delay_ms = std::min(delay_ms * 2, 500);
     if (!ctx_) {
       try {
@@ -381,7 +484,9 @@ std::vector<RedisValue> RedisClient::Pipeline(const std::vector<std::vector<std:
   }
 }
 
-RedisValue RedisClient::Command(const std::vector<std::string>& args) { return std::move(Pipeline({args})[0]); }
+RedisValue RedisClient::Command(const std::vector<std::string>& args) {
+  return std::move(Pipeline({args})[0]);
+}
 
 RedisValue RedisClient::CommandOk(const std::vector<std::string>& args) {
   RedisValue v = Command(args);

@@ -3,7 +3,10 @@
 // protecting long jobs, malformed entries; and the client's URL and reply parsing.
 #include "jobs/queue.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,7 +29,8 @@ namespace fs = std::filesystem;
 class QueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed (scripts/setup installs it)";
+    if (!RedisServer::Available())
+      GTEST_SKIP() << "redis-server is not installed (scripts/setup installs it)";
     dir_ = fs::temp_directory_path() / ("rlm-queue-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
@@ -144,7 +148,7 @@ TEST_F(QueueTest, FailuresAreRetriedWithBackoffThenDeadLettered) {
       std::lock_guard lock(mu);
       attempts[j.id].push_back({j.attempt, std::chrono::steady_clock::now()});
     }
-    if (j.id == "7") throw InvalidInput("poison " + j.id);                   // always fails
+    if (j.id == "7") throw InvalidInput("poison " + j.id);                     // always fails
     if (j.id == "8" && j.attempt == 1) return JobOutcome{false, "", "flaky"};  // fails once
     return JobOutcome{true, "ok", ""};
   };
@@ -194,7 +198,8 @@ TEST_F(QueueTest, FailuresAreRetriedWithBackoffThenDeadLettered) {
   auto fixed = StartWorker(o, [](const Job&) { return JobOutcome{true, "fixed", ""}; });
   ASSERT_TRUE(WaitForResults(c, queue_.ResultsKey("r2", "t"), 20));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (Hash(c, queue_.ResultsKey("r2", "t"))["7"] != "fixed" && std::chrono::steady_clock::now() < deadline) {
+  while (Hash(c, queue_.ResultsKey("r2", "t"))["7"] != "fixed" &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Stop(*fixed);
@@ -206,8 +211,8 @@ TEST_F(QueueTest, JobsOfADeadConsumerAreTakenOver) {
   queue_.EnsureGroup(c);
   queue_.Publish(c, Jobs("r3", 50));
   // A consumer takes 20 jobs and dies without acknowledging them.
-  const RedisValue got = c.Command({"XREADGROUP", "GROUP", JobQueue::kGroup, "ghost", "COUNT", "20", "STREAMS",
-                                    queue_.Key("jobs"), ">"});
+  const RedisValue got = c.Command(
+      {"XREADGROUP", "GROUP", JobQueue::kGroup, "ghost", "COUNT", "20", "STREAMS", queue_.Key("jobs"), ">"});
   ASSERT_EQ(got.Array("XREADGROUP").at(0).elements.at(1).elements.size(), 20u);
   WorkerOptions o;
   o.visibility_ms = 300;
@@ -231,7 +236,8 @@ TEST_F(QueueTest, AJobWhoseWorkersKeepDyingIsDeadLettered) {
   o.visibility_ms = 200;
   o.max_attempts = 3;
   // A consumer takes the job and vanishes; it was taken over and abandoned twice before (claims = 2).
-  c.Command({"XREADGROUP", "GROUP", JobQueue::kGroup, "ghost", "COUNT", "1", "STREAMS", queue_.Key("jobs"), ">"});
+  c.Command(
+      {"XREADGROUP", "GROUP", JobQueue::kGroup, "ghost", "COUNT", "1", "STREAMS", queue_.Key("jobs"), ">"});
   const RedisValue entries = c.Command({"XRANGE", queue_.Key("jobs"), "-", "+"});
   c.Command({"HSET", queue_.Key("claims"), entries.Array("XRANGE").at(0).elements.at(0).str, "2"});
   std::atomic<int> calls{0};
@@ -285,7 +291,8 @@ TEST_F(QueueTest, MalformedEntriesAreDeadLetteredNotFatal) {
   auto w = StartWorker(WorkerOptions{}, [](const Job&) { return JobOutcome{true, "ok", ""}; });
   ASSERT_TRUE(WaitForResults(c, queue_.ResultsKey("r6", "t"), 3));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (c.Command({"XLEN", queue_.Key("dead")}).Integer("XLEN") < 2 && std::chrono::steady_clock::now() < deadline) {
+  while (c.Command({"XLEN", queue_.Key("dead")}).Integer("XLEN") < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Stop(*w);
@@ -335,7 +342,8 @@ TEST_F(QueueTest, ReconnectsAfterARestart) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   std::string error;
-  EXPECT_TRUE(server_->Start(&error)) << error;  // on this thread: the server dies with the thread that started it
+  EXPECT_TRUE(server_->Start(&error))
+      << error;  // on this thread: the server dies with the thread that started it
   client.join();
   EXPECT_EQ(v.str, "PONG");
   EXPECT_GE(c.reconnects(), 1u);
@@ -352,6 +360,98 @@ TEST_F(QueueTest, UnreachableServerIsAClearErrorAfterTheDeadline) {
     EXPECT_NE(std::string(e.what()).find("cannot connect to Redis at redis://127.0.0.1:"), std::string::npos)
         << e.what();
   }
+}
+
+// Issue 11 item 9: a reply whose header announces more than the limits is a protocol error on the real
+// connection too (here a list longer than a lowered limit), and the connection recovers for the next command.
+TEST_F(QueueTest, OversizedRepliesAreRefusedOnTheConnection) {
+  RedisOptions o;
+  o.max_reply_elements = 1000;
+  o.max_bulk_bytes = 4096;
+  RedisClient c(url_, o);
+  std::vector<std::string> push = {"RPUSH", "big"};
+  for (int i = 0; i < 1500; ++i) push.push_back(std::to_string(i));
+  c.CommandOk(push);
+  c.CommandOk({"SET", "long", std::string(5000, 'x')});
+  EXPECT_EQ(c.Command({"LRANGE", "big", "0", "99"}).Array("LRANGE").size(), 100u);
+  try {
+    c.Command({"LRANGE", "big", "0", "-1"});
+    FAIL() << "a reply of 1500 elements passed a limit of 1000";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("1500 elements"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c.Command({"PING"}).str, "PONG");
+  try {
+    c.Command({"GET", "long"});
+    FAIL() << "a string of 5000 bytes passed a limit of 4096";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("5000 bytes"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(c.Command({"LLEN", "big"}).Integer("LLEN"), 1500);
+}
+
+// A server (here a socket that answers every request with the 12-byte header the fuzzer found) cannot make
+// the client allocate gigabytes: the header is refused before hiredis sees it.
+TEST(RedisReply, HostileServerHeaderIsRefused) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  std::thread server([listener] {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    char buf[4096];
+    if (fd >= 0 && ::read(fd, buf, sizeof buf) > 0) {
+      const char header[] = "*1122222222\r\n";
+      (void)!::write(fd, header, sizeof header - 1);
+      (void)!::read(fd, buf, sizeof buf);  // hold the connection until the client drops it
+    }
+    if (fd >= 0) ::close(fd);
+  });
+  RedisOptions o;
+  o.reconnect_deadline_ms = 0;
+  o.io_timeout_ms = 3000;
+  try {
+    RedisClient c(ParseRedisUrl("redis://127.0.0.1:" + std::to_string(port)), o);
+    c.Command({"PING"});
+    ADD_FAILURE() << "the header was accepted";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("1122222222 elements"), std::string::npos) << e.what();
+  }
+  ::shutdown(listener, SHUT_RDWR);
+  server.join();
+  ::close(listener);
+}
+
+TEST(RedisReply, CountsAndLengthsAreBounded) {
+  // The fuzzer's finding: 12 bytes that made hiredis allocate ~9 GB for the array's element pointers.
+  try {
+    ParseResp("*1122222222\r\n");
+    FAIL() << "accepted";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("1122222222 elements"), std::string::npos) << e.what();
+  }
+  // Refused as soon as the count is known to be too large, terminated or not.
+  EXPECT_THROW(ParseResp("*99999999999999999999999"), IoError);
+  EXPECT_THROW(ParseResp("$600000000\r\n"), IoError);  // over 512 MiB
+  EXPECT_THROW(ParseResp("$9223372036854775807\r\n"), IoError);
+  EXPECT_THROW(ParseResp("*-5\r\n"), IoError);
+  EXPECT_THROW(ParseResp("$-2\r\n"), IoError);
+  EXPECT_THROW(ParseResp("*1x\r\n"), IoError);
+  EXPECT_THROW(ParseResp("*\r\n"), IoError);
+  // Nested arrays share one budget per reply: 2 x 600k announced elements are too many ...
+  EXPECT_THROW(ParseResp("*1\r\n*600000\r\n*600000\r\n"), IoError);
+  // ... but consecutive replies each have their own, and bulk bodies are skipped, not parsed.
+  std::string ok;
+  for (int i = 0; i < 3; ++i) ok += "*1\r\n$13\r\n*1122222222\r\n\r\n";
+  auto v = ParseResp(ok);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[2].Array("x")[0].String("x"), "*1122222222\r\n");
+  EXPECT_EQ(ParseResp("*-1\r\n$-1\r\n*0\r\n").size(), 3u);
 }
 
 TEST(RedisUrl, Parses) {
