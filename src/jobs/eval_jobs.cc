@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/hash.h"
 #include "embed/embedder.h"
 #include "eval/jobs.h"
@@ -401,13 +402,10 @@ std::string GetBlob(RedisClient& redis, const JobQueue& queue, const std::string
   if (!cache_dir.empty()) {
     std::error_code ec;
     fs::create_directories(cache_dir, ec);
-    const fs::path tmp = cached.string() + ".tmp" + std::to_string(::getpid());
-    {
-      std::ofstream out(tmp, std::ios::binary);
-      out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    try {
+      WriteFileAtomic(cached.string(), data);
+    } catch (const Error&) {  // a cache: failing to keep it only costs a fetch next time
     }
-    fs::rename(tmp, cached, ec);  // a cache: failing to keep it only costs a fetch next time
-    if (ec) fs::remove(tmp, ec);
   }
   return data;
 }

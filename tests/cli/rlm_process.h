@@ -59,16 +59,21 @@ class RlmProcess {
     std::vector<char*> argv;
     for (std::string& a : argv_strings) argv.push_back(a.data());
     argv.push_back(nullptr);
-    // The environment: this process's, with `env` (NAME=value) replacing or adding entries.
+    // The environment: this process's, then `env` (NAME=value) in order, a later entry replacing an earlier
+    // one of the same name (as putenv would).
     std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string entry = *e;
-      const std::string name = entry.substr(0, entry.find('='));
-      bool replaced = false;
-      for (const std::string& x : env) replaced |= x.substr(0, x.find('=')) == name;
-      if (!replaced) env_strings.push_back(entry);
-    }
-    env_strings.insert(env_strings.end(), env.begin(), env.end());
+    auto set = [&](const std::string& entry) {
+      const std::string name = entry.substr(0, entry.find('=') + 1);
+      for (std::string& e : env_strings) {
+        if (e.compare(0, name.size(), name) == 0) {
+          e = entry;
+          return;
+        }
+      }
+      env_strings.push_back(entry);
+    };
+    for (char** e = environ; *e != nullptr; ++e) set(*e);
+    for (const std::string& e : env) set(e);
     std::vector<char*> envp;
     for (std::string& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);

@@ -3,6 +3,7 @@
 // uninterrupted run, recomputing only the unfinished jobs.
 #include "eval/experiment_run.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -111,13 +112,14 @@ TEST(EvalRun, KilledRunResumesToIdenticalResults) {
       "--dataset-format", "synth", "--out", out.string()};
   std::istringstream words(variants);
   for (std::string w; words >> w;) args.push_back(w);
+  std::vector<char*> argv;  // built before fork: the child calls only async-signal-safe functions
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -31,7 +31,8 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-RedisServer::RedisServer(std::filesystem::path dir, bool appendonly) : dir_(std::move(dir)), appendonly_(appendonly) {
+RedisServer::RedisServer(std::filesystem::path dir, bool appendonly)
+    : dir_(std::move(dir)), appendonly_(appendonly) {
   std::filesystem::create_directories(dir_);
 }
 
@@ -39,13 +40,31 @@ RedisServer::~RedisServer() {
   if (pid_ > 0) Kill();
 }
 
-bool RedisServer::Available() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
+bool RedisServer::Available() {
+  return std::system("command -v redis-server >/dev/null 2>&1") == 0;
+}
 
 bool RedisServer::Start(std::string* error) {
   if (port_ == 0) port_ = FreePort();
-  std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                   "--dir", dir_.string(), "--save", "", "--daemonize", "no",
-                                   "--appendonly", appendonly_ ? "yes" : "no", "--logfile", (dir_ / "redis.log").string()};
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_.string(),
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no",
+                                   "--appendonly",
+                                   appendonly_ ? "yes" : "no",
+                                   "--logfile",
+                                   (dir_ / "redis.log").string()};
+  // argv is built before fork: the child of a threaded test process calls only async-signal-safe functions.
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test process
@@ -53,9 +72,6 @@ bool RedisServer::Start(std::string* error) {
     ::dup2(devnull, 0);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execvp("redis-server", argv.data());
     ::_exit(127);
   }
