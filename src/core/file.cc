@@ -160,14 +160,6 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   return *this;
 }
 
-void MappedFile::Release(size_t offset, size_t len) const {
-  if (data_ == nullptr || offset >= size_) return;
-  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  size_t begin = (offset + page - 1) / page * page;  // only whole pages inside the range
-  size_t end = std::min(offset + len, size_) / page * page;
-  if (end > begin) ::madvise(const_cast<char*>(data_) + begin, end - begin, MADV_DONTNEED);
-}
-
 std::string ReadFd(int fd, const std::string& name) {
   std::string out;
   char buf[1 << 16];

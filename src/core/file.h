@@ -36,9 +36,6 @@ class MappedFile {
 
   std::string_view view() const { return {data_, size_}; }
   size_t size() const { return size_; }
-  // Tells the kernel that [offset, offset+len) will not be read again soon, so its pages leave this
-  // process's resident set (the page cache keeps them). Used to bound RSS while streaming huge files.
-  void Release(size_t offset, size_t len) const;
 
  private:
   const char* data_ = nullptr;
