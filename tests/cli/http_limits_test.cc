@@ -289,6 +289,22 @@ TestHttpResponse Huge(const TestHttpRequest& r, bool chunked) {
   return res;
 }
 
+// The peak-RSS bounds hold for the release build. Under AddressSanitizer freed replies stay in its
+// quarantine (256 MiB by default) and shadow memory is added, so there only the 768 MiB kill guard applies.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+void ExpectPeakBelow(uint64_t peak, uint64_t bound) {
+  if (kAsan) {
+    std::printf("note: ASan build: the %llu MiB peak-RSS bound is checked by the release build only\n",
+                static_cast<unsigned long long>(bound / kMiB));
+    return;
+  }
+  EXPECT_LT(peak, bound);
+}
+
 TEST_F(HttpLimitsTest, BaselineMemory) {
   Serve(Embeddings);
   const Result r = Rlm(EmbedArgs(256));
@@ -307,7 +323,7 @@ TEST_F(HttpLimitsTest, DeclaredHugeRepliesAreRefusedBeforeTheirBody) {
   EXPECT_NE(r.err.find("exceeds 64 MiB"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(server_->url() + "/v1/embeddings"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--http-max-response"), std::string::npos) << r.err;
-  EXPECT_LT(r.peak_rss, 150 * kMiB);
+  ExpectPeakBelow(r.peak_rss, 150 * kMiB);
 }
 
 TEST_F(HttpLimitsTest, UndeclaredHugeRepliesStopAtTheCapAndShareOneMemoryBudget) {
@@ -321,7 +337,7 @@ TEST_F(HttpLimitsTest, UndeclaredHugeRepliesStopAtTheCapAndShareOneMemoryBudget)
   ASSERT_FALSE(r.killed_for_memory) << "peak RSS passed 768 MiB";
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("exceeds 32 MiB"), std::string::npos) << r.err;
-  EXPECT_LT(r.peak_rss, 80 * kMiB);  // measured: 58 MiB (baseline 17); budget 128 MiB: 147 MiB
+  ExpectPeakBelow(r.peak_rss, 80 * kMiB);  // measured: 58 MiB (baseline 17); budget 128 MiB: 147 MiB
 
   // The default cap (64 MiB) with 4 in flight stays near 4 x 64 MiB (measured: 229 MiB).
   const Result d = Rlm(EmbedArgs(256), {}, "", 60, 768 * kMiB);
@@ -329,7 +345,7 @@ TEST_F(HttpLimitsTest, UndeclaredHugeRepliesStopAtTheCapAndShareOneMemoryBudget)
   ASSERT_FALSE(d.killed_for_memory) << "peak RSS passed 768 MiB";
   EXPECT_EQ(d.code, 1) << d.err;
   EXPECT_NE(d.err.find("exceeds 64 MiB"), std::string::npos) << d.err;
-  EXPECT_LT(d.peak_rss, 300 * kMiB);
+  ExpectPeakBelow(d.peak_rss, 300 * kMiB);
 }
 
 // ---- secrets ---------------------------------------------------------------------------------------------
