@@ -194,7 +194,7 @@ bool IsCDefinition(std::string_view s, bool top_level) {
     if (ConsumeWord(s, "template")) {
       SkipBracketed(s, '<', '>');
     } else if (StartsWith(s, "[[")) {
-      SkipBracketed(s, '[', ']');
+      more = SkipBracketed(s, '[', ']');  // an unclosed attribute ends the prefix (it used to loop forever)
     } else if (ConsumeWord(s, "extern")) {
       SkipQuoted(s);
     } else if (!ConsumeAnyWord(s, {"static", "inline", "constexpr", "consteval", "constinit", "virtual",

@@ -309,6 +309,22 @@ TEST(CodeChunkerTest, SparseDefinitionsDoNotLoopForever) {
   }
 }
 
+// Found by chunker_fuzz in a 10-minute campaign: a C/C++ line starting with an unclosed "[[" attribute made
+// the definition finder loop forever (the attribute was neither skipped nor the loop left).
+TEST(CodeChunkerTest, UnclosedAttributeDoesNotLoopForever) {
+  auto text = std::make_shared<std::string>("int main() {\n  return 0;\n}\n[[\x06=\n[[nodiscard int f();\n");
+  for (const char* path : {"a.cpp", "a.c", ""}) {
+    ChunkOptions options;
+    options.size = 64;
+    options.overlap = 0;
+    options.path = path;
+    const auto chunks = SplitWithin(std::chrono::seconds(10),
+                                    [text, options] { return CodeChunker().Split(*text, options); });
+    ASSERT_TRUE(chunks.has_value()) << "code chunker did not finish (path '" << path << "')";
+    EXPECT_EQ(CheckChunkProperties(*text, *chunks, options), "");
+  }
+}
+
 TEST(CodeChunkerTest, RandomSparseDefinitionsAlwaysFinish) {
   const auto finished = SplitWithin(std::chrono::seconds(20), []() -> std::vector<ChunkSpan> {
     static constexpr const char* kDefinitions[] = {
