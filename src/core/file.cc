@@ -240,25 +240,29 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::Write(std::string_view data) {
-  if (buffer_.size() + data.size() > (1u << 20)) Flush();
-  if (data.size() > (1u << 20)) {
-    buffer_.assign(data);
-    Flush();
+  constexpr size_t kBufferBytes = 1u << 20;  // small writes are gathered; large ones go straight out
+  if (buffer_.size() + data.size() > kBufferBytes) Flush();
+  if (data.size() > kBufferBytes) {
+    WriteAll(data);
   } else {
     buffer_.append(data);
   }
 }
 
-void AtomicFile::Flush() {
+void AtomicFile::WriteAll(std::string_view data) {
   size_t off = 0;
-  while (off < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + off, buffer_.size() - off);
+  while (off < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       ThrowErrno("cannot write " + path_);
     }
     off += static_cast<size_t>(n);
   }
+}
+
+void AtomicFile::Flush() {
+  WriteAll(buffer_);
   buffer_.clear();
 }
 

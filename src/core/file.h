@@ -95,6 +95,7 @@ class AtomicFile {
   mode_t mode_ = 0;  // of the replaced file; 0 when `path` did not exist
   std::string buffer_;
   void Flush();
+  void WriteAll(std::string_view data);
 };
 
 // Writes `data` to `path` atomically (an AtomicFile). Throws InvalidInput / IoError naming `path`.

@@ -640,11 +640,13 @@ std::vector<float> HttpEmbedder::EmbedBatch(std::span<const std::string> texts,
   ReplyMemory reserved(options_.limits.max_response_bytes);
   const std::string reply = Post(request.dump(-1, ' ', false, json::error_handler_t::replace), &reserved);
 
-  return DecodeEmbeddingReply(options_.api, reply, inputs, dims, [this](const std::string& what) { ThrowBadReply(what); });
+  return DecodeEmbeddingReply(options_.api, reply, inputs, dims,
+                              [this](const std::string& what) { ThrowBadReply(what); });
 }
 
-std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply, std::span<const size_t> inputs,
-                                        size_t* dims, const std::function<void(const std::string&)>& bad) {
+std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply,
+                                        std::span<const size_t> inputs, size_t* dims,
+                                        const std::function<void(const std::string&)>& bad) {
   const size_t n = inputs.size();
   auto ThrowBadReply = [&](const std::string& what) {
     bad(what);
@@ -699,14 +701,16 @@ std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply
     d = vectors[0]->size();
     if (d == 0) ThrowBadReply("an empty embedding");
     if (d > HttpEmbedder::kMaxDims)
-      ThrowBadReply(std::to_string(d) + " dims, above the limit of " + std::to_string(HttpEmbedder::kMaxDims));
+      ThrowBadReply(std::to_string(d) + " dims, above the limit of " +
+                    std::to_string(HttpEmbedder::kMaxDims));
   }
   std::vector<float> rows(n * d);
   for (size_t i = 0; i < n; ++i) {
     const json& v = *vectors[i];
     if (v.size() != d) {
-      ThrowBadReply(std::to_string(v.size()) + " dims for input " + std::to_string(inputs[i]) + ", expected " +
-                    std::to_string(d) + " (every vector of one model must have the same length)");
+      ThrowBadReply(std::to_string(v.size()) + " dims for input " + std::to_string(inputs[i]) +
+                    ", expected " + std::to_string(d) +
+                    " (every vector of one model must have the same length)");
     }
     float* row = rows.data() + i * d;
     double norm2 = 0;

@@ -181,8 +181,9 @@ std::chrono::milliseconds RetryWait(const HttpEmbedderOptions& options, int atte
 // (set from the reply, at most kMaxDims). Calls `bad` (which must throw) with what is wrong: not JSON, the
 // wrong number of vectors, a duplicate or out-of-range index, a non-number or non-finite element, unequal
 // lengths. The outside input of the HTTP embedders; fuzzed by tests/fuzz/embedding_reply_fuzz.cc.
-std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply, std::span<const size_t> inputs,
-                                        size_t* dims, const std::function<void(const std::string&)>& bad);
+std::vector<float> DecodeEmbeddingReply(HttpEmbedApi api, std::string_view reply,
+                                        std::span<const size_t> inputs, size_t* dims,
+                                        const std::function<void(const std::string&)>& bad);
 
 // Registry entries: "openai:<model>" and "ollama:<model>" with the limits and wait notices of
 // GetHttpSettings() and every other option at its default (base URL and key from the environment as above).

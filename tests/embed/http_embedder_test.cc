@@ -468,7 +468,8 @@ TEST_F(HttpEmbedderTest, WrongDimsNamesTheInput) {
   const InvalidInput err = EmbedFails<InvalidInput>(e, Texts(150));
   EXPECT_NE(std::string(err.what()).find("openai:text-embedding-3-small: bad reply from "), std::string::npos)
       << err.what();
-  EXPECT_NE(std::string(err.what()).find(": 7 dims for input 138, expected 8"), std::string::npos) << err.what();
+  EXPECT_NE(std::string(err.what()).find(": 7 dims for input 138, expected 8"), std::string::npos)
+      << err.what();
 }
 
 TEST_F(HttpEmbedderTest, BadRepliesAreInvalidInput) {

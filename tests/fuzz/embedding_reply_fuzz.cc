@@ -22,9 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < inputs.size(); ++i) inputs[i] = i;
   size_t dims = mode & 0x80 ? 3 : 0;
   try {
-    std::vector<float> rows = rlm::DecodeEmbeddingReply(api, reply, inputs, &dims, [](const std::string& what) {
-      throw rlm::InvalidInput(what, "", rlm::ErrorType::kBadEmbeddingReply);
-    });
+    std::vector<float> rows =
+        rlm::DecodeEmbeddingReply(api, reply, inputs, &dims, [](const std::string& what) {
+          throw rlm::InvalidInput(what, "", rlm::ErrorType::kBadEmbeddingReply);
+        });
     if (dims == 0 || rows.size() != inputs.size() * dims) std::abort();
     for (size_t i = 0; i < inputs.size(); ++i) {
       double norm2 = 0;
